@@ -1,0 +1,36 @@
+//! The command line: clap commands, terminals, colors and exit codes live here only.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Documented exit codes (see docs/cli.md).
+pub mod exit {
+    /// Success; for `plan --detailed-exitcode`, no changes.
+    pub const OK: u8 = 0;
+    /// Error, invalid config, or a failed apply.
+    pub const ERROR: u8 = 1;
+    /// `plan --detailed-exitcode`: the plan has changes.
+    pub const CHANGES: u8 = 2;
+    /// Bad command-line usage (clap's own code).
+    pub const USAGE: u8 = 64;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "brickyard",
+    version,
+    about = "Declarative GlusterFS: plan and apply storage over SSH"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {}
+}

@@ -1,0 +1,150 @@
+//! The validated desired state. Everything here has passed validation: names are safe
+//! to hand to a shell quoter, sizes are non-zero bytes, layouts are ones gluster accepts.
+//! This is the contract between `config` and `plan`.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The whole declared cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Desired {
+    /// Cluster name; written into ownership markers (LVM tags, volume option).
+    pub cluster: String,
+    pub placement: Placement,
+    /// Keyed by node name (the config's key, not the hostname).
+    pub nodes: BTreeMap<String, Node>,
+    /// Keyed by gluster volume name.
+    pub volumes: BTreeMap<String, Volume>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Placement {
+    pub zone_checking: ZoneChecking,
+    /// Smallest brick brickyard will create (default 1 GiB, like Heketi).
+    pub brick_min_size: u64,
+    /// Largest brick; larger volumes get more distribute sets (default 4 TiB).
+    pub brick_max_size: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ZoneChecking {
+    /// Bricks of one set must be in distinct zones.
+    Strict,
+    /// Zones are a preference only: spread when possible.
+    None,
+}
+
+/// How to reach a node over SSH, after merging the cluster defaults with the node's overrides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Ssh {
+    pub user: String,
+    pub port: u16,
+    pub identity_file: Option<String>,
+    pub known_hosts: KnownHosts,
+    /// Extra `-o Key=Value` options passed to ssh, in order.
+    pub options: Vec<String>,
+    /// Run remote commands through `sudo -n` (for a non-root user).
+    pub sudo: bool,
+    /// Seconds to wait for the TCP connection and authentication.
+    pub connect_timeout: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum KnownHosts {
+    /// Unknown or changed host keys are refused.
+    Strict,
+    /// Unknown keys are recorded on first contact; changed keys are still refused.
+    AcceptNew,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Node {
+    /// Address or hostname SSH connects to.
+    pub manage: String,
+    /// Address or hostname gluster uses (peer probe, brick hosts). Defaults to `manage`.
+    pub storage: String,
+    /// Failure zone; bricks of a set are spread across zones.
+    pub zone: u32,
+    /// Raw block devices brickyard may initialise with LVM.
+    pub devices: Vec<Device>,
+    /// Directories on already-mounted filesystems used for directory bricks.
+    pub paths: Vec<DirPath>,
+    pub ssh: Ssh,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Device {
+    /// Absolute path under /dev.
+    pub path: String,
+    /// Free-form labels; volumes may require tags with `device_tags`.
+    pub tags: BTreeMap<String, String>,
+    /// The operator allows brickyard to wipe existing signatures on this device
+    /// (also needs `--allow-wipe` on the command line).
+    pub wipe: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DirPath {
+    /// Absolute directory on a mounted filesystem; bricks go in subdirectories.
+    pub path: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Volume {
+    /// Usable size in bytes.
+    pub size: u64,
+    pub durability: Durability,
+    /// Thin-pool space per brick = brick size × this (room for snapshots). 1.0..=100.0.
+    pub snapshot_factor: f64,
+    /// Gluster volume options, key -> value, exactly as `gluster volume set` takes them.
+    pub options: BTreeMap<String, String>,
+    /// Refuse any destructive change to this volume, even with `--allow-destroy`.
+    pub protect: bool,
+    pub state: VolumeState,
+    /// Only place bricks on devices/paths carrying all of these tags.
+    pub device_tags: BTreeMap<String, String>,
+    /// `lvm` (raw devices) or `directory` (declared `paths`); default: lvm if any node
+    /// has devices, else directory.
+    pub brick_kind: BrickKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BrickKind {
+    Lvm,
+    Directory,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VolumeState {
+    Present,
+    Absent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Durability {
+    /// Plain distribute: one brick per set, no redundancy.
+    None,
+    /// `replica` copies; with `arbiter`, replica must be 3 and the third brick holds metadata only.
+    Replicate { replica: u8, arbiter: bool },
+    /// Erasure coding: `data` + `redundancy` bricks per set.
+    Disperse { data: u8, redundancy: u8 },
+}
+
+impl Durability {
+    /// Bricks in one replica/disperse set (each on a distinct node).
+    pub fn set_size(&self) -> usize {
+        match *self {
+            Durability::None => 1,
+            Durability::Replicate { replica, .. } => replica as usize,
+            Durability::Disperse { data, redundancy } => (data + redundancy) as usize,
+        }
+    }
+}

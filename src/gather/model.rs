@@ -1,0 +1,222 @@
+//! The observed facts of a cluster, as gathered from its nodes. Serialisable, so that
+//! `brickyard gather -o facts.json` + `brickyard plan --facts facts.json` plan offline.
+//! This is the contract between `gather` and `plan`: parsers fill it, the planner reads it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped on any incompatible change; `plan --facts` refuses other versions.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Observed {
+    pub format_version: u32,
+    /// Keyed by the config's node name.
+    pub nodes: BTreeMap<String, NodeObservation>,
+}
+
+/// One node: either its facts, or why they could not be read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum NodeObservation {
+    Reachable(Box<NodeFacts>),
+    Unreachable(NodeError),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeError {
+    /// Stable machine-readable kind (connection_refused, timeout, auth_failed,
+    /// host_key_unknown, host_key_changed, sudo_password, command_missing, probe_failed, ...).
+    pub kind: String,
+    /// Plain-words explanation for the operator.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct NodeFacts {
+    pub hostname: String,
+    /// From /var/lib/glusterd/glusterd.info; None before glusterd first ran.
+    pub glusterd_uuid: Option<String>,
+    pub versions: Versions,
+    pub glusterd_running: bool,
+    /// `gluster pool list` as seen from this node (includes itself as localhost).
+    pub peers: Vec<Peer>,
+    /// Volumes as seen from this node (cluster-wide: the same on every peer).
+    pub volumes: Vec<VolumeFacts>,
+    pub block_devices: Vec<BlockDevice>,
+    /// Signatures found on each declared device (wipefs --no-act), keyed by device path.
+    pub signatures: BTreeMap<String, Vec<Signature>>,
+    pub pvs: Vec<Pv>,
+    pub vgs: Vec<Vg>,
+    pub lvs: Vec<Lv>,
+    pub mounts: Vec<Mount>,
+    /// Lines of /etc/fstab carrying brickyard's marker.
+    pub fstab: Vec<FstabEntry>,
+    /// Declared directory-brick paths, keyed by path.
+    pub paths: BTreeMap<String, PathFacts>,
+    /// Brick directories that exist under declared paths (for half-applied states).
+    pub brick_dirs: Vec<String>,
+    /// An apply lock held on this node, if any.
+    pub lock: Option<LockInfo>,
+    /// Problems parsing parts of the probe output: the rest is still usable.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Versions {
+    pub gluster: Option<String>,
+    pub lvm: Option<String>,
+    pub kernel: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Peer {
+    pub uuid: String,
+    pub hostname: String,
+    pub connected: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VolumeStatus {
+    Created,
+    Started,
+    Stopped,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumeFacts {
+    pub name: String,
+    pub id: String,
+    pub status: VolumeStatus,
+    /// gluster's typeStr, e.g. "Replicate", "Distributed-Replicate", "Disperse", "Distribute".
+    pub vol_type: String,
+    pub brick_count: u32,
+    pub dist_count: u32,
+    pub replica_count: u32,
+    pub arbiter_count: u32,
+    pub disperse_count: u32,
+    pub redundancy_count: u32,
+    /// In gluster's order (sets are consecutive runs of set-size bricks).
+    pub bricks: Vec<BrickFacts>,
+    /// Options explicitly set on the volume (volume info "options").
+    pub options: BTreeMap<String, String>,
+    /// Effective values of every option (`volume get VOL all`), for diffing against defaults.
+    pub effective_options: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrickFacts {
+    /// "host:/path" as gluster names it.
+    pub name: String,
+    pub host: String,
+    pub path: String,
+    pub host_uuid: Option<String>,
+    pub is_arbiter: bool,
+    /// From volume status detail; None when the volume is not started.
+    pub online: Option<bool>,
+    pub port: Option<u32>,
+    pub size_total: Option<u64>,
+    pub size_free: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockDevice {
+    /// e.g. /dev/vdb
+    pub path: String,
+    pub size: u64,
+    /// lsblk TYPE: disk, part, loop, lvm, ...
+    pub kind: String,
+    pub fstype: Option<String>,
+    pub mountpoints: Vec<String>,
+    /// Names of children (partitions, LVs, dm holders).
+    pub children: Vec<String>,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    /// e.g. xfs, LVM2_member, gpt, dos
+    pub kind: String,
+    pub offset: String,
+    pub uuid: Option<String>,
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pv {
+    pub name: String,
+    pub vg: Option<String>,
+    pub size: u64,
+    pub free: u64,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vg {
+    pub name: String,
+    pub size: u64,
+    pub free: u64,
+    pub extent_size: u64,
+    pub extent_count: u64,
+    pub free_count: u64,
+    pub pv_count: u32,
+    pub lv_count: u32,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lv {
+    pub name: String,
+    pub vg: String,
+    pub size: u64,
+    /// lv_attr, e.g. "twi-aotz--" (thin pool) or "Vwi-aotz--" (thin volume).
+    pub attr: String,
+    /// Thin pool of a thin LV.
+    pub pool: Option<String>,
+    pub data_percent: Option<f64>,
+    pub metadata_percent: Option<f64>,
+    /// Size of the pool's metadata LV (thin pools only).
+    pub metadata_size: Option<u64>,
+    pub tags: Vec<String>,
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mount {
+    pub target: String,
+    pub source: String,
+    pub fstype: String,
+    pub options: String,
+    pub size: Option<u64>,
+    pub avail: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FstabEntry {
+    pub source: String,
+    pub target: String,
+    pub fstype: String,
+    pub options: String,
+    /// The full line as written.
+    pub line: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathFacts {
+    pub exists: bool,
+    /// Filesystem holding the path (its mount target), its type, and bytes.
+    pub mount_target: Option<String>,
+    pub fstype: Option<String>,
+    pub total: Option<u64>,
+    pub free: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockInfo {
+    pub holder_host: String,
+    pub pid: u32,
+    /// As written by the holder (RFC 3339).
+    pub started: String,
+}

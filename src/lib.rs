@@ -1,0 +1,15 @@
+//! brickyard: declarative GlusterFS.
+//!
+//! Data flows one way: `config` (YAML/HCL -> [`config::Desired`]) and `gather`
+//! (nodes over a [`transport::Transport`] -> [`gather::Observed`]) feed the pure
+//! `plan` (-> [`plan::Plan`]), which `render` shows and `apply` executes.
+//! `plan` and `config` do no I/O; everything that acts is thin and sits behind traits.
+
+pub mod apply;
+pub mod cli;
+pub mod config;
+pub mod gather;
+pub mod plan;
+pub mod render;
+pub mod transport;
+pub mod units;

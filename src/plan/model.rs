@@ -1,0 +1,139 @@
+//! A Plan is data: steps with ids, addresses, the node each runs on, the exact argv
+//! it runs, a guard that says whether it is already done, and its dependencies.
+//! `render` prints it, `apply` executes it without deciding anything, `--json` serialises it.
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped on any incompatible change; apply refuses plan files of other versions.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub cluster: String,
+    /// Hash of the Observed facts the plan was computed from (apply refuses a stale plan).
+    pub facts_fingerprint: String,
+    /// Hash of the validated Desired model.
+    pub config_hash: String,
+    pub steps: Vec<Step>,
+    /// Where every new brick goes and why it fits.
+    pub placements: Vec<BrickPlacement>,
+    /// Changes the planner refused to plan, and why (blocked deletes, refused devices,
+    /// capacity, health). A plan with blockers still shows what it would do.
+    pub blockers: Vec<Blocker>,
+    /// Things brickyard found but does not own: shown, never touched.
+    pub foreign: Vec<Foreign>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    Replace,
+    NoOp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// Stable id, unique in the plan (e.g. `brick.gfs[0][1]/mkfs`).
+    pub id: String,
+    /// Resource address, e.g. `volume.gfs`, `brick.gfs[0][1]`, `device.gfs1:/dev/sdb`, `peer.gfs2`.
+    pub address: String,
+    pub action: Action,
+    /// Config node name the commands run on.
+    pub node: String,
+    /// One line for humans.
+    pub description: String,
+    /// Exact argv of every command, run in order; quoting happens in one place (transport).
+    pub commands: Vec<Vec<String>>,
+    /// How apply knows the step's effect already exists (checked before, verified after).
+    pub guard: Guard,
+    /// Ids of steps that must succeed first.
+    pub depends_on: Vec<String>,
+    /// Destroys data or configuration that cannot be recreated.
+    pub destructive: bool,
+    /// Attribute changes shown as `old -> new`.
+    pub changes: Vec<Change>,
+}
+
+/// A read-only remote check: the step is done when `argv` exits 0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guard {
+    pub description: String,
+    pub argv: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub attribute: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrickPlacement {
+    /// e.g. `brick.gfs[0][1]` (set 0, position 1)
+    pub address: String,
+    pub volume: String,
+    pub set: u32,
+    pub position: u32,
+    pub node: String,
+    /// Device path (lvm bricks) or declared directory (directory bricks).
+    pub device: String,
+    pub zone: u32,
+    pub arbiter: bool,
+    /// Brick (filesystem) size in bytes.
+    pub size: u64,
+    /// What it takes from the device: thin pool + metadata (lvm), or size (directory).
+    pub allocated: u64,
+    pub device_free_before: u64,
+    pub device_free_after: u64,
+    /// The brick path gluster gets (`host:/path`).
+    pub brick: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocker {
+    /// Stable code, e.g. `capacity`, `zones`, `nodes`, `brick_limits`, `destroy_not_allowed`,
+    /// `protected`, `device_signature`, `node_unreachable`, `peer_disconnected`, `brick_offline`.
+    pub code: String,
+    /// Address of the resource it blocks.
+    pub address: String,
+    pub message: String,
+    /// Evidence and the way out (e.g. largest size that fits now, flag to pass).
+    pub help: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Foreign {
+    pub address: String,
+    pub node: Option<String>,
+    pub description: String,
+}
+
+impl Plan {
+    /// Counts for the summary line: (add, change, destroy).
+    pub fn summary(&self) -> (usize, usize, usize) {
+        let mut s = (0, 0, 0);
+        for step in &self.steps {
+            match step.action {
+                Action::Create => s.0 += 1,
+                Action::Update => s.1 += 1,
+                Action::Delete => s.2 += 1,
+                Action::Replace => {
+                    s.0 += 1;
+                    s.2 += 1
+                }
+                Action::NoOp => {}
+            }
+        }
+        s
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.steps.iter().any(|s| s.action != Action::NoOp)
+    }
+}

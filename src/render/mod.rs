@@ -1,0 +1,1 @@
+//! Turning plans, facts and diagnostics into text for humans (Terraform-like) or JSON.
