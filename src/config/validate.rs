@@ -755,6 +755,30 @@ impl<'t> Validator<'t> {
         ok.then_some(out)
     }
 
+    /// A device or path may appear once per node (trailing `/` ignored).
+    fn listed_once(
+        &mut self,
+        what: &str,
+        path: &str,
+        span: Span,
+        section: &str,
+        seen: &mut BTreeMap<String, Span>,
+    ) {
+        let key = path.trim_end_matches('/').to_string();
+        if let Some(first) = seen.get(&key) {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::DUPLICATE_DEVICE,
+                    format!("{what} `{path}` is listed twice on {section}"),
+                )
+                .label(span, "listed again here")
+                .label(*first, "first listed here")
+                .help(format!("list each {what} once per node")),
+            );
+        }
+        seen.insert(key, span);
+    }
+
     fn devices(&mut self, section: &str, v: &Value) -> Option<Vec<Device>> {
         let Kind::Seq(items) = &v.kind else {
             self.wrong_type("devices", "a list", v);
@@ -797,20 +821,7 @@ impl<'t> Validator<'t> {
                 self.err(codes::INVALID_DEVICE, pspan, "not under /dev", format!("device `{path}` is not under /dev"))
                     .help = Some("devices are raw block devices like `/dev/sdb`; use `paths` for directories on a mounted filesystem".to_string());
             }
-            let key = path.trim_end_matches('/').to_string();
-            if let Some(first) = seen.get(&key) {
-                let first = *first;
-                self.diags.push(
-                    Diagnostic::error(
-                        codes::DUPLICATE_DEVICE,
-                        format!("device `{path}` is listed twice on {section}"),
-                    )
-                    .label(pspan, "listed again here")
-                    .label(first, "first listed here")
-                    .help("list each device once per node"),
-                );
-            }
-            seen.insert(key, pspan);
+            self.listed_once("device", path, pspan, section, &mut seen);
             if let (true, Some(tags), Some(wipe)) = (valid && under_dev, tags, wipe) {
                 out.push(Device {
                     path: path.to_string(),
@@ -873,20 +884,7 @@ impl<'t> Validator<'t> {
                         .to_string(),
                 );
             }
-            let key = path.trim_end_matches('/').to_string();
-            if let Some(first) = seen.get(&key) {
-                let first = *first;
-                self.diags.push(
-                    Diagnostic::error(
-                        codes::DUPLICATE_DEVICE,
-                        format!("path `{path}` is listed twice on {section}"),
-                    )
-                    .label(pspan, "listed again here")
-                    .label(first, "first listed here")
-                    .help("list each path once per node"),
-                );
-            }
-            seen.insert(key, pspan);
+            self.listed_once("path", path, pspan, section, &mut seen);
             match tags {
                 Some(tags) if valid && !system => out.push(DirPath {
                     path: key_or_root(path),
@@ -1404,5 +1402,96 @@ fn describe_char(c: char) -> String {
         c if c.is_control() => format!("a control character (U+{:04X})", c as u32),
         c if "$`;|&<>()\\\"'*?![]{}~#".contains(c) => format!("the shell metacharacter `{c}`"),
         c => format!("the character `{c}`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::model::*;
+    use crate::config::{Format, parse_str};
+    use crate::units::{GIB, TIB};
+
+    const MINIMAL: &str = "cluster: c\nnodes:\n  a: { manage: h1, paths: [/b/0] }\n  b: { manage: h2, zone: 2, paths: [/b/0] }\n  c: { manage: h3, zone: 3, paths: [/b/0] }\nvolumes:\n  v:\n    size: 1GiB\n    options: { a.on: true, a.off: false, a.num: 0.50, a.int: 0x10, a.text: \"256MB\" }\n";
+
+    #[test]
+    fn documented_defaults_apply() {
+        let l = parse_str("m.yaml", MINIMAL, Format::Yaml);
+        assert!(l.diagnostics.is_empty(), "{}", l.render(100, false));
+        let d = l.desired.unwrap();
+        assert_eq!(
+            d.placement,
+            Placement {
+                zone_checking: ZoneChecking::Strict,
+                brick_min_size: GIB,
+                brick_max_size: 4 * TIB
+            }
+        );
+        let a = &d.nodes["a"];
+        assert_eq!((a.storage.as_str(), a.zone), ("h1", 1));
+        assert_eq!(
+            a.ssh,
+            Ssh {
+                user: "root".into(),
+                port: 22,
+                identity_file: None,
+                known_hosts: KnownHosts::Strict,
+                options: vec![],
+                sudo: false,
+                connect_timeout: 10
+            }
+        );
+        let v = &d.volumes["v"];
+        assert_eq!(
+            v.durability,
+            Durability::Replicate {
+                replica: 3,
+                arbiter: false
+            }
+        );
+        assert_eq!(
+            (v.snapshot_factor, v.protect, v.state, v.brick_kind),
+            (1.0, false, VolumeState::Present, BrickKind::Directory)
+        );
+    }
+
+    #[test]
+    fn option_values_keep_their_spelling_and_bools_become_on_off() {
+        let d = parse_str("m.yaml", MINIMAL, Format::Yaml).desired.unwrap();
+        let o = &d.volumes["v"].options;
+        assert_eq!(o["a.on"], "on");
+        assert_eq!(o["a.off"], "off");
+        assert_eq!(o["a.num"], "0.50");
+        assert_eq!(o["a.int"], "0x10");
+        assert_eq!(o["a.text"], "256MB");
+    }
+
+    #[test]
+    fn replica_one_is_plain_distribute_with_a_warning() {
+        let text = MINIMAL.replace(
+            "size: 1GiB",
+            "size: 1GiB\n    durability: { type: replicate, replica: 1 }",
+        );
+        let l = parse_str("m.yaml", &text, Format::Yaml);
+        assert_eq!(l.warning_count(), 1);
+        assert_eq!(l.desired.unwrap().volumes["v"].durability, Durability::None);
+    }
+
+    #[test]
+    fn zone_checking_none_accepts_one_zone() {
+        let text = MINIMAL.replace("zone: 2, ", "").replace("zone: 3, ", "");
+        assert!(parse_str("m.yaml", &text, Format::Yaml).has_errors());
+        let text = text.replace(
+            "cluster: c\n",
+            "cluster: c\nplacement: { zone_checking: none }\n",
+        );
+        let l = parse_str("m.yaml", &text, Format::Yaml);
+        assert!(!l.has_errors(), "{}", l.render(100, false));
+    }
+
+    #[test]
+    fn absent_volumes_skip_topology_checks() {
+        let text = MINIMAL.replace("size: 1GiB", "size: 1GiB\n    state: absent\n    durability: { type: disperse, data: 4, redundancy: 2 }");
+        let l = parse_str("m.yaml", &text, Format::Yaml);
+        assert!(!l.has_errors(), "{}", l.render(100, false));
     }
 }
