@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod plan;
+
 /// Documented exit codes (see docs/cli.md).
 pub mod exit {
     /// Success; for `plan --detailed-exitcode`, no changes.
@@ -28,9 +30,14 @@ pub struct Cli {
 }
 
 #[derive(Debug, clap::Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Show what apply would change, where every brick goes, and why it fits.
+    Plan(plan::PlanArgs),
+}
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Plan(args) => plan::run(args),
+    }
 }

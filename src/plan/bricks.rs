@@ -8,12 +8,12 @@ use crate::gather::NodeFacts;
 
 use super::builder::{Builder, StepSpec, argv, sh};
 use super::capacity::lvm_need;
-use crate::units::HumanBytes;
 use super::model::Action;
 use super::ownership::{
-    brick_tags, dir_brick_path, fstab_line, lv_device, lv_name, lvm_brick_dir, mount_path,
-    pool_name, MOUNT_OPTS,
+    MOUNT_OPTS, brick_tags, dir_brick_path, fstab_line, lv_device, lv_name, lvm_brick_dir,
+    mount_path, pool_name,
 };
+use crate::units::HumanBytes;
 
 /// A brick the plan creates, with where it goes.
 pub(crate) struct NewBrick<'a> {
@@ -39,7 +39,13 @@ pub(crate) fn address(volume: &str, set: u32, pos: u32) -> String {
 }
 
 /// Gluster's path for the brick.
-pub(crate) fn brick_path(kind: BrickKind, vg_or_dir: &str, volume: &str, set: u32, pos: u32) -> String {
+pub(crate) fn brick_path(
+    kind: BrickKind,
+    vg_or_dir: &str,
+    volume: &str,
+    set: u32,
+    pos: u32,
+) -> String {
     match kind {
         BrickKind::Lvm => lvm_brick_dir(vg_or_dir, &lv_name(volume, set, pos)),
         BrickKind::Directory => dir_brick_path(vg_or_dir, volume, set, pos),
@@ -54,7 +60,12 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
     // Each step waits for the previous one; a step the facts prove done (half-applied
     // brick) is left out and the chain continues from the one before.
     let mut deps = nb.after.clone();
-    let mut push = |b: &mut Builder, done: bool, verb: &str, desc: String, cmd: Vec<String>, guard: (String, Vec<String>)| {
+    let mut push = |b: &mut Builder,
+                    done: bool,
+                    verb: &str,
+                    desc: String,
+                    cmd: Vec<String>,
+                    guard: (String, Vec<String>)| {
         if done {
             return;
         }
@@ -103,7 +114,13 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
     let mut cmd = argv(&["lvcreate"]);
     if pool_exists {
         // interrupted between pool and LV creation: only the thin LV is missing
-        cmd.extend(argv(&["--thin", "--virtualsize", &kib(nb.size), "--name", &lv]));
+        cmd.extend(argv(&[
+            "--thin",
+            "--virtualsize",
+            &kib(nb.size),
+            "--name",
+            &lv,
+        ]));
     } else {
         cmd.extend(argv(&[
             "--poolmetadatasize",
@@ -138,7 +155,10 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
             HumanBytes(nb.size)
         ),
         cmd,
-        ("lvs lists the LV".into(), argv(&["lvs", &format!("{vg}/{lv}")])),
+        (
+            "lvs lists the LV".into(),
+            argv(&["lvs", &format!("{vg}/{lv}")]),
+        ),
     );
     push(
         b,
@@ -148,7 +168,10 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
         argv(&["mkfs.xfs", "-i", "size=512", "-n", "size=8192", &dev]),
         (
             "the LV already holds XFS (blkid -p)".into(),
-            sh("test \"$(blkid -p -s TYPE -o value -- \"$1\")\" = xfs", &[&dev]),
+            sh(
+                "test \"$(blkid -p -s TYPE -o value -- \"$1\")\" = xfs",
+                &[&dev],
+            ),
         ),
     );
     push(
@@ -173,7 +196,10 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
         "fstab",
         format!("add {mnt} to /etc/fstab"),
         sh("printf '%s\\n' \"$1\" >> /etc/fstab", &[&line]),
-        ("/etc/fstab has the exact line".into(), sh("grep -qxF -- \"$1\" /etc/fstab", &[&line])),
+        (
+            "/etc/fstab has the exact line".into(),
+            sh("grep -qxF -- \"$1\" /etc/fstab", &[&line]),
+        ),
     );
     push(
         b,
@@ -204,7 +230,11 @@ pub(crate) fn destroy(b: &mut Builder, ob: &OldBrick<'_>, after: &str, blocked: 
     let addr = address(ob.volume, ob.set, ob.pos);
     let node = ob.node;
     let mut deps = vec![after.to_string()];
-    let mut push = |b: &mut Builder, verb: &str, desc: String, cmd: Vec<String>, guard: (String, Vec<String>)| {
+    let mut push = |b: &mut Builder,
+                    verb: &str,
+                    desc: String,
+                    cmd: Vec<String>,
+                    guard: (String, Vec<String>)| {
         let id = b.push(
             StepSpec {
                 id: format!("{addr}/{verb}"),
@@ -221,18 +251,26 @@ pub(crate) fn destroy(b: &mut Builder, ob: &OldBrick<'_>, after: &str, blocked: 
         );
         deps = vec![id];
     };
-    let Some(mnt) = ob.path.strip_suffix("/brick").filter(|m| m.starts_with(super::ownership::MOUNT_ROOT))
+    let Some(mnt) = ob
+        .path
+        .strip_suffix("/brick")
+        .filter(|m| m.starts_with(super::ownership::MOUNT_ROOT))
     else {
         push(
             b,
             "rmdir",
             format!("remove brick directory {} and its data", ob.path),
             argv(&["rm", "-rf", "--one-file-system", "--", ob.path]),
-            ("the directory is gone".into(), sh("! test -e \"$1\"", &[ob.path])),
+            (
+                "the directory is gone".into(),
+                sh("! test -e \"$1\"", &[ob.path]),
+            ),
         );
         return;
     };
-    let rel = mnt.trim_start_matches(super::ownership::MOUNT_ROOT).trim_start_matches('/');
+    let rel = mnt
+        .trim_start_matches(super::ownership::MOUNT_ROOT)
+        .trim_start_matches('/');
     let (vg, lv) = rel.split_once('/').unwrap_or((rel, ""));
     let pool = ob
         .facts
@@ -248,7 +286,10 @@ pub(crate) fn destroy(b: &mut Builder, ob: &OldBrick<'_>, after: &str, blocked: 
         "umount",
         format!("unmount {mnt}"),
         argv(&["umount", mnt]),
-        ("not a mount point any more".into(), sh("! mountpoint -q -- \"$1\"", &[mnt])),
+        (
+            "not a mount point any more".into(),
+            sh("! mountpoint -q -- \"$1\"", &[mnt]),
+        ),
     );
     if let Some(line) = line {
         push(
@@ -259,7 +300,10 @@ pub(crate) fn destroy(b: &mut Builder, ob: &OldBrick<'_>, after: &str, blocked: 
                 "t=$(mktemp /etc/fstab.brickyard.XXXXXX) && { grep -vxF -- \"$1\" /etc/fstab > \"$t\"; cat \"$t\" > /etc/fstab; rm -f \"$t\"; }",
                 &[&line],
             ),
-            ("the line is gone from /etc/fstab".into(), sh("! grep -qxF -- \"$1\" /etc/fstab", &[&line])),
+            (
+                "the line is gone from /etc/fstab".into(),
+                sh("! grep -qxF -- \"$1\" /etc/fstab", &[&line]),
+            ),
         );
     }
     for (verb, name) in [("lvremove", lv.to_string()), ("poolremove", pool)] {
@@ -269,7 +313,10 @@ pub(crate) fn destroy(b: &mut Builder, ob: &OldBrick<'_>, after: &str, blocked: 
             verb,
             format!("remove LV {full}"),
             argv(&["lvremove", "-f", &full]),
-            ("lvs no longer lists it".into(), sh("! lvs -- \"$1\" >/dev/null 2>&1", &[&full])),
+            (
+                "lvs no longer lists it".into(),
+                sh("! lvs -- \"$1\" >/dev/null 2>&1", &[&full]),
+            ),
         );
     }
     push(
@@ -277,7 +324,10 @@ pub(crate) fn destroy(b: &mut Builder, ob: &OldBrick<'_>, after: &str, blocked: 
         "rmdir",
         format!("remove mount point {mnt}"),
         argv(&["rmdir", mnt]),
-        ("the directory is gone".into(), sh("! test -e \"$1\"", &[mnt])),
+        (
+            "the directory is gone".into(),
+            sh("! test -e \"$1\"", &[mnt]),
+        ),
     );
 }
 

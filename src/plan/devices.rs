@@ -8,12 +8,12 @@ use crate::config::BrickKind;
 use crate::gather::NodeFacts;
 use crate::units::HumanBytes;
 
+use super::PlanOptions;
 use super::builder::{Builder, StepSpec, argv, sh};
 use super::capacity::{EXTENT, raw_device_capacity};
 use super::health::World;
 use super::model::Action;
 use super::ownership::{is_plain_path, tag_cluster, tag_value, vg_name, vg_tags};
-use super::PlanOptions;
 
 /// Somewhere a brick can go: an LVM device or a declared directory.
 #[derive(Debug, Clone)]
@@ -95,7 +95,12 @@ fn device(
     let addr = format!("device.{node}:{}", dev.path);
     let cluster = &w.desired.cluster;
     if !is_plain_path(&dev.path) {
-        b.block("invalid_name", &addr, format!("device path {:?} has unsafe characters", dev.path), None);
+        b.block(
+            "invalid_name",
+            &addr,
+            format!("device path {:?} has unsafe characters", dev.path),
+            None,
+        );
         return None;
     }
     let want_vg = vg_name(&dev.path);
@@ -113,9 +118,14 @@ fn device(
     };
     // Already a PV: ours (VG tagged with our cluster) or foreign.
     if let Some(pv) = f.pvs.iter().find(|p| p.name == dev.path) {
-        let vg = pv.vg.as_deref().and_then(|v| f.vgs.iter().find(|g| g.name == v));
+        let vg = pv
+            .vg
+            .as_deref()
+            .and_then(|v| f.vgs.iter().find(|g| g.name == v));
         match vg {
-            Some(vg) if tag_value(&vg.tags, "cluster") == Some(cluster_tag_value(cluster).as_str()) => {
+            Some(vg)
+                if tag_value(&vg.tags, "cluster") == Some(cluster_tag_value(cluster).as_str()) =>
+            {
                 if vg.pv_count > 1 {
                     b.warnings.push(format!(
                         "{addr}: VG {} spans {} PVs; brickyard only creates single-PV VGs",
@@ -175,7 +185,12 @@ fn device(
         return None;
     }
     if bd.read_only {
-        b.block("device_read_only", &addr, format!("{} on {node} is read-only", dev.path), None);
+        b.block(
+            "device_read_only",
+            &addr,
+            format!("{} on {node} is read-only", dev.path),
+            None,
+        );
         return None;
     }
     let mut evidence: Vec<String> = Vec::new();
@@ -205,14 +220,19 @@ fn device(
             let why = if !bd.children.is_empty() {
                 "has partitions or holders; wipe them by hand first".to_string()
             } else if dev.wipe {
-                "the config sets `wipe: true`; pass --allow-wipe to destroy these signatures".to_string()
+                "the config sets `wipe: true`; pass --allow-wipe to destroy these signatures"
+                    .to_string()
             } else {
                 "set `wipe: true` on this device AND pass --allow-wipe to destroy it, or remove it from the config".to_string()
             };
             b.block(
                 "device_signature",
                 &addr,
-                format!("{} on {node} is not empty: {}", dev.path, evidence.join("; ")),
+                format!(
+                    "{} on {node} is not empty: {}",
+                    dev.path,
+                    evidence.join("; ")
+                ),
                 Some(why),
             );
             return None;
@@ -246,7 +266,12 @@ fn device(
     }
     let free = raw_device_capacity(bd.size);
     if free < EXTENT {
-        b.block("device_too_small", &addr, format!("{} on {node} is only {}", dev.path, HumanBytes(bd.size)), None);
+        b.block(
+            "device_too_small",
+            &addr,
+            format!("{} on {node} is only {}", dev.path, HumanBytes(bd.size)),
+            None,
+        );
         return None;
     }
     let pv = b.push(
@@ -256,7 +281,12 @@ fn device(
             action: Action::Create,
             node,
             description: format!("make {} an LVM physical volume", dev.path),
-            commands: vec![argv(&["pvcreate", "--metadatasize=128M", "--dataalignment=256K", &dev.path])],
+            commands: vec![argv(&[
+                "pvcreate",
+                "--metadatasize=128M",
+                "--dataalignment=256K",
+                &dev.path,
+            ])],
             guard: ("pvs lists the PV".into(), argv(&["pvs", &dev.path])),
             depends_on: deps,
             destructive: false,
@@ -276,7 +306,11 @@ fn device(
             address: &addr,
             action: Action::Create,
             node,
-            description: format!("create volume group {want_vg} on {} ({} usable)", dev.path, HumanBytes(free)),
+            description: format!(
+                "create volume group {want_vg} on {} ({} usable)",
+                dev.path,
+                HumanBytes(free)
+            ),
             commands: vec![vgcreate],
             guard: ("vgs lists the VG".into(), argv(&["vgs", &want_vg])),
             depends_on: vec![pv],

@@ -33,7 +33,11 @@ pub(crate) fn volume_blocker(
     let tags = if vol.device_tags.is_empty() {
         String::new()
     } else {
-        let t: Vec<String> = vol.device_tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let t: Vec<String> = vol
+            .device_tags
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         format!(" tagged {}", t.join(","))
     };
     // node -> (zone, best free, device)
@@ -78,7 +82,11 @@ pub(crate) fn volume_blocker(
         let by_zone: Vec<String> = zones
             .iter()
             .map(|z| {
-                let ns: Vec<&str> = nodes.iter().filter(|(_, v)| v.0 == *z).map(|(k, _)| *k).collect();
+                let ns: Vec<&str> = nodes
+                    .iter()
+                    .filter(|(_, v)| v.0 == *z)
+                    .map(|(k, _)| *k)
+                    .collect();
                 format!("zone {z}: {}", ns.join(", "))
             })
             .collect();
@@ -98,9 +106,14 @@ pub(crate) fn volume_blocker(
     let (bsize, sets_wanted) = match expand {
         Some((_, b0, add)) => (b0, add),
         None => {
-            let lo = set_range(vol.size, &vol.durability, place.brick_min_size, place.brick_max_size)
-                .map(|r| r.0)
-                .unwrap_or(1);
+            let lo = set_range(
+                vol.size,
+                &vol.durability,
+                place.brick_min_size,
+                place.brick_max_size,
+            )
+            .map(|r| r.0)
+            .unwrap_or(1);
             (brick_size(vol.size, lo, &vol.durability), lo)
         }
     };
@@ -115,7 +128,15 @@ pub(crate) fn volume_blocker(
     // rank nodes by margin (free - need on their best device); strict: best per zone
     let mut ranked: Vec<(i128, &str, u32, u64, &str)> = nodes
         .iter()
-        .map(|(node, &(zone, free, dev))| (free as i128 - need_of(dev, node) as i128, *node, zone, free, dev))
+        .map(|(node, &(zone, free, dev))| {
+            (
+                free as i128 - need_of(dev, node) as i128,
+                *node,
+                zone,
+                free,
+                dev,
+            )
+        })
         .collect();
     ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
     let mut picked: Vec<&(i128, &str, u32, u64, &str)> = Vec::new();
@@ -151,9 +172,9 @@ pub(crate) fn volume_blocker(
     let bottleneck = picked.last().filter(|p| p.0 < 0);
     match bottleneck {
         Some(p) => message.push_str(&format!(
-            "; the {} best node{} {} has at most {} free on {}: {} short",
+            "; a set needs {n} distinct nodes{} and the {}-best, {}, has at most {} free on {}: {} short",
+            if place.zone_checking == ZoneChecking::Strict { " in distinct zones" } else { "" },
             ordinal(n),
-            if place.zone_checking == ZoneChecking::Strict { " (distinct zones)" } else { "" },
             p.1,
             HumanBytes(p.3),
             p.4,
@@ -170,17 +191,20 @@ pub(crate) fn volume_blocker(
             let data = data_bricks_per_set(&vol.durability);
             let fit = max_sets(pool, place.zone_checking, vol, b0, add);
             format!(
-                "largest size reachable now: {} ({} more set(s)); add devices or nodes, or lower snapshot_factor",
+                "largest size reachable now: {} ({} bytes, {} more set(s)); add devices or nodes, or lower snapshot_factor",
                 HumanBytes((k0 + fit) * b0 * data),
+                (k0 + fit) * b0 * data,
                 fit
             )
         }
         None => match largest_fit(pool, place, vol) {
             Some(s) => format!(
-                "largest {lay} volume that fits now: {}; or add devices or nodes, or lower snapshot_factor",
+                "largest {lay} volume that fits now: {} ({s} bytes); or add devices or nodes, or lower snapshot_factor",
                 HumanBytes(s)
             ),
-            None => format!("no {lay} volume of at least brick_min_size fits now; add devices or nodes"),
+            None => {
+                format!("no {lay} volume of at least brick_min_size fits now; add devices or nodes")
+            }
         },
     };
     b.block("capacity", &addr, message, Some(help));
@@ -200,16 +224,34 @@ fn max_sets(pool: &Pool, zones: ZoneChecking, vol: &Volume, bsize: u64, wanted: 
 
 /// The largest volume size (multiple of extent × data bricks) that places now, by binary
 /// search over sizes with the same set-count rule `create` uses.
-pub(crate) fn largest_fit(pool: &Pool, place: &crate::config::Placement, vol: &Volume) -> Option<u64> {
+pub(crate) fn largest_fit(
+    pool: &Pool,
+    place: &crate::config::Placement,
+    vol: &Volume,
+) -> Option<u64> {
     let unit = EXTENT * data_bricks_per_set(&vol.durability);
     let fits = |size: u64| -> bool {
-        let Some((lo, hi)) = set_range(size, &vol.durability, place.brick_min_size, place.brick_max_size) else {
+        let Some((lo, hi)) = set_range(
+            size,
+            &vol.durability,
+            place.brick_min_size,
+            place.brick_max_size,
+        ) else {
             return false;
         };
         let none = BTreeMap::new();
         (lo..=hi.min(lo + 32)).any(|k| {
             let mut p = pool.clone();
-            place_sets(&mut p, place.zone_checking, vol, 0, k, brick_size(size, k, &vol.durability), &none).is_some()
+            place_sets(
+                &mut p,
+                place.zone_checking,
+                vol,
+                0,
+                k,
+                brick_size(size, k, &vol.durability),
+                &none,
+            )
+            .is_some()
         })
     };
     let (mut lo, mut hi) = (0u64, vol.size / unit);
@@ -227,7 +269,11 @@ pub(crate) fn largest_fit(pool: &Pool, place: &crate::config::Placement, vol: &V
 
 fn list<'a>(it: impl Iterator<Item = &'a str>) -> String {
     let v: Vec<&str> = it.collect();
-    if v.is_empty() { "none".into() } else { v.join(", ") }
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
 }
 
 fn ordinal(n: usize) -> String {

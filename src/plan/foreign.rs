@@ -43,7 +43,10 @@ pub(crate) fn scan(w: &World<'_>, b: &mut Builder) {
                 b.foreign(
                     format!("lv.{node}:{}/{}", lv.vg, lv.name),
                     Some(node),
-                    format!("LV {}/{} in a brickyard VG has no brickyard tag", lv.vg, lv.name),
+                    format!(
+                        "LV {}/{} in a brickyard VG has no brickyard tag",
+                        lv.vg, lv.name
+                    ),
                 );
                 continue;
             }

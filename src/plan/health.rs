@@ -34,7 +34,11 @@ impl World<'_> {
     }
 }
 
-pub(crate) fn world<'a>(desired: &'a Desired, observed: &'a Observed, b: &mut Builder) -> World<'a> {
+pub(crate) fn world<'a>(
+    desired: &'a Desired,
+    observed: &'a Observed,
+    b: &mut Builder,
+) -> World<'a> {
     let mut facts = BTreeMap::new();
     let mut unhealthy = BTreeMap::new();
     let mut host_to_node = BTreeMap::new();
@@ -81,7 +85,9 @@ pub(crate) fn world<'a>(desired: &'a Desired, observed: &'a Observed, b: &mut Bu
                         "glusterd_down",
                         &addr,
                         format!("glusterd is not running on {name}"),
-                        Some(format!("start it (systemctl start glusterd) on {name} and plan again")),
+                        Some(format!(
+                            "start it (systemctl start glusterd) on {name} and plan again"
+                        )),
                     );
                 }
                 if let Some(lock) = &f.lock {
@@ -144,7 +150,8 @@ pub(crate) fn world<'a>(desired: &'a Desired, observed: &'a Observed, b: &mut Bu
         b.block(
             "no_gluster_node",
             "cluster",
-            "no declared node is reachable with glusterd running: gluster commands cannot run".into(),
+            "no declared node is reachable with glusterd running: gluster commands cannot run"
+                .into(),
             Some("start glusterd on at least one node and plan again".into()),
         );
     }

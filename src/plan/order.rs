@@ -10,7 +10,11 @@ use super::model::Step;
 /// Split into (runnable, blocked) steps, each in dependency order.
 pub(crate) fn finish(mut steps: Vec<PStep>, warnings: &mut Vec<String>) -> (Vec<Step>, Vec<Step>) {
     // propagate blocking to a fixed point (dependencies may point forward or back)
-    let index: BTreeMap<String, usize> = steps.iter().enumerate().map(|(i, s)| (s.step.id.clone(), i)).collect();
+    let index: BTreeMap<String, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.step.id.clone(), i))
+        .collect();
     loop {
         let mut changed = false;
         for i in 0..steps.len() {
@@ -40,11 +44,20 @@ pub(crate) fn finish(mut steps: Vec<PStep>, warnings: &mut Vec<String>) -> (Vec<
 
 /// Kahn's algorithm, always taking the earliest-pushed ready step.
 fn topo(steps: Vec<PStep>, warnings: &mut Vec<String>) -> Vec<PStep> {
-    let index: BTreeMap<&str, usize> = steps.iter().enumerate().map(|(i, s)| (s.step.id.as_str(), i)).collect();
+    let index: BTreeMap<&str, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.step.id.as_str(), i))
+        .collect();
     let mut indeg = vec![0usize; steps.len()];
     let mut users: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
     for (i, s) in steps.iter().enumerate() {
-        let deps: BTreeSet<usize> = s.step.depends_on.iter().filter_map(|d| index.get(d.as_str()).copied()).collect();
+        let deps: BTreeSet<usize> = s
+            .step
+            .depends_on
+            .iter()
+            .filter_map(|d| index.get(d.as_str()).copied())
+            .collect();
         indeg[i] = deps.len();
         for d in deps {
             users[d].push(i);

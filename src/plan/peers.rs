@@ -37,7 +37,11 @@ pub(crate) fn probes(w: &World<'_>, b: &mut Builder) -> BTreeMap<String, String>
             },
             blocked,
         );
-        b.with_changes(vec![super::builder::change("storage", None, Some(&node.storage))]);
+        b.with_changes(vec![super::builder::change(
+            "storage",
+            None,
+            Some(&node.storage),
+        )]);
         out.insert(name.clone(), id);
     }
     out

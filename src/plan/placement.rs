@@ -63,7 +63,11 @@ impl Pool {
 
     fn eligible(&self, i: usize, vol: &Volume) -> bool {
         let c = &self.cands[i];
-        c.kind == vol.brick_kind && vol.device_tags.iter().all(|(k, v)| c.tags.get(k) == Some(v))
+        c.kind == vol.brick_kind
+            && vol
+                .device_tags
+                .iter()
+                .all(|(k, v)| c.tags.get(k) == Some(v))
     }
 
     /// Place one set. `pinned` are positions already fixed (existing LVs/dirs) as
@@ -81,10 +85,21 @@ impl Pool {
             used_nodes.push(&self.cands[ci].node);
             used_zones.push(self.cands[ci].zone);
         }
-        let free: Vec<&Want> = wants.iter().filter(|w| !pinned.contains_key(&w.pos)).collect();
+        let free: Vec<&Want> = wants
+            .iter()
+            .filter(|w| !pinned.contains_key(&w.pos))
+            .collect();
         let mut chosen: Vec<usize> = Vec::new();
         let mut budget = SET_BUDGET;
-        if !self.dfs(vol, zones, &free, &mut used_nodes, &mut used_zones, &mut chosen, &mut budget) {
+        if !self.dfs(
+            vol,
+            zones,
+            &free,
+            &mut used_nodes,
+            &mut used_zones,
+            &mut chosen,
+            &mut budget,
+        ) {
             return None;
         }
         let mut by_pos: BTreeMap<usize, Pick> = BTreeMap::new();
@@ -202,6 +217,8 @@ impl Pool {
 
     /// Candidates a volume may use (kind and tags), for diagnostics.
     pub fn eligible_cands(&self, vol: &Volume) -> Vec<usize> {
-        (0..self.cands.len()).filter(|&i| self.eligible(i, vol)).collect()
+        (0..self.cands.len())
+            .filter(|&i| self.eligible(i, vol))
+            .collect()
     }
 }

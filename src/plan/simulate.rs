@@ -37,11 +37,17 @@ fn kib(arg: &str) -> u64 {
 }
 
 fn flag<'a>(cmd: &'a [String], name: &str) -> Option<&'a str> {
-    cmd.iter().position(|a| a == name).and_then(|i| cmd.get(i + 1)).map(String::as_str)
+    cmd.iter()
+        .position(|a| a == name)
+        .and_then(|i| cmd.get(i + 1))
+        .map(String::as_str)
 }
 
 fn tags(cmd: &[String]) -> Vec<String> {
-    cmd.windows(2).filter(|w| w[0] == "--addtag").map(|w| w[1].clone()).collect()
+    cmd.windows(2)
+        .filter(|w| w[0] == "--addtag")
+        .map(|w| w[1].clone())
+        .collect()
 }
 
 fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
@@ -57,15 +63,34 @@ fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
         }
         ["pvcreate", .., dev] => {
             if let Some(f) = facts(obs, &step.node) {
-                let size = f.block_devices.iter().find(|b| b.path == *dev).map(|b| b.size).unwrap_or(0);
-                f.pvs.push(Pv { name: dev.to_string(), vg: None, size, free: size, tags: vec![] });
-                f.block_devices.iter_mut().filter(|b| b.path == *dev).for_each(|b| b.fstype = Some("LVM2_member".into()));
+                let size = f
+                    .block_devices
+                    .iter()
+                    .find(|b| b.path == *dev)
+                    .map(|b| b.size)
+                    .unwrap_or(0);
+                f.pvs.push(Pv {
+                    name: dev.to_string(),
+                    vg: None,
+                    size,
+                    free: size,
+                    tags: vec![],
+                });
+                f.block_devices
+                    .iter_mut()
+                    .filter(|b| b.path == *dev)
+                    .for_each(|b| b.fstype = Some("LVM2_member".into()));
             }
         }
         ["vgcreate", .., vg, dev] => {
             let t = tags(cmd);
             if let Some(f) = facts(obs, &step.node) {
-                let size = f.block_devices.iter().find(|b| b.path == *dev).map(|b| raw_device_capacity(b.size)).unwrap_or(0);
+                let size = f
+                    .block_devices
+                    .iter()
+                    .find(|b| b.path == *dev)
+                    .map(|b| raw_device_capacity(b.size))
+                    .unwrap_or(0);
                 for pv in f.pvs.iter_mut().filter(|p| p.name == *dev) {
                     pv.vg = Some(vg.to_string());
                 }
@@ -128,11 +153,16 @@ fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
         ["lvremove", "-f", full] => {
             if let Some(f) = facts(obs, &step.node)
                 && let Some((vg, lv)) = full.split_once('/')
+                && let Some(i) = f.lvs.iter().position(|l| l.vg == vg && l.name == lv)
             {
-                if let Some(i) = f.lvs.iter().position(|l| l.vg == vg && l.name == lv) {
+                {
                     let l = f.lvs.remove(i);
                     // a pool returns its data and metadata; a thin LV takes nothing
-                    let back = if l.pool.is_none() { l.size + l.metadata_size.unwrap_or(0) } else { 0 };
+                    let back = if l.pool.is_none() {
+                        l.size + l.metadata_size.unwrap_or(0)
+                    } else {
+                        0
+                    };
                     for g in f.vgs.iter_mut().filter(|g| g.name == vg) {
                         g.free += back;
                         g.free_count = g.free / EXTENT;
@@ -153,7 +183,9 @@ fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
 
 fn lvcreate(obs: &mut Observed, step: &Step, cmd: &[String]) {
     let t = tags(cmd);
-    let Some(f) = facts(obs, &step.node) else { return };
+    let Some(f) = facts(obs, &step.node) else {
+        return;
+    };
     let name = flag(cmd, "--name").unwrap_or_default().to_string();
     let virt = flag(cmd, "--virtualsize").map(kib).unwrap_or(0);
     let (vg, tp, new_pool) = match flag(cmd, "--thin") {
@@ -233,14 +265,20 @@ fn gluster(obs: &mut Observed, step: &Step, rest: &[&str]) {
             if let Some(f) = facts(obs, &step.node)
                 && !f.peers.iter().any(|p| p.hostname == *host)
             {
-                f.peers.push(Peer { uuid: format!("uuid-{host}"), hostname: host.to_string(), connected: true });
+                f.peers.push(Peer {
+                    uuid: format!("uuid-{host}"),
+                    hostname: host.to_string(),
+                    connected: true,
+                });
             }
             // the probed node now sees the runner (by the name it was probed from)
             let probed: Vec<String> = obs
                 .nodes
                 .iter()
                 .filter_map(|(k, v)| match v {
-                    NodeObservation::Reachable(f) if f.hostname == *host || k == host => Some(k.clone()),
+                    NodeObservation::Reachable(f) if f.hostname == *host || k == host => {
+                        Some(k.clone())
+                    }
                     _ => None,
                 })
                 .collect();
@@ -248,7 +286,11 @@ fn gluster(obs: &mut Observed, step: &Step, rest: &[&str]) {
                 if let Some(f) = facts(obs, &k)
                     && !f.peers.iter().any(|p| p.hostname == runner_host)
                 {
-                    f.peers.push(Peer { uuid: format!("uuid-{runner_host}"), hostname: runner_host.clone(), connected: true });
+                    f.peers.push(Peer {
+                        uuid: format!("uuid-{runner_host}"),
+                        hostname: runner_host.clone(),
+                        connected: true,
+                    });
                 }
             }
         }
@@ -271,9 +313,14 @@ fn gluster(obs: &mut Observed, step: &Step, rest: &[&str]) {
             let mut i = 0;
             while i < args.len() {
                 match args[i] {
-                    "replica" => v.replica_count = args.get(i + 1).and_then(|x| x.parse().ok()).unwrap_or(1),
+                    "replica" => {
+                        v.replica_count = args.get(i + 1).and_then(|x| x.parse().ok()).unwrap_or(1)
+                    }
                     "arbiter" => v.arbiter_count = 1,
-                    "disperse-data" => v.disperse_count += args.get(i + 1).and_then(|x| x.parse().ok()).unwrap_or(0),
+                    "disperse-data" => {
+                        v.disperse_count +=
+                            args.get(i + 1).and_then(|x| x.parse().ok()).unwrap_or(0)
+                    }
                     "redundancy" => {
                         let r: u32 = args.get(i + 1).and_then(|x| x.parse().ok()).unwrap_or(0);
                         v.redundancy_count = r;
@@ -307,7 +354,8 @@ fn gluster(obs: &mut Observed, step: &Step, rest: &[&str]) {
         ["volume", "set", name, key, value] => each_volume_view(obs, |vols| {
             for v in vols.iter_mut().filter(|v| v.name == *name) {
                 v.options.insert(key.to_string(), value.to_string());
-                v.effective_options.insert(key.to_string(), value.to_string());
+                v.effective_options
+                    .insert(key.to_string(), value.to_string());
             }
         }),
         ["volume", "reset", name, key] => each_volume_view(obs, |vols| {
@@ -328,14 +376,20 @@ fn gluster(obs: &mut Observed, step: &Step, rest: &[&str]) {
                 v.bricks.iter_mut().for_each(|b| b.online = None);
             }
         }),
-        ["volume", "delete", name] => each_volume_view(obs, |vols| vols.retain(|v| v.name != *name)),
+        ["volume", "delete", name] => {
+            each_volume_view(obs, |vols| vols.retain(|v| v.name != *name))
+        }
         _ => {}
     }
 }
 
 fn push_brick(v: &mut VolumeFacts, b: &str) {
     let (host, path) = b.split_once(':').unwrap_or((b, ""));
-    let set_size = if v.disperse_count > 0 { v.disperse_count } else { v.replica_count.max(1) };
+    let set_size = if v.disperse_count > 0 {
+        v.disperse_count
+    } else {
+        v.replica_count.max(1)
+    };
     let is_arbiter = v.arbiter_count > 0 && v.bricks.len() as u32 % set_size == set_size - 1;
     v.bricks.push(BrickFacts {
         name: b.to_string(),
@@ -361,5 +415,9 @@ fn vol_type(v: &VolumeFacts) -> String {
     } else {
         return "Distribute".into();
     };
-    if dist { format!("Distributed-{base}") } else { base.into() }
+    if dist {
+        format!("Distributed-{base}")
+    } else {
+        base.into()
+    }
 }

@@ -12,9 +12,7 @@ use crate::units::HumanBytes;
 use super::PlanOptions;
 use super::bricks::{self, NewBrick, OldBrick};
 use super::builder::{Builder, StepSpec, argv, change, sh};
-use super::capacity::{
-    brick_size, data_bricks_per_set, is_arbiter, position_size, set_range,
-};
+use super::capacity::{brick_size, data_bricks_per_set, is_arbiter, position_size, set_range};
 use super::diagnose;
 use super::health::World;
 use super::model::{Action, BrickPlacement};
@@ -39,8 +37,14 @@ pub(crate) struct Ctx<'a, 'w> {
 pub(crate) fn layout(d: &Durability) -> String {
     match *d {
         Durability::None => "distribute".into(),
-        Durability::Replicate { replica, arbiter: false } => format!("replica {replica}"),
-        Durability::Replicate { replica, arbiter: true } => format!("replica {replica} arbiter 1"),
+        Durability::Replicate {
+            replica,
+            arbiter: false,
+        } => format!("replica {replica}"),
+        Durability::Replicate {
+            replica,
+            arbiter: true,
+        } => format!("replica {replica} arbiter 1"),
         Durability::Disperse { data, redundancy } => format!("disperse {data}+{redundancy}"),
     }
 }
@@ -78,8 +82,16 @@ fn ownership(w: &World<'_>, vf: &VolumeFacts) -> Result<bool, Option<String>> {
         Some(c) => Err(Some(c.clone())),
         None => {
             let declared = w.desired.volumes.contains_key(&vf.name);
-            let ours = !vf.bricks.is_empty() && vf.bricks.iter().all(|br| is_our_brick_path(&vf.name, &br.path));
-            if declared && ours { Ok(false) } else { Err(None) }
+            let ours = !vf.bricks.is_empty()
+                && vf
+                    .bricks
+                    .iter()
+                    .all(|br| is_our_brick_path(&vf.name, &br.path));
+            if declared && ours {
+                Ok(false)
+            } else {
+                Err(None)
+            }
         }
     }
 }
@@ -92,9 +104,9 @@ fn is_our_brick_path(volume: &str, path: &str) -> bool {
         .and_then(|r| r.rsplit('/').next())
         .and_then(|lv| lv.strip_prefix(&format!("brick_{}_", lvm_safe(volume))))
         .is_some();
-    let dir = path
-        .rsplit_once('/')
-        .is_some_and(|(head, last)| head.ends_with(&format!("/{volume}")) && last.starts_with('s') && last.contains('p'));
+    let dir = path.rsplit_once('/').is_some_and(|(head, last)| {
+        head.ends_with(&format!("/{volume}")) && last.starts_with('s') && last.contains('p')
+    });
     lvm || dir
 }
 
@@ -110,30 +122,42 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
             b.foreign(
                 format!("volume.{name}"),
                 None,
-                format!("{} volume {name} ({} bricks, {:?}) {who}", vf.vol_type, vf.brick_count, vf.status)
-                    .replace("Started", "started")
-                    .replace("Stopped", "stopped")
-                    .replace("Created", "created"),
+                format!(
+                    "{} volume {name} ({} bricks, {:?}) {who}",
+                    vf.vol_type, vf.brick_count, vf.status
+                )
+                .replace("Started", "started")
+                .replace("Stopped", "stopped")
+                .replace("Created", "created"),
             );
         }
     }
     for (name, vol) in &w.desired.volumes {
         let addr = format!("volume.{name}");
         if !is_plain_name(name) {
-            b.block("invalid_name", &addr, format!("volume name {name:?} is not a plain name"), None);
+            b.block(
+                "invalid_name",
+                &addr,
+                format!("volume name {name:?} is not a plain name"),
+                None,
+            );
             continue;
         }
         match (w.volumes.get(name.as_str()), vol.state) {
             (Some(vf), state) => match ownership(w, vf) {
                 Ok(marked) => match state {
                     VolumeState::Present => existing(ctx, b, name, vol, vf, marked),
-                    VolumeState::Absent => delete(ctx, b, name, vf, vol.protect, "has `state: absent`"),
+                    VolumeState::Absent => {
+                        delete(ctx, b, name, vf, vol.protect, "has `state: absent`")
+                    }
                 },
                 Err(owner) => {
                     if state == VolumeState::Present {
                         let why = match owner {
                             Some(c) => format!("it belongs to brickyard cluster {c}"),
-                            None => format!("it has no {OPT_CLUSTER} option and its bricks are not brickyard's"),
+                            None => format!(
+                                "it has no {OPT_CLUSTER} option and its bricks are not brickyard's"
+                            ),
                         };
                         b.block(
                             "foreign_conflict",
@@ -160,13 +184,23 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
 }
 
 /// Node health problems that endanger steps on this volume.
-fn volume_danger(w: &World<'_>, vf: Option<&VolumeFacts>, nodes: &BTreeSet<String>) -> Option<(String, String)> {
+fn volume_danger(
+    w: &World<'_>,
+    vf: Option<&VolumeFacts>,
+    nodes: &BTreeSet<String>,
+) -> Option<(String, String)> {
     if w.runner.is_none() {
-        return Some(("no_gluster_node".into(), "no node can run gluster commands".into()));
+        return Some((
+            "no_gluster_node".into(),
+            "no node can run gluster commands".into(),
+        ));
     }
     for n in nodes {
         if let Some(why) = w.unhealthy.get(n) {
-            return Some(("node_unhealthy".into(), format!("node {n} holds bricks of it and is {why}")));
+            return Some((
+                "node_unhealthy".into(),
+                format!("node {n} holds bricks of it and is {why}"),
+            ));
         }
     }
     if let Some(vf) = vf {
@@ -175,17 +209,26 @@ fn volume_danger(w: &World<'_>, vf: Option<&VolumeFacts>, nodes: &BTreeSet<Strin
                 None => {
                     return Some((
                         "unknown_brick_host".into(),
-                        format!("brick {} is on host {} which is not a declared node", br.name, br.host),
+                        format!(
+                            "brick {} is on host {} which is not a declared node",
+                            br.name, br.host
+                        ),
                     ));
                 }
                 Some(n) => {
                     if let Some(why) = w.unhealthy.get(n) {
-                        return Some(("node_unhealthy".into(), format!("brick {} is on node {n}, which is {why}", br.name)));
+                        return Some((
+                            "node_unhealthy".into(),
+                            format!("brick {} is on node {n}, which is {why}", br.name),
+                        ));
                     }
                 }
             }
             if vf.status == VolumeStatus::Started && br.online == Some(false) {
-                return Some(("brick_offline".into(), format!("brick {} is offline", br.name)));
+                return Some((
+                    "brick_offline".into(),
+                    format!("brick {} is offline", br.name),
+                ));
             }
         }
     }
@@ -196,7 +239,9 @@ fn volume_danger(w: &World<'_>, vf: Option<&VolumeFacts>, nodes: &BTreeSet<Strin
 fn pins(ctx: &Ctx<'_, '_>, volume: &str) -> BTreeMap<(u32, u32), (usize, u64)> {
     let mut out = BTreeMap::new();
     for (i, c) in ctx.pool.cands.iter().enumerate() {
-        let Some(f) = ctx.w.facts.get(c.node.as_str()) else { continue };
+        let Some(f) = ctx.w.facts.get(c.node.as_str()) else {
+            continue;
+        };
         match c.kind {
             BrickKind::Lvm => {
                 for lv in f.lvs.iter().filter(|l| l.vg == c.vg && l.pool.is_some()) {
@@ -236,7 +281,10 @@ pub(crate) fn place_sets(
 ) -> Option<Vec<Vec<Pick>>> {
     let n = vol.durability.set_size();
     let wants: Vec<Want> = (0..n)
-        .map(|pos| Want { pos, size: position_size(vol, data_brick, pos) })
+        .map(|pos| Want {
+            pos,
+            size: position_size(vol, data_brick, pos),
+        })
         .collect();
     let mut undo: Vec<(usize, u64, u64)> = Vec::new();
     let mut out = Vec::new();
@@ -262,7 +310,13 @@ pub(crate) fn place_sets(
     Some(out)
 }
 
-fn pins_match(vol: &Volume, pins: &BTreeMap<(u32, u32), (usize, u64)>, first: u32, sets: u64, data_brick: u64) -> bool {
+fn pins_match(
+    vol: &Volume,
+    pins: &BTreeMap<(u32, u32), (usize, u64)>,
+    first: u32,
+    sets: u64,
+    data_brick: u64,
+) -> bool {
     pins.iter().all(|(&(s, p), &(_, size))| {
         s >= first
             && (s as u64) < first as u64 + sets
@@ -275,7 +329,12 @@ fn create(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &Volume) {
     let w = ctx.w;
     let addr = format!("volume.{name}");
     let place = &w.desired.placement;
-    let Some((lo, hi)) = set_range(vol.size, &vol.durability, place.brick_min_size, place.brick_max_size) else {
+    let Some((lo, hi)) = set_range(
+        vol.size,
+        &vol.durability,
+        place.brick_min_size,
+        place.brick_max_size,
+    ) else {
         let data = data_bricks_per_set(&vol.durability);
         b.block(
             "brick_limits",
@@ -301,13 +360,17 @@ fn create(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &Volume) {
         if !pins_match(vol, &pins, 0, k, bsize) {
             continue;
         }
-        if let Some(sets) = place_sets(&mut ctx.pool, place.zone_checking, vol, 0, k, bsize, &pins) {
+        if let Some(sets) = place_sets(&mut ctx.pool, place.zone_checking, vol, 0, k, bsize, &pins)
+        {
             found = Some((bsize, sets));
             break;
         }
     }
     let Some((bsize, sets)) = found else {
-        if !pins.is_empty() && !(lo..=hi.min(lo + K_TRIES)).any(|k| pins_match(vol, &pins, 0, k, brick_size(vol.size, k, &vol.durability))) {
+        if !pins.is_empty()
+            && !(lo..=hi.min(lo + K_TRIES))
+                .any(|k| pins_match(vol, &pins, 0, k, brick_size(vol.size, k, &vol.durability)))
+        {
             b.block(
                 "half_applied_mismatch",
                 &addr,
@@ -322,7 +385,11 @@ fn create(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &Volume) {
         diagnose::volume_blocker(ctx, b, name, vol, None);
         return;
     };
-    let nodes: BTreeSet<String> = sets.iter().flatten().map(|p| ctx.pool.cands[p.cand].node.clone()).collect();
+    let nodes: BTreeSet<String> = sets
+        .iter()
+        .flatten()
+        .map(|p| ctx.pool.cands[p.cand].node.clone())
+        .collect();
     let danger = volume_danger(w, None, &nodes);
     let blocked = danger.is_some();
     let brick_steps = emit_bricks(ctx, b, name, vol, 0, &sets, blocked);
@@ -342,20 +409,41 @@ fn create(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &Volume) {
         for (pos, p) in picks.iter().enumerate() {
             let c = &ctx.pool.cands[p.cand];
             force |= c.on_root_fs;
-            let vg_or_dir = if c.kind == BrickKind::Lvm { &c.vg } else { &c.device };
-            create.push(brick_name(ctx, &c.node, c.kind, vg_or_dir, name, set as u32, pos as u32));
+            let vg_or_dir = if c.kind == BrickKind::Lvm {
+                &c.vg
+            } else {
+                &c.device
+            };
+            create.push(brick_name(
+                ctx, &c.node, c.kind, vg_or_dir, name, set as u32, pos as u32,
+            ));
         }
     }
     if force {
         // gluster refuses bricks on the root filesystem without `force`
         create.push("force".into());
     }
-    let mut vsteps = VolSteps { b, name, runner: &runner, action: Action::Create, blocked, last: deps };
+    let mut vsteps = VolSteps {
+        b,
+        name,
+        runner: &runner,
+        action: Action::Create,
+        blocked,
+        last: deps,
+    };
     vsteps.push(
         "create",
-        format!("create volume {name} ({}, {} set(s) of {} bricks)", layout(&vol.durability), sets.len(), HumanBytes(bsize)),
+        format!(
+            "create volume {name} ({}, {} set(s) of {} bricks)",
+            layout(&vol.durability),
+            sets.len(),
+            HumanBytes(bsize)
+        ),
         create,
-        ("volume info finds it".into(), gluster(&["volume", "info", name])),
+        (
+            "volume info finds it".into(),
+            gluster(&["volume", "info", name]),
+        ),
         false,
     );
     vsteps.b.with_changes(vec![
@@ -375,13 +463,35 @@ fn create(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &Volume) {
     }
     vsteps.start();
     if let Some((code, why)) = danger {
-        b.block(&code, &addr, format!("steps for volume {name} are held back: {why}"), None);
+        b.block(
+            &code,
+            &addr,
+            format!("steps for volume {name} are held back: {why}"),
+            None,
+        );
     }
 }
 
-fn brick_name(ctx: &Ctx<'_, '_>, node: &str, kind: BrickKind, vg_or_dir: &str, vol: &str, set: u32, pos: u32) -> String {
-    let host = ctx.w.desired.nodes.get(node).map(|n| n.storage.as_str()).unwrap_or(node);
-    format!("{host}:{}", bricks::brick_path(kind, vg_or_dir, vol, set, pos))
+fn brick_name(
+    ctx: &Ctx<'_, '_>,
+    node: &str,
+    kind: BrickKind,
+    vg_or_dir: &str,
+    vol: &str,
+    set: u32,
+    pos: u32,
+) -> String {
+    let host = ctx
+        .w
+        .desired
+        .nodes
+        .get(node)
+        .map(|n| n.storage.as_str())
+        .unwrap_or(node);
+    format!(
+        "{host}:{}",
+        bricks::brick_path(kind, vg_or_dir, vol, set, pos)
+    )
 }
 
 /// Placements and brick steps for new sets starting at set index `first`.
@@ -399,7 +509,11 @@ fn emit_bricks(
         let set = first + si as u32;
         for (pos, p) in picks.iter().enumerate() {
             let c = &ctx.pool.cands[p.cand];
-            let vg_or_dir = if c.kind == BrickKind::Lvm { c.vg.as_str() } else { c.device.as_str() };
+            let vg_or_dir = if c.kind == BrickKind::Lvm {
+                c.vg.as_str()
+            } else {
+                c.device.as_str()
+            };
             let addr = bricks::address(name, set, pos as u32);
             b.placements.push(BrickPlacement {
                 address: addr,
@@ -452,7 +566,14 @@ struct VolSteps<'b, 'n> {
 }
 
 impl VolSteps<'_, '_> {
-    fn push(&mut self, verb: &str, desc: String, cmd: Vec<String>, guard: (String, Vec<String>), destructive: bool) {
+    fn push(
+        &mut self,
+        verb: &str,
+        desc: String,
+        cmd: Vec<String>,
+        guard: (String, Vec<String>),
+        destructive: bool,
+    ) {
         let addr = format!("volume.{}", self.name);
         let id = self.b.push(
             StepSpec {
@@ -487,7 +608,8 @@ impl VolSteps<'_, '_> {
             false,
         );
         if !is_marker_option(key) {
-            self.b.with_changes(vec![change(&format!("options.{key}"), old, Some(value))]);
+            self.b
+                .with_changes(vec![change(&format!("options.{key}"), old, Some(value))]);
         }
     }
 
@@ -499,12 +621,16 @@ impl VolSteps<'_, '_> {
             gluster(&["volume", "reset", name, key]),
             (
                 "volume info no longer lists the option".into(),
-                sh("! gluster --mode=script volume info \"$1\" | grep -qF -- \"$2: \"", &[name, key]),
+                sh(
+                    "! gluster --mode=script volume info \"$1\" | grep -qF -- \"$2: \"",
+                    &[name, key],
+                ),
             ),
             false,
         );
         if !is_marker_option(key) {
-            self.b.with_changes(vec![change(&format!("options.{key}"), old, None)]);
+            self.b
+                .with_changes(vec![change(&format!("options.{key}"), old, None)]);
         }
     }
 
@@ -527,15 +653,25 @@ fn same_layout(d: &Durability, vf: &VolumeFacts) -> bool {
     match *d {
         Durability::None => vf.replica_count <= 1 && vf.disperse_count == 0,
         Durability::Replicate { replica, arbiter } => {
-            vf.replica_count == replica as u32 && (vf.arbiter_count > 0) == arbiter && vf.disperse_count == 0
+            vf.replica_count == replica as u32
+                && (vf.arbiter_count > 0) == arbiter
+                && vf.disperse_count == 0
         }
         Durability::Disperse { data, redundancy } => {
-            vf.disperse_count == (data + redundancy) as u32 && vf.redundancy_count == redundancy as u32
+            vf.disperse_count == (data + redundancy) as u32
+                && vf.redundancy_count == redundancy as u32
         }
     }
 }
 
-fn existing(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &Volume, vf: &VolumeFacts, marked: bool) {
+fn existing(
+    ctx: &mut Ctx<'_, '_>,
+    b: &mut Builder,
+    name: &str,
+    vol: &Volume,
+    vf: &VolumeFacts,
+    marked: bool,
+) {
     let w = ctx.w;
     let addr = format!("volume.{name}");
     if !same_layout(&vol.durability, vf) {
@@ -562,18 +698,34 @@ fn existing(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &Volume, vf
         .or_else(|| {
             let br = vf.bricks.first()?;
             let f = w.facts.get(w.node_of_host(&br.host)?)?;
-            f.lvs.iter().find(|l| l.name == lv_name(name, 0, 0) && l.pool.is_some()).map(|l| l.size)
+            f.lvs
+                .iter()
+                .find(|l| l.name == lv_name(name, 0, 0) && l.pool.is_some())
+                .map(|l| l.size)
         })
         .unwrap_or_else(|| brick_size(vol.size, k0, &vol.durability));
     let cur = k0 * b0 * data;
-    let mut nodes: BTreeSet<String> = vf.bricks.iter().filter_map(|br| w.node_of_host(&br.host)).map(str::to_string).collect();
+    let mut nodes: BTreeSet<String> = vf
+        .bricks
+        .iter()
+        .filter_map(|br| w.node_of_host(&br.host))
+        .map(str::to_string)
+        .collect();
 
     // expansion: whole new sets of the same brick size
     let mut new_sets: Vec<Vec<Pick>> = Vec::new();
     if vol.size > cur {
         let add = (vol.size - cur).div_ceil(b0 * data);
         let pins = pins(ctx, name);
-        match place_sets(&mut ctx.pool, w.desired.placement.zone_checking, vol, k0 as u32, add, b0, &pins) {
+        match place_sets(
+            &mut ctx.pool,
+            w.desired.placement.zone_checking,
+            vol,
+            k0 as u32,
+            add,
+            b0,
+            &pins,
+        ) {
             Some(s) => new_sets = s,
             None => {
                 diagnose::volume_blocker(ctx, b, name, vol, Some((k0, b0, add)));
@@ -600,8 +752,17 @@ fn existing(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &Volume, vf
     let blocked = danger.is_some();
     let before = b.steps.len();
     let brick_steps = emit_bricks(ctx, b, name, vol, k0 as u32, &new_sets, blocked);
-    let Some(runner) = w.runner.clone() else { return };
-    let mut vs = VolSteps { b, name, runner: &runner, action: Action::Update, blocked, last: vec![] };
+    let Some(runner) = w.runner.clone() else {
+        return;
+    };
+    let mut vs = VolSteps {
+        b,
+        name,
+        runner: &runner,
+        action: Action::Update,
+        blocked,
+        last: vec![],
+    };
     if !marked {
         vs.set_option(OPT_CLUSTER, &w.desired.cluster, None);
         vs.set_option(OPT_BRICK_SIZE, &b0.to_string(), None);
@@ -616,8 +777,20 @@ fn existing(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &Volume, vf
                 if let Some(pr) = ctx.probes.get(&c.node) {
                     deps.push(pr.clone());
                 }
-                let vg_or_dir = if c.kind == BrickKind::Lvm { &c.vg } else { &c.device };
-                last_brick = brick_name(ctx, &c.node, c.kind, vg_or_dir, name, k0 as u32 + si as u32, pos as u32);
+                let vg_or_dir = if c.kind == BrickKind::Lvm {
+                    &c.vg
+                } else {
+                    &c.device
+                };
+                last_brick = brick_name(
+                    ctx,
+                    &c.node,
+                    c.kind,
+                    vg_or_dir,
+                    name,
+                    k0 as u32 + si as u32,
+                    pos as u32,
+                );
                 cmd.push(last_brick.clone());
                 if c.on_root_fs && !cmd.iter().any(|a| a == "force") {
                     cmd.push("force".into());
@@ -645,8 +818,16 @@ fn existing(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &Volume, vf
             false,
         );
         vs.b.with_changes(vec![
-            change("size", Some(&HumanBytes(cur).to_string()), Some(&HumanBytes(cur + new_sets.len() as u64 * b0 * data).to_string())),
-            change("sets", Some(&k0.to_string()), Some(&(k0 + new_sets.len() as u64).to_string())),
+            change(
+                "size",
+                Some(&HumanBytes(cur).to_string()),
+                Some(&HumanBytes(cur + new_sets.len() as u64 * b0 * data).to_string()),
+            ),
+            change(
+                "sets",
+                Some(&k0.to_string()),
+                Some(&(k0 + new_sets.len() as u64).to_string()),
+            ),
         ]);
         vs.push(
             "rebalance",
@@ -694,14 +875,31 @@ fn existing(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &Volume, vf
     if let Some((code, why)) = danger
         && b.steps.len() > before
     {
-        b.block(&code, &addr, format!("changes to volume {name} are held back: {why}"), None);
+        b.block(
+            &code,
+            &addr,
+            format!("changes to volume {name} are held back: {why}"),
+            None,
+        );
     }
 }
 
-fn delete(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vf: &VolumeFacts, protect: bool, why: &str) {
+fn delete(
+    ctx: &mut Ctx<'_, '_>,
+    b: &mut Builder,
+    name: &str,
+    vf: &VolumeFacts,
+    protect: bool,
+    why: &str,
+) {
     let w = ctx.w;
     let addr = format!("volume.{name}");
-    let nodes: BTreeSet<String> = vf.bricks.iter().filter_map(|br| w.node_of_host(&br.host)).map(str::to_string).collect();
+    let nodes: BTreeSet<String> = vf
+        .bricks
+        .iter()
+        .filter_map(|br| w.node_of_host(&br.host))
+        .map(str::to_string)
+        .collect();
     let danger = volume_danger(w, Some(vf), &nodes);
     let blocked = protect || !ctx.opts.allow_destroy || danger.is_some();
     if protect {
@@ -722,16 +920,33 @@ fn delete(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vf: &VolumeFacts, 
             Some("pass --allow-destroy to delete it, or put it back in the config".into()),
         );
     } else if let Some((code, d)) = &danger {
-        b.block(code, &addr, format!("deleting volume {name} is held back: {d}"), None);
+        b.block(
+            code,
+            &addr,
+            format!("deleting volume {name} is held back: {d}"),
+            None,
+        );
     }
-    let Some(runner) = w.runner.clone() else { return };
-    let mut vs = VolSteps { b, name, runner: &runner, action: Action::Delete, blocked, last: vec![] };
+    let Some(runner) = w.runner.clone() else {
+        return;
+    };
+    let mut vs = VolSteps {
+        b,
+        name,
+        runner: &runner,
+        action: Action::Delete,
+        blocked,
+        last: vec![],
+    };
     if vf.status == VolumeStatus::Started {
         vs.push(
             "stop",
             format!("stop volume {name}"),
             gluster(&["volume", "stop", name]),
-            ("volume is not started".into(), sh(&format!("! {STARTED}"), &[name])),
+            (
+                "volume is not started".into(),
+                sh(&format!("! {STARTED}"), &[name]),
+            ),
             true,
         );
     }
@@ -739,7 +954,13 @@ fn delete(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vf: &VolumeFacts, 
         "delete",
         format!("delete volume {name}"),
         gluster(&["volume", "delete", name]),
-        ("volume info no longer finds it".into(), sh("! gluster --mode=script volume info \"$1\" >/dev/null 2>&1", &[name])),
+        (
+            "volume info no longer finds it".into(),
+            sh(
+                "! gluster --mode=script volume info \"$1\" >/dev/null 2>&1",
+                &[name],
+            ),
+        ),
         true,
     );
     let status = format!("{:?}", vf.status).to_lowercase();
@@ -753,7 +974,9 @@ fn delete(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vf: &VolumeFacts, 
         1
     };
     for (i, br) in vf.bricks.iter().enumerate() {
-        let Some(node) = w.node_of_host(&br.host) else { continue };
+        let Some(node) = w.node_of_host(&br.host) else {
+            continue;
+        };
         let node_blocked = blocked || !w.healthy(node);
         bricks::destroy(
             b,
