@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+pub mod import;
+pub mod validate;
 mod plan;
 
 /// Documented exit codes (see docs/cli.md).
@@ -31,6 +33,10 @@ pub struct Cli {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
+    /// Check a config file and report every mistake (exit 0 valid, 1 invalid).
+    Validate(validate::Args),
+    /// Convert another tool's description of a cluster into a brickyard config.
+    Import(import::Args),
     /// Show what apply would change, where every brick goes, and why it fits.
     Plan(plan::PlanArgs),
 }
@@ -38,6 +44,8 @@ pub enum Command {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Validate(args) => validate::run(args),
+        Command::Import(args) => import::run(args),
         Command::Plan(args) => plan::run(args),
     }
 }
