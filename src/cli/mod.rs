@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub mod import;
-pub mod validate;
 mod plan;
+pub mod validate;
 
 /// Documented exit codes (see docs/cli.md).
 pub mod exit {

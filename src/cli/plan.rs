@@ -54,19 +54,11 @@ pub fn run(args: PlanArgs) -> ExitCode {
 }
 
 fn plan_cmd(args: &PlanArgs) -> Result<u8, String> {
-    let config = args
-        .config
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("brickyard.yaml"));
+    let config = super::validate::config_path(args.config.clone()).map_err(|e| e.to_string())?;
     let desired = load_desired(&config)?;
     let observed = match &args.facts {
         Some(path) => load_facts(path)?,
-        None => {
-            return Err(
-                "live gathering is not part of this build yet; run `brickyard gather -o facts.json` and plan with --facts facts.json"
-                    .into(),
-            );
-        }
+        None => gather_live(&desired)?,
     };
     let opts = PlanOptions {
         allow_destroy: args.allow_destroy,
@@ -97,17 +89,39 @@ fn plan_cmd(args: &PlanArgs) -> Result<u8, String> {
     })
 }
 
+/// The validated model: a `.json` file is read as the Desired model itself (fixtures,
+/// generated configs); YAML/HCL go through the config loader, whose diagnostics are
+/// printed on stderr (all of them, warnings included).
 fn load_desired(path: &Path) -> Result<Desired, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
     if path.extension().is_some_and(|e| e == "json") {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
         return serde_json::from_str(&text)
             .map_err(|e| format!("{}: not a valid desired model: {e}", path.display()));
     }
-    Err(format!(
-        "{}: YAML/HCL configs need the config loader, which is not in this build yet; pass a desired-model .json",
-        path.display()
-    ))
+    let loaded = crate::config::load(path).map_err(|e| e.to_string())?;
+    if !loaded.diagnostics.is_empty() {
+        let color = std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
+        eprint!("{}", loaded.render(100, color));
+    }
+    loaded
+        .desired
+        .ok_or_else(|| format!("{} is not valid (see above)", path.display()))
+}
+
+/// Read every node over SSH (read-only probes); unreachable nodes become facts too.
+fn gather_live(desired: &Desired) -> Result<Observed, String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    eprintln!("Gathering facts from {} node(s)...", desired.nodes.len());
+    Ok(rt.block_on(async {
+        let transports = crate::gather::ssh_transports(desired);
+        let obs = crate::gather::gather(desired, &transports, 16).await;
+        crate::gather::close_all(&transports).await;
+        obs
+    }))
 }
 
 fn load_facts(path: &Path) -> Result<Observed, String> {

@@ -215,7 +215,18 @@ fn max_sets(pool: &Pool, zones: ZoneChecking, vol: &Volume, bsize: u64, wanted: 
     let mut p = pool.clone();
     let none = BTreeMap::new();
     for s in 0..wanted {
-        if place_sets(&mut p, zones, vol, s as u32, 1, bsize, &none).is_none() {
+        if place_sets(
+            &mut p,
+            zones,
+            vol,
+            s as u32,
+            1,
+            bsize,
+            &none,
+            &mut Vec::new(),
+        )
+        .is_none()
+        {
             return s;
         }
     }
@@ -230,7 +241,9 @@ pub(crate) fn largest_fit(
     vol: &Volume,
 ) -> Option<u64> {
     let unit = EXTENT * data_bricks_per_set(&vol.durability);
-    let fits = |size: u64| -> bool {
+    // one copy of the pool; every trial is rolled back so the next starts clean
+    let mut p = pool.clone();
+    let mut fits = |size: u64| -> bool {
         let Some((lo, hi)) = set_range(
             size,
             &vol.durability,
@@ -241,8 +254,8 @@ pub(crate) fn largest_fit(
         };
         let none = BTreeMap::new();
         (lo..=hi.min(lo + 32)).any(|k| {
-            let mut p = pool.clone();
-            place_sets(
+            let mut undo = Vec::new();
+            let ok = place_sets(
                 &mut p,
                 place.zone_checking,
                 vol,
@@ -250,8 +263,11 @@ pub(crate) fn largest_fit(
                 k,
                 brick_size(size, k, &vol.durability),
                 &none,
+                &mut undo,
             )
-            .is_some()
+            .is_some();
+            p.rollback(undo);
+            ok
         })
     };
     let (mut lo, mut hi) = (0u64, vol.size / unit);

@@ -36,7 +36,8 @@ pub(crate) fn scan(w: &World<'_>, b: &mut Builder) {
             );
         }
         for lv in &f.lvs {
-            if !our_vgs.contains(lv.vg.as_str()) {
+            // hidden LVs (`[lvol0_pmspare]`, `[tp_x_tdata]`, with `lvs -a`) are LVM's own
+            if !our_vgs.contains(lv.vg.as_str()) || lv.name.starts_with('[') {
                 continue;
             }
             if !lv.tags.contains(&ours) {

@@ -43,11 +43,14 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &PlanOptions) -> Plan 
     let w = health::world(desired, observed, &mut b);
     let probes = peers::probes(&w, &mut b);
     let cands = devices::candidates(&w, opts, &mut b);
+    let pool = placement::Pool::new(cands);
+    let pins = volumes::pin_index(&w, &pool);
     let mut ctx = volumes::Ctx {
         w: &w,
         opts,
-        pool: placement::Pool::new(cands),
+        pool,
         probes,
+        pins,
     };
     volumes::plan_all(&mut ctx, &mut b);
     foreign::scan(&w, &mut b);

@@ -38,9 +38,9 @@ pub(crate) struct Pick {
     pub free_before: u64,
 }
 
-/// How many candidate tries one set may spend backtracking: enough for any real
+/// How many candidates one set may look at, backtracking included: enough for any real
 /// cluster's dead ends, small enough that a hopeless set fails fast.
-const SET_BUDGET: usize = 20_000;
+const SET_BUDGET: usize = 200_000;
 
 impl Pool {
     pub fn new(cands: Vec<Candidate>) -> Pool {
@@ -90,6 +90,7 @@ impl Pool {
             .filter(|w| !pinned.contains_key(&w.pos))
             .collect();
         let mut chosen: Vec<usize> = Vec::new();
+        // the budget counts every candidate looked at, so a hopeless set costs a bounded scan
         let mut budget = SET_BUDGET;
         if !self.dfs(
             vol,
@@ -162,6 +163,10 @@ impl Pool {
                 if free < floor {
                     break;
                 }
+                if *budget == 0 {
+                    return false;
+                }
+                *budget -= 1;
                 let c = &self.cands[ci];
                 let zone_used = used_zones.contains(&c.zone);
                 if distinct_zone == zone_used || used_nodes.contains(&c.node.as_str()) {
@@ -170,10 +175,6 @@ impl Pool {
                 if !self.eligible(ci, vol) || self.need(ci, vol, w.size) > free {
                     continue;
                 }
-                if *budget == 0 {
-                    return false;
-                }
-                *budget -= 1;
                 used_nodes.push(&c.node);
                 used_zones.push(c.zone);
                 chosen.push(ci);

@@ -336,7 +336,10 @@ fn gluster(obs: &mut Observed, step: &Step, rest: &[&str]) {
                 i += 2;
             }
             v.vol_type = vol_type(&v);
-            each_volume_view(obs, |vols| vols.push(v.clone()));
+            // the runner sees it at once; other peers' views are refreshed by the next gather
+            if let Some(f) = facts(obs, &step.node) {
+                f.volumes.push(v);
+            }
         }
         ["volume", "add-brick", name, bricks @ ..] => each_volume_view(obs, |vols| {
             for v in vols.iter_mut().filter(|v| v.name == *name) {

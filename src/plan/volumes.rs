@@ -32,6 +32,8 @@ pub(crate) struct Ctx<'a, 'w> {
     pub pool: Pool,
     /// Probe step id per node not yet in the pool.
     pub probes: BTreeMap<String, String>,
+    /// Half-built bricks by volume (see `pin_index`).
+    pub pins: BTreeMap<String, Pins>,
 }
 
 pub(crate) fn layout(d: &Durability) -> String {
@@ -235,32 +237,42 @@ fn volume_danger(
     None
 }
 
-/// Pinned positions of a volume's half-built bricks: (set, pos) -> (candidate, size).
-fn pins(ctx: &Ctx<'_, '_>, volume: &str) -> BTreeMap<(u32, u32), (usize, u64)> {
-    let mut out = BTreeMap::new();
-    for (i, c) in ctx.pool.cands.iter().enumerate() {
-        let Some(f) = ctx.w.facts.get(c.node.as_str()) else {
+/// Pinned positions of half-built bricks, per volume: (set, pos) -> (candidate, size).
+pub(crate) type Pins = BTreeMap<(u32, u32), (usize, u64)>;
+
+/// One pass over every candidate's LVs and brick directories, indexed by volume, so a
+/// large cluster does not rescan all devices for each volume.
+pub(crate) fn pin_index(w: &World<'_>, pool: &Pool) -> BTreeMap<String, Pins> {
+    let mut out: BTreeMap<String, Pins> = BTreeMap::new();
+    for (i, c) in pool.cands.iter().enumerate() {
+        let Some(f) = w.facts.get(c.node.as_str()) else {
             continue;
         };
         match c.kind {
             BrickKind::Lvm => {
                 for lv in f.lvs.iter().filter(|l| l.vg == c.vg && l.pool.is_some()) {
                     if let Some((v, s, p)) = brick_identity(&lv.tags)
-                        && v == volume
-                        && lv.name == lv_name(volume, s, p)
+                        && lv.name == lv_name(&v, s, p)
                     {
-                        out.insert((s, p), (i, lv.size));
+                        out.entry(v).or_default().insert((s, p), (i, lv.size));
                     }
                 }
             }
             BrickKind::Directory => {
-                let prefix = format!("{}/{volume}/s", c.device.trim_end_matches('/'));
+                let base = format!("{}/", c.device.trim_end_matches('/'));
                 for d in &f.brick_dirs {
-                    if let Some((s, p)) = d.strip_prefix(&prefix).and_then(|r| r.split_once('p'))
+                    let Some((volume, last)) =
+                        d.strip_prefix(&base).and_then(|r| r.split_once('/'))
+                    else {
+                        continue;
+                    };
+                    if let Some((s, p)) = last.strip_prefix('s').and_then(|r| r.split_once('p'))
                         && let (Ok(s), Ok(p)) = (s.parse::<u32>(), p.parse::<u32>())
                         && *d == dir_brick_path(&c.device, volume, s, p)
                     {
-                        out.insert((s, p), (i, 0));
+                        out.entry(volume.to_string())
+                            .or_default()
+                            .insert((s, p), (i, 0));
                     }
                 }
             }
@@ -269,7 +281,28 @@ fn pins(ctx: &Ctx<'_, '_>, volume: &str) -> BTreeMap<(u32, u32), (usize, u64)> {
     out
 }
 
+fn pins(ctx: &Ctx<'_, '_>, volume: &str) -> Pins {
+    ctx.pins.get(volume).cloned().unwrap_or_default()
+}
+
+/// Cheap necessary conditions (enough distinct nodes, and zones under strict) checked
+/// before any search, so an impossible layout fails in one pass, not a search.
+fn layout_possible(pool: &Pool, zones: crate::config::ZoneChecking, vol: &Volume) -> bool {
+    let n = vol.durability.set_size();
+    let mut nodes: BTreeSet<&str> = BTreeSet::new();
+    let mut zs: BTreeSet<u32> = BTreeSet::new();
+    for i in pool.eligible_cands(vol) {
+        nodes.insert(&pool.cands[i].node);
+        zs.insert(pool.cands[i].zone);
+        if nodes.len() >= n && (zones == crate::config::ZoneChecking::None || zs.len() >= n) {
+            return true;
+        }
+    }
+    false
+}
+
 /// Place `sets` new sets (indices `first..first+sets`) of `data_brick` bricks; all or nothing.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn place_sets(
     pool: &mut Pool,
     zones: crate::config::ZoneChecking,
@@ -278,6 +311,7 @@ pub(crate) fn place_sets(
     sets: u64,
     data_brick: u64,
     pins: &BTreeMap<(u32, u32), (usize, u64)>,
+    undo_out: &mut Vec<(usize, u64, u64)>,
 ) -> Option<Vec<Vec<Pick>>> {
     let n = vol.durability.set_size();
     let wants: Vec<Want> = (0..n)
@@ -307,6 +341,7 @@ pub(crate) fn place_sets(
             }
         }
     }
+    undo_out.extend(undo);
     Some(out)
 }
 
@@ -355,13 +390,22 @@ fn create(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &Volume) {
     };
     let pins = pins(ctx, name);
     let mut found = None;
+    let possible = layout_possible(&ctx.pool, place.zone_checking, vol);
     for k in lo..=hi.min(lo + K_TRIES) {
         let bsize = brick_size(vol.size, k, &vol.durability);
-        if !pins_match(vol, &pins, 0, k, bsize) {
+        if !possible || !pins_match(vol, &pins, 0, k, bsize) {
             continue;
         }
-        if let Some(sets) = place_sets(&mut ctx.pool, place.zone_checking, vol, 0, k, bsize, &pins)
-        {
+        if let Some(sets) = place_sets(
+            &mut ctx.pool,
+            place.zone_checking,
+            vol,
+            0,
+            k,
+            bsize,
+            &pins,
+            &mut Vec::new(),
+        ) {
             found = Some((bsize, sets));
             break;
         }
@@ -725,6 +769,7 @@ fn existing(
             add,
             b0,
             &pins,
+            &mut Vec::new(),
         ) {
             Some(s) => new_sets = s,
             None => {

@@ -90,6 +90,9 @@ pub fn human(plan: &Plan, color: bool) -> String {
                     (Some(o), Some(n)) => {
                         format!("{} {} = {o:?} -> {n:?}", p.c("33", "~"), ch.attribute)
                     }
+                    (Some(o), None) if s.action == Action::Delete => {
+                        format!("{} {} = {o:?}", p.c("31", "-"), ch.attribute)
+                    }
                     (Some(o), None) => {
                         format!("{} {} = {o:?} -> (default)", p.c("31", "-"), ch.attribute)
                     }
@@ -100,7 +103,7 @@ pub fn human(plan: &Plan, color: bool) -> String {
         }
         for s in steps {
             let mark = if s.destructive {
-                p.c("31", " (destroys data)")
+                p.c("31", " (destructive)")
             } else {
                 String::new()
             };
