@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub mod import;
+mod plan;
 pub mod validate;
 
 /// Documented exit codes (see docs/cli.md).
@@ -36,6 +37,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Convert another tool's description of a cluster into a brickyard config.
     Import(import::Args),
+    /// Show what apply would change, where every brick goes, and why it fits.
+    Plan(plan::PlanArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -43,5 +46,6 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Import(args) => import::run(args),
+        Command::Plan(args) => plan::run(args),
     }
 }
