@@ -42,7 +42,20 @@ pub enum Command {
 }
 
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits 2 on usage errors, which would read as "plan has changes" under
+    // --detailed-exitcode; map usage errors to their own documented code.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
     match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Import(args) => import::run(args),
