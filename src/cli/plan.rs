@@ -82,6 +82,15 @@ fn plan_cmd(args: &PlanArgs) -> Result<u8, String> {
             && std::io::stdout().is_terminal();
         print!("{}", render::human(&p, color));
     }
+    // A blocker means the cluster cannot be brought to match the config with these
+    // flags: the plan is still shown, but a pipeline must not read it as success.
+    if !p.blockers.is_empty() {
+        eprintln!(
+            "error: {} change(s) are blocked; see \"Blocked\" above. Nothing blocked will be applied.",
+            p.blockers.len()
+        );
+        return Ok(exit::ERROR);
+    }
     Ok(if args.detailed_exitcode && p.has_changes() {
         exit::CHANGES
     } else {
