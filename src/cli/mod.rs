@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod gather;
 pub mod import;
 mod plan;
 pub mod validate;
@@ -39,6 +40,8 @@ pub enum Command {
     Import(import::Args),
     /// Show what apply would change, where every brick goes, and why it fits.
     Plan(plan::PlanArgs),
+    /// Read every node's real state over SSH (read-only) and write the facts.
+    Gather(gather::Args),
 }
 
 pub fn run() -> ExitCode {
@@ -60,5 +63,6 @@ pub fn run() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Import(args) => import::run(args),
         Command::Plan(args) => plan::run(args),
+        Command::Gather(args) => gather::run(args),
     }
 }

@@ -1,2 +1,3 @@
 //! Turning plans, facts and diagnostics into text for humans (Terraform-like) or JSON.
+pub mod facts;
 pub mod plan;
