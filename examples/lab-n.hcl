@@ -1,9 +1,12 @@
-# The lab's three namespace nodes (see the lab helper): directory bricks on /bricks.
+# The test lab's three namespace nodes (`sudo scripts/lab up n`, docs/testing.md):
+# directory bricks on /bricks. The key and known_hosts are the ones the lab writes.
 cluster = "lab"
 
 ssh {
-  user        = "root"
-  known_hosts = "accept-new"
+  user          = "root"
+  identity_file = "/var/tmp/brickyard-lab/0/id_ed25519"
+  known_hosts   = "strict"
+  options       = ["UserKnownHostsFile=/var/tmp/brickyard-lab/0/known_hosts"]
 }
 
 node "n1" {
