@@ -111,7 +111,7 @@ impl fmt::Display for HumanBytes {
         let units = [(TIB, "TiB"), (GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")];
         for (m, name) in units {
             if b >= m {
-                if b % m == 0 {
+                if b.is_multiple_of(m) {
                     return write!(f, "{} {}", b / m, name);
                 }
                 let hundredths = (b as u128 * 100 / m as u128) as u64;

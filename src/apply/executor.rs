@@ -1,0 +1,533 @@
+//! Runs a plan's steps as a dependency graph. The scheduler only enforces what keeps
+//! nodes safe (dependencies, one step per node, one cluster-wide gluster change at a
+//! time, a parallelism bound); what to run and how to tell it is done comes from the
+//! plan's commands and guards. Every step is guarded before and verified after, so an
+//! interrupted run is finished by the next one.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::sync::watch;
+
+use crate::plan::{Action, Plan, Step};
+use crate::transport::{RemoteCommand, Transport, TransportError, quote};
+
+/// Transports by config node name.
+pub type Transports = BTreeMap<String, Arc<dyn Transport>>;
+
+/// How to run a plan. Nothing here changes *what* runs, only how much at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Steps running at once across the cluster (at least 1).
+    pub parallelism: usize,
+    /// Destructive steps are refused without it (the planner blocks them too: defence in depth).
+    pub allow_destroy: bool,
+    /// Stop starting new steps after the first failure.
+    pub fail_fast: bool,
+    /// Limit for one command of a step (mkfs, volume start, ...).
+    pub command_timeout: Duration,
+    /// Limit for one guard run (read-only checks).
+    pub guard_timeout: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            parallelism: 10,
+            allow_destroy: false,
+            fail_fast: false,
+            command_timeout: Duration::from_secs(600),
+            guard_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Why a plan is not run at all. Nothing has been executed when one of these is returned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    #[error("the plan has two steps with id `{0}`")]
+    DuplicateStep(String),
+    #[error("step `{step}` depends on `{missing}`, which is not in the plan")]
+    UnknownDependency { step: String, missing: String },
+    #[error("the plan's dependencies form a cycle through: {}", .0.join(", "))]
+    Cycle(Vec<String>),
+    #[error("step `{step}` runs on node `{node}`, which has no connection")]
+    UnknownNode { step: String, node: String },
+    #[error("step `{0}` has an empty command")]
+    EmptyCommand(String),
+    #[error(
+        "the plan destroys data ({}); refusing without --allow-destroy",
+        .0.join(", ")
+    )]
+    DestroyNotAllowed(Vec<String>),
+}
+
+/// What happened to one step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Commands ran and the guard confirmed the effect.
+    Done {
+        elapsed: Duration,
+    },
+    /// The guard passed before anything ran (or the step is a no-op).
+    AlreadyDone,
+    Failed(Failure),
+    NotRun(NotRun),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotRun {
+    /// A step it depends on (directly or not) failed; `failed` is that step's id.
+    Blocked { failed: String },
+    /// Not started because the run stopped (`--fail-fast` after a failure, or interrupted).
+    Stopped,
+}
+
+/// Everything an operator needs to act on a failed step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub node: String,
+    /// What went wrong, in words: "command failed", "cannot reach node: ...", ...
+    pub reason: String,
+    /// The command involved, quoted for display (copy-pasteable on the node).
+    pub command: Option<String>,
+    /// None when the command did not run to an exit (signal, transport error).
+    pub exit_code: Option<i32>,
+    pub stderr: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "on {}: {}", self.node, self.reason)?;
+        if let Some(cmd) = &self.command {
+            write!(f, "\n  command: {cmd}")?;
+        }
+        if let Some(code) = self.exit_code {
+            write!(f, "\n  exit code: {code}")?;
+        }
+        if !self.stderr.is_empty() {
+            write!(f, "\n  stderr:")?;
+            for line in self.stderr.lines() {
+                write!(f, "\n    {line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Told about every step as it starts and ends (progress display, test hooks).
+pub trait Observer: Send + Sync {
+    fn started(&self, _step: &Step) {}
+    fn finished(&self, _step: &Step, _outcome: &Outcome) {}
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// The outcome of every step, in plan order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub outcomes: Vec<(String, Outcome)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Summary {
+    pub done: usize,
+    pub already_done: usize,
+    pub failed: usize,
+    pub not_run: usize,
+}
+
+impl Report {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for (_, o) in &self.outcomes {
+            match o {
+                Outcome::Done { .. } => s.done += 1,
+                Outcome::AlreadyDone => s.already_done += 1,
+                Outcome::Failed(_) => s.failed += 1,
+                Outcome::NotRun(_) => s.not_run += 1,
+            }
+        }
+        s
+    }
+
+    /// Every step is done or already done.
+    pub fn success(&self) -> bool {
+        let s = self.summary();
+        s.failed == 0 && s.not_run == 0
+    }
+
+    pub fn outcome(&self, id: &str) -> Option<&Outcome> {
+        self.outcomes.iter().find(|(i, _)| i == id).map(|(_, o)| o)
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} done, {} already done, {} failed, {} not run",
+            self.done, self.already_done, self.failed, self.not_run
+        )
+    }
+}
+
+/// True for steps that change cluster-wide gluster state: they run one at a time.
+pub fn is_cluster_wide(step: &Step) -> bool {
+    step.commands.iter().any(|argv| {
+        argv.first()
+            .is_some_and(|p| p == "gluster" || p.ends_with("/gluster"))
+    })
+}
+
+/// Checks the plan is a well-formed graph that these transports can run, before anything runs.
+pub fn validate(
+    plan: &Plan,
+    transports: &Transports,
+    opts: &ApplyOptions,
+) -> Result<(), ApplyError> {
+    let mut ids = HashMap::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        if ids.insert(step.id.as_str(), i).is_some() {
+            return Err(ApplyError::DuplicateStep(step.id.clone()));
+        }
+    }
+    for step in &plan.steps {
+        for dep in &step.depends_on {
+            if !ids.contains_key(dep.as_str()) {
+                return Err(ApplyError::UnknownDependency {
+                    step: step.id.clone(),
+                    missing: dep.clone(),
+                });
+            }
+        }
+        if step.commands.iter().any(|c| c.is_empty()) {
+            return Err(ApplyError::EmptyCommand(step.id.clone()));
+        }
+        if needs_transport(step) && !transports.contains_key(&step.node) {
+            return Err(ApplyError::UnknownNode {
+                step: step.id.clone(),
+                node: step.node.clone(),
+            });
+        }
+    }
+    if let Some(cycle) = find_cycle(plan, &ids) {
+        return Err(ApplyError::Cycle(cycle));
+    }
+    let destructive: Vec<String> = plan
+        .steps
+        .iter()
+        .filter(|s| s.destructive)
+        .map(|s| s.address.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !destructive.is_empty() && !opts.allow_destroy {
+        return Err(ApplyError::DestroyNotAllowed(destructive));
+    }
+    Ok(())
+}
+
+fn needs_transport(step: &Step) -> bool {
+    !step.commands.is_empty() || !step.guard.argv.is_empty()
+}
+
+/// Kahn's algorithm; whatever cannot be ordered is on (or behind) a cycle.
+fn find_cycle(plan: &Plan, ids: &HashMap<&str, usize>) -> Option<Vec<String>> {
+    let n = plan.steps.len();
+    let mut indegree = vec![0usize; n];
+    let mut dependents = vec![Vec::new(); n];
+    for (i, step) in plan.steps.iter().enumerate() {
+        for dep in &step.depends_on {
+            if let Some(&d) = ids.get(dep.as_str()) {
+                indegree[i] += 1;
+                dependents[d].push(i);
+            }
+        }
+    }
+    let mut queue: VecDeque<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
+    let mut seen = 0;
+    while let Some(i) = queue.pop_front() {
+        seen += 1;
+        for &j in &dependents[i] {
+            indegree[j] -= 1;
+            if indegree[j] == 0 {
+                queue.push_back(j);
+            }
+        }
+    }
+    (seen < n).then(|| {
+        (0..n)
+            .filter(|&i| indegree[i] > 0)
+            .map(|i| plan.steps[i].id.clone())
+            .collect()
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    Pending,
+    Running,
+    Finished(Outcome),
+}
+
+impl State {
+    fn satisfied(&self) -> bool {
+        matches!(
+            self,
+            State::Finished(Outcome::Done { .. } | Outcome::AlreadyDone)
+        )
+    }
+}
+
+/// Executes the plan. Returns Err only when the plan is refused before anything ran;
+/// step failures are in the [`Report`]. When `stop` turns true, running steps finish
+/// and nothing new starts (the caller then releases locks and exits cleanly).
+pub async fn execute(
+    plan: &Plan,
+    transports: &Transports,
+    opts: &ApplyOptions,
+    observer: &dyn Observer,
+    mut stop: Option<watch::Receiver<bool>>,
+) -> Result<Report, ApplyError> {
+    validate(plan, transports, opts)?;
+    let steps = &plan.steps;
+    let n = steps.len();
+    let index: HashMap<&str, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    let deps: Vec<Vec<usize>> = steps
+        .iter()
+        .map(|s| s.depends_on.iter().map(|d| index[d.as_str()]).collect())
+        .collect();
+    let mut dependents = vec![Vec::new(); n];
+    for (i, ds) in deps.iter().enumerate() {
+        for &d in ds {
+            dependents[d].push(i);
+        }
+    }
+    let cluster_wide: Vec<bool> = steps.iter().map(is_cluster_wide).collect();
+    let parallelism = opts.parallelism.max(1);
+
+    let mut state = vec![State::Pending; n];
+    let mut busy_nodes: BTreeSet<&str> = BTreeSet::new();
+    let mut gluster_busy = false;
+    let mut stopping = stop.as_ref().is_some_and(|s| *s.borrow());
+    let mut running = FuturesUnordered::new();
+
+    loop {
+        if !stopping {
+            for i in 0..n {
+                if running.len() >= parallelism {
+                    break;
+                }
+                if state[i] != State::Pending
+                    || !deps[i].iter().all(|&d| state[d].satisfied())
+                    || busy_nodes.contains(steps[i].node.as_str())
+                    || (cluster_wide[i] && gluster_busy)
+                {
+                    continue;
+                }
+                let step = &steps[i];
+                state[i] = State::Running;
+                busy_nodes.insert(step.node.as_str());
+                gluster_busy |= cluster_wide[i];
+                observer.started(step);
+                let transport = transports.get(&step.node).cloned();
+                running.push(async move { (i, run_step(step, transport, opts).await) });
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
+        let finished = match stop.as_mut() {
+            Some(rx) if !stopping => {
+                tokio::select! {
+                    f = running.next() => f,
+                    changed = rx.changed() => {
+                        // A dropped sender means nobody can ask us to stop any more.
+                        if changed.is_ok() && *rx.borrow() {
+                            stopping = true;
+                        } else if changed.is_err() {
+                            stop = None;
+                        }
+                        continue;
+                    }
+                }
+            }
+            _ => running.next().await,
+        };
+        let Some((i, outcome)) = finished else {
+            break;
+        };
+        let step = &steps[i];
+        busy_nodes.remove(step.node.as_str());
+        if cluster_wide[i] {
+            gluster_busy = false;
+        }
+        let failed = matches!(outcome, Outcome::Failed(_));
+        observer.finished(step, &outcome);
+        state[i] = State::Finished(outcome);
+        if failed {
+            block_dependents(i, steps, &dependents, &mut state, observer);
+            stopping |= opts.fail_fast;
+        }
+    }
+
+    // Anything still pending was never started because the run stopped (steps behind a
+    // failure were already marked blocked when it failed).
+    for (i, s) in state.iter_mut().enumerate() {
+        if *s == State::Pending {
+            let outcome = Outcome::NotRun(NotRun::Stopped);
+            observer.finished(&steps[i], &outcome);
+            *s = State::Finished(outcome);
+        }
+    }
+    Ok(Report {
+        outcomes: steps
+            .iter()
+            .zip(state)
+            .map(|(step, s)| match s {
+                State::Finished(o) => (step.id.clone(), o),
+                // Unreachable by construction: the loop only exits with nothing running.
+                State::Pending | State::Running => {
+                    (step.id.clone(), Outcome::NotRun(NotRun::Stopped))
+                }
+            })
+            .collect(),
+    })
+}
+
+/// Marks every step behind a failed one (transitively) as blocked by it.
+fn block_dependents(
+    failed: usize,
+    steps: &[Step],
+    dependents: &[Vec<usize>],
+    state: &mut [State],
+    observer: &dyn Observer,
+) {
+    let mut queue: VecDeque<usize> = dependents[failed].iter().copied().collect();
+    while let Some(j) = queue.pop_front() {
+        if state[j] != State::Pending {
+            continue;
+        }
+        let outcome = Outcome::NotRun(NotRun::Blocked {
+            failed: steps[failed].id.clone(),
+        });
+        observer.finished(&steps[j], &outcome);
+        state[j] = State::Finished(outcome);
+        queue.extend(dependents[j].iter().copied());
+    }
+}
+
+/// Guard, commands, verify. Never decides anything beyond what the step says.
+async fn run_step(
+    step: &Step,
+    transport: Option<Arc<dyn Transport>>,
+    opts: &ApplyOptions,
+) -> Outcome {
+    let started = Instant::now();
+    let Some(transport) = transport else {
+        // validate() guarantees a transport for any step with something to run.
+        return if step.action == Action::NoOp || step.commands.is_empty() {
+            Outcome::AlreadyDone
+        } else {
+            Outcome::Failed(Failure {
+                node: step.node.clone(),
+                reason: "no connection to this node".into(),
+                command: None,
+                exit_code: None,
+                stderr: String::new(),
+            })
+        };
+    };
+    let guard = &step.guard.argv;
+    // A step without a guard cannot be checked: it always runs and is not verified.
+    if !guard.is_empty() {
+        match run(&*transport, guard, opts.guard_timeout).await {
+            Ok(out) if out.success() => return Outcome::AlreadyDone,
+            Ok(_) => {}
+            Err(e) => return Outcome::Failed(unreachable(step, guard, &e, "checking")),
+        }
+    }
+    if step.commands.is_empty() {
+        return if guard.is_empty() {
+            Outcome::AlreadyDone
+        } else {
+            Outcome::Failed(Failure {
+                node: step.node.clone(),
+                reason: format!(
+                    "nothing to run, and the guard ({}) does not pass",
+                    step.guard.description
+                ),
+                command: Some(quote(guard)),
+                exit_code: None,
+                stderr: String::new(),
+            })
+        };
+    }
+    for argv in &step.commands {
+        match run(&*transport, argv, opts.command_timeout).await {
+            Ok(out) if out.success() => {}
+            Ok(out) => {
+                return Outcome::Failed(Failure {
+                    node: step.node.clone(),
+                    reason: "command failed".into(),
+                    command: Some(quote(argv)),
+                    exit_code: out.status,
+                    stderr: out.stderr_lossy().trim().to_string(),
+                });
+            }
+            Err(e) => return Outcome::Failed(unreachable(step, argv, &e, "running")),
+        }
+    }
+    if !guard.is_empty() {
+        match run(&*transport, guard, opts.guard_timeout).await {
+            Ok(out) if out.success() => {}
+            Ok(out) => {
+                return Outcome::Failed(Failure {
+                    node: step.node.clone(),
+                    reason: format!(
+                        "command succeeded but effect not visible (guard: {})",
+                        step.guard.description
+                    ),
+                    command: Some(quote(guard)),
+                    exit_code: out.status,
+                    stderr: out.stderr_lossy().trim().to_string(),
+                });
+            }
+            Err(e) => return Outcome::Failed(unreachable(step, guard, &e, "verifying")),
+        }
+    }
+    Outcome::Done {
+        elapsed: started.elapsed(),
+    }
+}
+
+async fn run(
+    transport: &dyn Transport,
+    argv: &[String],
+    timeout: Duration,
+) -> Result<crate::transport::Output, TransportError> {
+    let cmd = RemoteCommand::new(argv.iter().cloned()).with_timeout(timeout);
+    transport.run(&cmd).await
+}
+
+fn unreachable(step: &Step, argv: &[String], e: &TransportError, doing: &str) -> Failure {
+    Failure {
+        node: step.node.clone(),
+        reason: format!("could not finish {doing} the step: {e}"),
+        command: Some(quote(argv)),
+        exit_code: None,
+        stderr: String::new(),
+    }
+}
