@@ -244,3 +244,166 @@ async fn values_reach_the_shell_as_data() {
     assert!(locks.release().await.is_empty());
     assert!(!lock_dir(&dirs[0]).exists());
 }
+
+mod locked_apply {
+    use super::*;
+    use brickyard::apply::run::{RunError, locked_apply};
+    use brickyard::apply::{ApplyOptions, Outcome, Silent};
+    use brickyard::plan::{Action, Guard, Plan, Step};
+
+    /// Steps that create a directory in each node's root, guarded by `test -d`.
+    fn dir_plan(nodes: &[&str]) -> Plan {
+        Plan {
+            format_version: brickyard::plan::FORMAT_VERSION,
+            cluster: "t".into(),
+            facts_fingerprint: "f".into(),
+            config_hash: "c".into(),
+            steps: nodes
+                .iter()
+                .map(|n| Step {
+                    id: format!("dir.{n}"),
+                    address: format!("dir.{n}"),
+                    action: Action::Create,
+                    node: n.to_string(),
+                    description: "make the directory".into(),
+                    commands: vec![vec!["mkdir".into(), "made".into()]],
+                    guard: Guard {
+                        description: "exists".into(),
+                        argv: vec!["test".into(), "-d".into(), "made".into()],
+                    },
+                    depends_on: vec![],
+                    destructive: false,
+                    changes: vec![],
+                })
+                .collect(),
+            placements: vec![],
+            blockers: vec![],
+            foreign: vec![],
+            warnings: vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn runs_under_the_lock_and_releases_it() {
+        let (dirs, t) = cluster(&["n1", "n2"]);
+        let p = dir_plan(&["n1", "n2"]);
+        let me = lock::this_holder();
+        let mut seen_locked = false;
+        let done = locked_apply(
+            &p,
+            &t,
+            &ApplyOptions::default(),
+            &at(),
+            &me,
+            &Silent,
+            None,
+            || {
+                // The recheck runs with every touched node locked by us.
+                seen_locked = dirs.iter().all(|d| lock_dir(d).join("holder").exists());
+                async { Ok(()) }
+            },
+        )
+        .await
+        .unwrap();
+        assert!(seen_locked);
+        assert!(done.report.success(), "{:?}", done.report);
+        assert!(done.unreleased.is_empty());
+        for d in &dirs {
+            assert!(d.path().join("made").is_dir());
+            assert!(!lock_dir(d).exists());
+        }
+        // Again: everything is already done.
+        let again = locked_apply(
+            &p,
+            &t,
+            &ApplyOptions::default(),
+            &at(),
+            &me,
+            &Silent,
+            None,
+            || async { Ok(()) },
+        )
+        .await
+        .unwrap();
+        assert!(
+            again
+                .report
+                .outcomes
+                .iter()
+                .all(|(_, o)| *o == Outcome::AlreadyDone)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stale_recheck_changes_nothing_and_unlocks() {
+        let (dirs, t) = cluster(&["n1", "n2"]);
+        let err = locked_apply(
+            &dir_plan(&["n1", "n2"]),
+            &t,
+            &ApplyOptions::default(),
+            &at(),
+            &lock::this_holder(),
+            &Silent,
+            None,
+            || async { Err("n2: volumes changed".to_string()) },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&err, RunError::Stale(m) if m == "n2: volumes changed"),
+            "{err:?}"
+        );
+        for d in &dirs {
+            assert!(!d.path().join("made").exists());
+            assert!(!lock_dir(d).exists());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_concurrent_apply_is_refused_before_running_anything() {
+        let (dirs, t) = cluster(&["n1", "n2"]);
+        let first = lock::acquire(&at(), &t, &nodes(&["n2"]), &holder("ops1", 99))
+            .await
+            .unwrap();
+        let err = locked_apply(
+            &dir_plan(&["n1", "n2"]),
+            &t,
+            &ApplyOptions::default(),
+            &at(),
+            &lock::this_holder(),
+            &Silent,
+            None,
+            || async { Ok(()) },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&err, RunError::Locked(LockError::Held { node, .. }) if node == "n2"),
+            "{err:?}"
+        );
+        assert!(!dirs.iter().any(|d| d.path().join("made").exists()));
+        assert!(!lock_dir(&dirs[0]).exists(), "n1's lock given back");
+        assert!(first.release().await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_destructive_plan_without_permission_takes_no_lock() {
+        let (dirs, t) = cluster(&["n1"]);
+        let mut p = dir_plan(&["n1"]);
+        p.steps[0].destructive = true;
+        let err = locked_apply(
+            &p,
+            &t,
+            &ApplyOptions::default(),
+            &at(),
+            &lock::this_holder(),
+            &Silent,
+            None,
+            || async { Ok(()) },
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, RunError::Invalid(_)), "{err:?}");
+        assert!(!dirs[0].path().join("var").exists());
+    }
+}

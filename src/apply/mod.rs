@@ -4,6 +4,8 @@
 pub mod executor;
 pub mod lock;
 pub mod progress;
+pub mod run;
+pub mod stale;
 
 pub use executor::{
     ApplyError, ApplyOptions, Failure, NotRun, Observer, Outcome, Report, Silent, Summary,
