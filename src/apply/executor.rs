@@ -88,6 +88,9 @@ pub enum NotRun {
     Stopped,
 }
 
+/// Lines of a failed command's stderr shown in reports (the full text stays in [`Failure`]).
+const STDERR_LINES: usize = 20;
+
 /// Everything an operator needs to act on a failed step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -111,8 +114,14 @@ impl std::fmt::Display for Failure {
             write!(f, "\n  exit code: {code}")?;
         }
         if !self.stderr.is_empty() {
+            // The end of stderr is where tools say what went wrong; keep logs readable.
+            let lines: Vec<&str> = self.stderr.lines().collect();
+            let skip = lines.len().saturating_sub(STDERR_LINES);
             write!(f, "\n  stderr:")?;
-            for line in self.stderr.lines() {
+            if skip > 0 {
+                write!(f, "\n    ({skip} earlier lines omitted)")?;
+            }
+            for line in &lines[skip..] {
                 write!(f, "\n    {line}")?;
             }
         }
@@ -529,5 +538,51 @@ fn unreachable(step: &Step, argv: &[String], e: &TransportError, doing: &str) ->
         command: Some(quote(argv)),
         exit_code: None,
         stderr: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_report_keeps_the_end_of_long_stderr() {
+        let f = Failure {
+            node: "gfs1".into(),
+            reason: "command failed".into(),
+            command: Some("mkfs.xfs /dev/x".into()),
+            exit_code: Some(1),
+            stderr: (1..=25)
+                .map(|i| format!("line {i}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        };
+        let text = f.to_string();
+        assert!(text.starts_with("on gfs1: command failed\n  command: mkfs.xfs /dev/x\n  exit code: 1\n  stderr:\n    (5 earlier lines omitted)\n    line 6\n"), "{text}");
+        assert!(text.ends_with("    line 25"), "{text}");
+        assert!(!text.contains("line 5\n"));
+    }
+
+    #[test]
+    fn only_gluster_commands_are_cluster_wide() {
+        let mut s = Step {
+            id: "x".into(),
+            address: "x".into(),
+            action: Action::Create,
+            node: "n".into(),
+            description: String::new(),
+            commands: vec![vec!["mkdir".into(), "-p".into(), "/b".into()]],
+            guard: crate::plan::Guard {
+                description: String::new(),
+                argv: vec!["gluster".into(), "volume".into(), "info".into()],
+            },
+            depends_on: vec![],
+            destructive: false,
+            changes: vec![],
+        };
+        assert!(!is_cluster_wide(&s), "a gluster guard is a read");
+        s.commands
+            .push(vec!["gluster".into(), "--mode=script".into()]);
+        assert!(is_cluster_wide(&s));
     }
 }

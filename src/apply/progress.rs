@@ -164,3 +164,64 @@ impl<W: Write + Send> Observer for Progress<W> {
         let _ = inner.out.flush();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Action, Guard};
+
+    fn step(node: &str, address: &str) -> Step {
+        Step {
+            id: address.into(),
+            address: address.into(),
+            action: Action::Create,
+            node: node.into(),
+            description: "do it".into(),
+            commands: vec![],
+            guard: Guard {
+                description: String::new(),
+                argv: vec![],
+            },
+            depends_on: vec![],
+            destructive: false,
+            changes: vec![],
+        }
+    }
+
+    #[test]
+    fn on_a_terminal_a_status_line_lists_running_steps_and_is_cleared_before_each_line() {
+        let p = Progress::new(
+            Vec::new(),
+            2,
+            Style {
+                color: true,
+                live: true,
+            },
+        );
+        let (a, b) = (step("n1", "brick.a"), step("n2", "brick.b"));
+        p.started(&a);
+        p.started(&b);
+        p.finished(&a, &Outcome::AlreadyDone);
+        p.clear();
+        let text = String::from_utf8(p.into_inner().unwrap()).unwrap();
+        assert!(
+            text.contains("0/2 finished, running: [n1] brick.a 0s, [n2] brick.b 0s"),
+            "{text:?}"
+        );
+        // The finished line starts on a cleared line and is colored.
+        assert!(
+            text.contains(
+                "\r\x1b[2K[n1] brick.a: do it ... \x1b[2mskipped (already done)\x1b[0m\n"
+            ),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("1/2 finished, running: [n2] brick.b 0s"),
+            "{text:?}"
+        );
+        assert!(
+            text.ends_with("\r\x1b[2K"),
+            "status cleared at the end: {text:?}"
+        );
+    }
+}
