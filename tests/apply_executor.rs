@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use brickyard::apply::executor::STEP_SCRIPT;
 use brickyard::apply::progress::{Progress, Style};
 use brickyard::apply::{
     ApplyError, ApplyOptions, NotRun, Observer, Outcome, Silent, Transports, execute,
@@ -84,7 +85,63 @@ impl Transport for FakeNode {
     }
 
     async fn run(&self, cmd: &RemoteCommand) -> Result<Output, TransportError> {
-        let mut argv: Vec<&str> = cmd.argv.iter().map(String::as_str).collect();
+        match cmd.argv.as_slice() {
+            [sh, c, script, zero, rest @ ..]
+                if sh == "sh" && c == "-c" && script == STEP_SCRIPT && zero == "sh" =>
+            {
+                self.step(rest).await
+            }
+            argv => self.exec(argv).await,
+        }
+    }
+}
+
+impl FakeNode {
+    /// What STEP_SCRIPT does, decoded from its positional parameters: the scheduling
+    /// tests go through the real encoding (the script itself is tested in a real shell).
+    async fn step(&self, args: &[String]) -> Result<Output, TransportError> {
+        let mut it = args.iter();
+        let mut take = |it: &mut std::slice::Iter<'_, String>| -> Vec<String> {
+            let n: usize = it.next().unwrap().parse().unwrap();
+            it.by_ref().take(n).cloned().collect()
+        };
+        let guard = take(&mut it);
+        let count: usize = it.next().unwrap().parse().unwrap();
+        let commands: Vec<Vec<String>> = (0..count).map(|_| take(&mut it)).collect();
+        let report = |status: String, stderr: String| Output {
+            status: Some(0),
+            stdout: format!("@@by {status}\n").into_bytes(),
+            stderr: stderr.into_bytes(),
+        };
+        if !guard.is_empty() && self.exec(&guard).await?.success() {
+            return Ok(report("already".into(), String::new()));
+        }
+        let mut stderr = String::new();
+        for (k, c) in commands.iter().enumerate() {
+            stderr.push_str(&format!("@@by cmd {k}\n"));
+            let out = self.exec(c).await?;
+            stderr.push_str(&out.stderr_lossy());
+            if !out.success() {
+                let rc = out.status.unwrap();
+                return Ok(report(format!("failed {k} {rc}"), stderr));
+            }
+        }
+        if !guard.is_empty() {
+            stderr.push_str("@@by verify\n");
+            let out = self.exec(&guard).await?;
+            stderr.push_str(&out.stderr_lossy());
+            if !out.success() {
+                return Ok(report(
+                    format!("unverified {}", out.status.unwrap()),
+                    stderr,
+                ));
+            }
+        }
+        Ok(report("done".into(), stderr))
+    }
+
+    async fn exec(&self, argv: &[String]) -> Result<Output, TransportError> {
+        let mut argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         let gluster = argv.first() == Some(&"gluster");
         {
             let mut w = self.world.world();
@@ -123,9 +180,7 @@ impl Transport for FakeNode {
             other => panic!("fake transport: unknown command {other:?}"),
         }
     }
-}
 
-impl FakeNode {
     /// Takes MS (optional first element) milliseconds, counted as running.
     async fn busy(&self, gluster: bool, ms: &[&str]) {
         let ms: u64 = ms.first().map_or(0, |m| m.parse().unwrap());

@@ -14,8 +14,8 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::watch;
 
-use crate::plan::{Action, Plan, Step};
-use crate::transport::{RemoteCommand, Transport, TransportError, quote};
+use crate::plan::{Plan, Step};
+use crate::transport::{Output, RemoteCommand, Transport, quote};
 
 /// Transports by config node name.
 pub type Transports = BTreeMap<String, Arc<dyn Transport>>;
@@ -438,6 +438,44 @@ fn block_dependents(
     }
 }
 
+/// Runs a step on its node in ONE round trip: guard, commands in order, guard again.
+/// Every argv travels as positional parameters, counted: `GN guard... CN (N argv...)...`;
+/// the script evaluates only `"${i}"` references it builds itself, never a value, so
+/// nothing a plan contains is ever parsed as shell text. It reports on stdout with one
+/// `@@by` status line, and marks on stderr which command the following lines belong to.
+pub const STEP_SCRIPT: &str = r#"ref() { R=; i=$1; e=$(($1 + $2)); while [ "$i" -lt "$e" ]; do R="$R \"\${$i}\""; i=$((i + 1)); done; }
+gn=$1
+ref 2 "$gn"; G=$R
+p=$((gn + 2)); eval "cn=\${$p}"; p=$((p + 1))
+if [ "$gn" -gt 0 ] && eval "$G" </dev/null >/dev/null 2>&1; then echo '@@by already'; exit 0; fi
+k=0
+while [ "$k" -lt "$cn" ]; do
+  eval "n=\${$p}"; p=$((p + 1)); ref "$p" "$n"; p=$((p + n))
+  echo "@@by cmd $k" >&2
+  eval "$R" </dev/null >/dev/null; rc=$?
+  [ "$rc" -eq 0 ] || { echo "@@by failed $k $rc"; exit 0; }
+  k=$((k + 1))
+done
+if [ "$gn" -gt 0 ]; then
+  echo '@@by verify' >&2
+  eval "$G" </dev/null >/dev/null; rc=$?
+  [ "$rc" -eq 0 ] || { echo "@@by unverified $rc"; exit 0; }
+fi
+echo '@@by done'"#;
+
+/// The argv that runs `step` through [`STEP_SCRIPT`].
+pub fn step_argv(step: &Step) -> Vec<String> {
+    let mut argv = vec!["sh".into(), "-c".into(), STEP_SCRIPT.into(), "sh".into()];
+    argv.push(step.guard.argv.len().to_string());
+    argv.extend(step.guard.argv.iter().cloned());
+    argv.push(step.commands.len().to_string());
+    for cmd in &step.commands {
+        argv.push(cmd.len().to_string());
+        argv.extend(cmd.iter().cloned());
+    }
+    argv
+}
+
 /// Guard, commands, verify. Never decides anything beyond what the step says.
 async fn run_step(
     step: &Step,
@@ -445,105 +483,108 @@ async fn run_step(
     opts: &ApplyOptions,
 ) -> Outcome {
     let started = Instant::now();
+    if step.commands.is_empty() && step.guard.argv.is_empty() {
+        // A no-op step: nothing to run, nothing to check.
+        return Outcome::AlreadyDone;
+    }
     let Some(transport) = transport else {
         // validate() guarantees a transport for any step with something to run.
-        return if step.action == Action::NoOp || step.commands.is_empty() {
-            Outcome::AlreadyDone
-        } else {
-            Outcome::Failed(Failure {
-                node: step.node.clone(),
-                reason: "no connection to this node".into(),
-                command: None,
-                exit_code: None,
-                stderr: String::new(),
-            })
-        };
+        return Outcome::Failed(Failure {
+            node: step.node.clone(),
+            reason: "no connection to this node".into(),
+            command: None,
+            exit_code: None,
+            stderr: String::new(),
+        });
     };
-    let guard = &step.guard.argv;
-    // A step without a guard cannot be checked: it always runs and is not verified.
-    if !guard.is_empty() {
-        match run(&*transport, guard, opts.guard_timeout).await {
-            Ok(out) if out.success() => return Outcome::AlreadyDone,
-            Ok(_) => {}
-            Err(e) => return Outcome::Failed(unreachable(step, guard, &e, "checking")),
-        }
-    }
-    if step.commands.is_empty() {
-        return if guard.is_empty() {
-            Outcome::AlreadyDone
-        } else {
-            Outcome::Failed(Failure {
+    let budget = opts.guard_timeout * 2 + opts.command_timeout * step.commands.len() as u32;
+    let cmd = RemoteCommand::new(step_argv(step)).with_timeout(budget);
+    let out = match transport.run(&cmd).await {
+        Ok(out) => out,
+        Err(e) => {
+            return Outcome::Failed(Failure {
                 node: step.node.clone(),
-                reason: format!(
-                    "nothing to run, and the guard ({}) does not pass",
-                    step.guard.description
-                ),
-                command: Some(quote(guard)),
+                reason: format!("could not finish the step: {e}"),
+                command: step.commands.first().map(|c| quote(c)),
                 exit_code: None,
                 stderr: String::new(),
-            })
-        };
-    }
-    for argv in &step.commands {
-        match run(&*transport, argv, opts.command_timeout).await {
-            Ok(out) if out.success() => {}
-            Ok(out) => {
-                return Outcome::Failed(Failure {
-                    node: step.node.clone(),
-                    reason: "command failed".into(),
-                    command: Some(quote(argv)),
-                    exit_code: out.status,
-                    stderr: out.stderr_lossy().trim().to_string(),
-                });
-            }
-            Err(e) => return Outcome::Failed(unreachable(step, argv, &e, "running")),
+            });
         }
-    }
-    if !guard.is_empty() {
-        match run(&*transport, guard, opts.guard_timeout).await {
-            Ok(out) if out.success() => {}
-            Ok(out) => {
-                return Outcome::Failed(Failure {
-                    node: step.node.clone(),
-                    reason: format!(
-                        "command succeeded but effect not visible (guard: {})",
-                        step.guard.description
-                    ),
-                    command: Some(quote(guard)),
-                    exit_code: out.status,
-                    stderr: out.stderr_lossy().trim().to_string(),
-                });
-            }
-            Err(e) => return Outcome::Failed(unreachable(step, guard, &e, "verifying")),
+    };
+    interpret(step, &out, started.elapsed())
+}
+
+/// Turns the step script's report into an outcome.
+fn interpret(step: &Step, out: &Output, elapsed: Duration) -> Outcome {
+    let stdout = out.stdout_lossy();
+    let stderr = out.stderr_lossy();
+    let status = stdout
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("@@by "))
+        .unwrap_or("");
+    let words: Vec<&str> = status.split_whitespace().collect();
+    let fail = |reason: String, command: Option<String>, exit_code, stderr: String| {
+        Outcome::Failed(Failure {
+            node: step.node.clone(),
+            reason,
+            command,
+            exit_code,
+            stderr: stderr.trim().to_string(),
+        })
+    };
+    match words.as_slice() {
+        ["already"] => Outcome::AlreadyDone,
+        ["done"] => Outcome::Done { elapsed },
+        ["failed", k, rc] => {
+            let k: usize = k.parse().unwrap_or(usize::MAX);
+            fail(
+                "command failed".into(),
+                step.commands.get(k).map(|c| quote(c)),
+                rc.parse().ok(),
+                section(&stderr, &format!("@@by cmd {k}")),
+            )
         }
-    }
-    Outcome::Done {
-        elapsed: started.elapsed(),
+        ["unverified", rc] => fail(
+            format!(
+                "command succeeded but effect not visible (guard: {})",
+                step.guard.description
+            ),
+            Some(quote(&step.guard.argv)),
+            rc.parse().ok(),
+            section(&stderr, "@@by verify"),
+        ),
+        _ => fail(
+            format!(
+                "the step ended without a result (exit status {})",
+                out.status
+                    .map_or("none: killed by a signal".to_string(), |c| c.to_string())
+            ),
+            None,
+            out.status,
+            stderr
+                .lines()
+                .filter(|l| !l.starts_with("@@by "))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
     }
 }
 
-async fn run(
-    transport: &dyn Transport,
-    argv: &[String],
-    timeout: Duration,
-) -> Result<crate::transport::Output, TransportError> {
-    let cmd = RemoteCommand::new(argv.iter().cloned()).with_timeout(timeout);
-    transport.run(&cmd).await
-}
-
-fn unreachable(step: &Step, argv: &[String], e: &TransportError, doing: &str) -> Failure {
-    Failure {
-        node: step.node.clone(),
-        reason: format!("could not finish {doing} the step: {e}"),
-        command: Some(quote(argv)),
-        exit_code: None,
-        stderr: String::new(),
+/// The stderr lines after `marker`, up to the next marker.
+fn section(stderr: &str, marker: &str) -> String {
+    let mut lines = stderr.lines();
+    let mut after = Vec::new();
+    if lines.by_ref().any(|l| l == marker) {
+        after.extend(lines.take_while(|l| !l.starts_with("@@by ")));
     }
+    after.join("\n")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::Action;
 
     #[test]
     fn failure_report_keeps_the_end_of_long_stderr() {

@@ -1,16 +1,12 @@
 //! What `apply` and `unlock` share with the rest of the CLI: reading the config,
 //! building one transport per node, gathering facts, closing connections.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use crate::apply::Transports;
 use crate::config::{self, Desired};
 use crate::gather::Observed;
-use crate::transport::Transport;
-use crate::transport::ssh::{SshTarget, SshTransport};
 
 /// Reads and validates the config, printing diagnostics on stderr. None = exit 1.
 pub fn load_config(config: Option<PathBuf>) -> Option<(PathBuf, Desired)> {
@@ -48,40 +44,29 @@ pub fn load_config(config: Option<PathBuf>) -> Option<(PathBuf, Desired)> {
 
 /// One SSH transport per node of the config (connected lazily, on first use).
 pub struct Cluster {
-    transports: BTreeMap<String, Arc<SshTransport>>,
+    transports: Transports,
 }
+
+/// Nodes gathered at once (gather's own default).
+const GATHER_PARALLELISM: usize = 32;
 
 pub async fn connect(desired: &Desired) -> Cluster {
     Cluster {
-        transports: desired
-            .nodes
-            .iter()
-            .map(|(name, node)| {
-                (
-                    name.clone(),
-                    Arc::new(SshTransport::new(SshTarget::from_node(name, node))),
-                )
-            })
-            .collect(),
+        transports: crate::gather::ssh_transports(desired),
     }
 }
 
 impl Cluster {
     pub fn transports(&self) -> Transports {
-        self.transports
-            .iter()
-            .map(|(n, t)| (n.clone(), t.clone() as Arc<dyn Transport>))
-            .collect()
+        self.transports.clone()
     }
 
     pub async fn gather(&self, desired: &Desired) -> Observed {
-        crate::gather::gather(desired, &self.transports()).await
+        crate::gather::gather(desired, &self.transports, GATHER_PARALLELISM).await
     }
 
     /// Closes every connection (ControlMasters); safe to call more than once.
     pub async fn close(&self) {
-        for t in self.transports.values() {
-            t.close().await;
-        }
+        crate::gather::close_all(&self.transports).await;
     }
 }
