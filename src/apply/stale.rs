@@ -47,7 +47,7 @@ pub fn plan_diff(approved: &Plan, now: &Plan) -> Vec<String> {
             )),
             Some(n) if n != s => lines.push((
                 n.node.clone(),
-                format!("step {id} changed (guard or dependencies)"),
+                format!("step {id} changed (description, guard or dependencies)"),
             )),
             Some(_) => {}
         }
@@ -62,13 +62,28 @@ pub fn plan_diff(approved: &Plan, now: &Plan) -> Vec<String> {
         .iter()
         .map(|b| (b.address.as_str(), b.message.as_str()))
         .collect();
-    for b in &now.blockers {
-        if !old_b.contains(&(b.address.as_str(), b.message.as_str())) {
-            lines.push((
-                "cluster".into(),
-                format!("now blocked: {}: {}", b.address, b.message),
-            ));
-        }
+    let new_b: BTreeSet<(&str, &str)> = now
+        .blockers
+        .iter()
+        .map(|b| (b.address.as_str(), b.message.as_str()))
+        .collect();
+    for (address, message) in new_b.difference(&old_b) {
+        lines.push((
+            "cluster".into(),
+            format!("now blocked: {address}: {message}"),
+        ));
+    }
+    for (address, message) in old_b.difference(&new_b) {
+        lines.push((
+            "cluster".into(),
+            format!("no longer blocked: {address}: {message}"),
+        ));
+    }
+    if lines.is_empty() && !same_actions(approved, now) {
+        lines.push((
+            "cluster".into(),
+            "the plan computed now differs in the details of its steps or blockers".into(),
+        ));
     }
     lines.sort();
     lines
@@ -252,6 +267,34 @@ mod tests {
                 "n3: new step d: do d",
                 "n3: step c is no longer needed (done or changed by someone else)",
             ]
+        );
+        assert_eq!(
+            plan_diff(&new, &old),
+            vec![
+                "cluster: no longer blocked: volume.v: does not fit",
+                "n2: step b would now run different commands",
+                "n3: new step c: do c",
+                "n3: step d is no longer needed (done or changed by someone else)",
+            ]
+        );
+        let mut reworded = old.clone();
+        reworded.steps[0].description = "worded differently".into();
+        assert_eq!(
+            plan_diff(&old, &reworded),
+            vec!["n1: step a changed (description, guard or dependencies)"]
+        );
+        let mut helped = old.clone();
+        helped.blockers.push(Blocker {
+            code: "x".into(),
+            address: "a".into(),
+            message: "m".into(),
+            help: None,
+        });
+        let mut helped2 = helped.clone();
+        helped2.blockers[0].help = Some("now with help".into());
+        assert_eq!(
+            plan_diff(&helped, &helped2),
+            vec!["cluster: the plan computed now differs in the details of its steps or blockers"]
         );
         let mut same = old.clone();
         same.facts_fingerprint = "other".into();
