@@ -84,7 +84,11 @@ impl Env {
             ));
         }
         y.push_str("volumes:");
-        y.push_str(if volumes.trim().is_empty() { " {}\n" } else { volumes });
+        y.push_str(if volumes.trim().is_empty() {
+            " {}\n"
+        } else {
+            volumes
+        });
         std::fs::write(self.cfg(), y).expect("write config");
     }
 
@@ -175,8 +179,19 @@ impl Env {
         }
         for n in self.nodes() {
             n.run_ok(&[
-                "find", "/bricks/d0", "/bricks/d1", "-mindepth", "1", "-maxdepth", "1", "-exec",
-                "rm", "-rf", "--", "{}", "+",
+                "find",
+                "/bricks/d0",
+                "/bricks/d1",
+                "-mindepth",
+                "1",
+                "-maxdepth",
+                "1",
+                "-exec",
+                "rm",
+                "-rf",
+                "--",
+                "{}",
+                "+",
             ]);
             n.run_ok(&["rm", "-rf", "--", "/var/lib/brickyard/lock"]);
         }
@@ -190,12 +205,19 @@ impl Drop for Env {
 }
 
 fn sha(data: &[u8]) -> String {
-    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Writes 8 files of 256 KiB (content unique to this run) and returns name -> checksum.
 fn write_files(dir: &Path, tag: &str) -> Vec<(PathBuf, String)> {
-    let seed = format!("{tag}{:?}{}", std::time::SystemTime::now(), std::process::id());
+    let seed = format!(
+        "{tag}{:?}{}",
+        std::time::SystemTime::now(),
+        std::process::id()
+    );
     (0..8)
         .map(|i| {
             let data: Vec<u8> = seed
@@ -228,7 +250,10 @@ fn converges_from_empty_changes_safely_and_deletes_only_when_allowed() {
     env.config(V1);
 
     let se = env.apply_ok(&[]);
-    assert!(se.contains("] volume.rep"), "progress names the volume: {se}");
+    assert!(
+        se.contains("] volume.rep"),
+        "progress names the volume: {se}"
+    );
     assert_eq!(env.volumes(), vec!["dist", "rep"]);
     env.assert_no_changes();
     // A second apply finds nothing to do and says so.
@@ -248,7 +273,10 @@ fn converges_from_empty_changes_safely_and_deletes_only_when_allowed() {
     let cache = n1.gluster(&["volume", "get", "rep", "performance.cache-size"]);
     assert!(cache.contains("128MB"), "{cache}");
     let info = n1.gluster(&["volume", "info", "dist"]);
-    assert!(info.contains("Number of Bricks: 2"), "dist expanded to 2 bricks:\n{info}");
+    assert!(
+        info.contains("Number of Bricks: 2"),
+        "dist expanded to 2 bricks:\n{info}"
+    );
     assert_files(&files);
 
     // Drop `extra` from the config: a managed volume missing is a delete, blocked by default.
@@ -258,7 +286,10 @@ fn converges_from_empty_changes_safely_and_deletes_only_when_allowed() {
     ));
     let (_, se) = env.by_code(1, &["apply", "--auto-approve"]);
     assert!(se.contains("blocked"), "{se}");
-    assert!(env.volumes().contains(&"extra".to_string()), "not deleted without the flag");
+    assert!(
+        env.volumes().contains(&"extra".to_string()),
+        "not deleted without the flag"
+    );
     let se = env.apply_ok(&["--allow-destroy"]);
     assert!(se.contains("volume.extra"), "{se}");
     assert_eq!(env.volumes(), vec!["dist", "rep"]);
@@ -289,12 +320,19 @@ fn kill_after(env: &Env, n: usize, config_args: &[&str]) -> Vec<String> {
             break;
         }
     }
-    assert_eq!(done, n, "expected {n} steps done before killing:\n{}", seen.join("\n"));
+    assert_eq!(
+        done,
+        n,
+        "expected {n} steps done before killing:\n{}",
+        seen.join("\n")
+    );
     let orphans = children_of(child.id());
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     for pid in orphans {
-        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).output();
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .output();
     }
     seen
 }
@@ -383,7 +421,9 @@ fn a_concurrent_apply_is_refused_naming_the_holder() {
     let pid = first.id().to_string();
     // Once a step is done the first apply holds every lock; freeze it there.
     loop {
-        let l = lines.recv_timeout(Duration::from_secs(120)).expect("progress");
+        let l = lines
+            .recv_timeout(Duration::from_secs(120))
+            .expect("progress");
         if l.contains(" ... done (") {
             break;
         }
@@ -392,11 +432,18 @@ fn a_concurrent_apply_is_refused_naming_the_holder() {
     let (_, se) = env.by_code(1, &["apply", "--auto-approve"]);
     host_ok(&["kill", "-CONT", &pid]);
     assert!(se.contains("locked by another apply"), "{se}");
-    assert!(se.contains(&format!("pid {pid}")), "names the holder's pid: {se}");
+    assert!(
+        se.contains(&format!("pid {pid}")),
+        "names the holder's pid: {se}"
+    );
     assert!(!se.contains("STALE"), "a live holder is not stale: {se}");
     let status = first.wait().expect("first apply ends");
     let rest: Vec<String> = lines.try_iter().collect();
-    assert!(status.success(), "first apply finished fine:\n{}", rest.join("\n"));
+    assert!(
+        status.success(),
+        "first apply finished fine:\n{}",
+        rest.join("\n")
+    );
     env.assert_no_changes();
 }
 
@@ -416,7 +463,10 @@ fn a_saved_plan_is_applied_only_while_current() {
     n1.gluster(&["peer", "probe", &n2.address]);
     let (_, se) = env.by_code(1, &["apply", &plan_s]);
     assert!(se.contains("stale"), "{se}");
-    assert!(se.contains("peer.n2") || se.contains("n2"), "names what changed: {se}");
+    assert!(
+        se.contains("peer.n2") || se.contains("n2"),
+        "names what changed: {se}"
+    );
     assert!(env.volumes().is_empty(), "nothing was changed");
 
     // A fresh plan file applies without a prompt (no terminal, no --auto-approve).
@@ -444,7 +494,12 @@ fn without_a_terminal_and_without_auto_approve_nothing_changes() {
     assert!(env.volumes().is_empty());
     for n in env.nodes() {
         let pool = n.gluster(&["pool", "list"]);
-        assert_eq!(pool.lines().count(), 2, "{}: no peers probed\n{pool}", n.name);
+        assert_eq!(
+            pool.lines().count(),
+            2,
+            "{}: no peers probed\n{pool}",
+            n.name
+        );
     }
 }
 
@@ -481,7 +536,18 @@ impl Drop for SshdDown {
         };
         let log = self.state_dir.join("sshd.log");
         let _ = Command::new("nsenter")
-            .args(["-t", &anchor, "-n", "-m", "-u", "--", "/usr/sbin/sshd", "-f", "/etc/ssh/sshd_config", "-E"])
+            .args([
+                "-t",
+                &anchor,
+                "-n",
+                "-m",
+                "-u",
+                "--",
+                "/usr/sbin/sshd",
+                "-f",
+                "/etc/ssh/sshd_config",
+                "-E",
+            ])
             .arg(log)
             .output();
         std::thread::sleep(Duration::from_millis(500));
@@ -505,7 +571,9 @@ fn a_node_lost_mid_apply_is_reported_and_independent_work_is_done() {
     let lines = watch_stderr(&mut run);
     let pid = run.id().to_string();
     loop {
-        let l = lines.recv_timeout(Duration::from_secs(120)).expect("progress");
+        let l = lines
+            .recv_timeout(Duration::from_secs(120))
+            .expect("progress");
         if l.contains(" ... done (") {
             break;
         }
@@ -521,11 +589,13 @@ fn a_node_lost_mid_apply_is_reported_and_independent_work_is_done() {
     let text = rest.join("\n");
     assert_eq!(status.code(), Some(1), "{text}");
     assert!(
-        rest.iter().any(|l| l.starts_with("[n3]") && l.contains("FAILED")),
+        rest.iter()
+            .any(|l| l.starts_with("[n3]") && l.contains("FAILED")),
         "n3's step is reported failed:\n{text}"
     );
     assert!(
-        rest.iter().any(|l| (l.starts_with("[n1]") || l.starts_with("[n2]")) && l.contains(" ... done (")),
+        rest.iter()
+            .any(|l| (l.starts_with("[n1]") || l.starts_with("[n2]")) && l.contains(" ... done (")),
         "work on the other nodes went on:\n{text}"
     );
     assert!(text.contains("Apply summary:"), "{text}");

@@ -96,27 +96,47 @@ pub fn plan_diff(approved: &Plan, now: &Plan) -> Vec<String> {
 /// mounts, ...). Usage figures (free bytes, fill percentages, ports) are summarised
 /// separately because they change with every write.
 pub fn facts_diff(old: &Observed, new: &Observed) -> Vec<String> {
+    node_changes(old, new)
+        .into_iter()
+        .map(|(node, what)| format!("{node}: {what}"))
+        .collect()
+}
+
+/// True when the only differences are usage figures: the approved plan still describes
+/// the same cluster (same volumes, bricks and their health, peers, LVM objects, mounts,
+/// reachability); only free space and fill levels moved, as they do with every write.
+pub fn only_usage_changed(old: &Observed, new: &Observed) -> bool {
+    node_changes(old, new)
+        .iter()
+        .all(|(_, what)| what == &format!("{USAGE} changed"))
+}
+
+const USAGE: &str = "usage figures (free space, fill levels, brick ports)";
+
+fn node_changes(old: &Observed, new: &Observed) -> Vec<(String, String)> {
     let nodes: BTreeSet<&String> = old.nodes.keys().chain(new.nodes.keys()).collect();
     let mut out = Vec::new();
     for node in nodes {
-        match (old.nodes.get(node), new.nodes.get(node)) {
+        let what = match (old.nodes.get(node), new.nodes.get(node)) {
             (Some(NodeObservation::Reachable(a)), Some(NodeObservation::Reachable(b))) => {
                 let kinds = differing_parts(a, b);
-                if !kinds.is_empty() {
-                    out.push(format!("{node}: {} changed", kinds.join(", ")));
+                if kinds.is_empty() {
+                    continue;
                 }
+                format!("{} changed", kinds.join(", "))
             }
             (Some(NodeObservation::Reachable(_)), Some(NodeObservation::Unreachable(e))) => {
-                out.push(format!("{node}: no longer reachable ({})", e.message))
+                format!("no longer reachable ({})", e.message)
             }
             (Some(NodeObservation::Unreachable(_)), Some(NodeObservation::Reachable(_))) => {
-                out.push(format!("{node}: reachable again"))
+                "reachable again".to_string()
             }
-            (Some(NodeObservation::Unreachable(_)), Some(NodeObservation::Unreachable(_))) => {}
-            (None, Some(_)) => out.push(format!("{node}: new node")),
-            (Some(_), None) => out.push(format!("{node}: no longer in the facts")),
-            (None, None) => {}
-        }
+            (Some(NodeObservation::Unreachable(_)), Some(NodeObservation::Unreachable(_)))
+            | (None, None) => continue,
+            (None, Some(_)) => "new node".to_string(),
+            (Some(_), None) => "no longer in the facts".to_string(),
+        };
+        out.push((node.clone(), what));
     }
     out
 }
@@ -142,12 +162,18 @@ fn differing_parts(a: &NodeFacts, b: &NodeFacts) -> Vec<&'static str> {
         f.volumes
             .iter()
             .map(|v| {
-                let bricks: Vec<&str> = v.bricks.iter().map(|b| b.name.as_str()).collect();
+                // Brick health counts as shape: the planner's health gate depends on it.
+                let bricks: Vec<(String, Option<bool>)> = v
+                    .bricks
+                    .iter()
+                    .map(|b| (b.name.clone(), b.online))
+                    .collect();
                 (
                     v.name.clone(),
                     format!("{:?}", v.status),
-                    bricks.join(","),
+                    bricks,
                     v.options.clone(),
+                    v.effective_options.clone(),
                 )
             })
             .collect::<Vec<_>>()
@@ -191,7 +217,7 @@ fn differing_parts(a: &NodeFacts, b: &NodeFacts) -> Vec<&'static str> {
     );
     check("apply lock", a.lock != b.lock);
     if kinds.is_empty() && a != b {
-        kinds.push("usage figures (free space, fill levels, brick ports or health)");
+        kinds.push(USAGE);
     }
     kinds
 }
@@ -382,10 +408,43 @@ mod tests {
             facts_diff(&old, &new),
             vec![
                 "n2: volumes, mounts changed",
-                "n3: usage figures (free space, fill levels, brick ports or health) changed",
+                "n3: usage figures (free space, fill levels, brick ports) changed",
                 "n4: no longer reachable (timed out)",
             ]
         );
+        assert!(!only_usage_changed(&old, &new));
+        let usage_only = observed(vec![
+            ("n1", r(&base)),
+            ("n2", r(&base)),
+            ("n3", r(&usage2)),
+            ("n4", r(&base)),
+        ]);
+        assert!(only_usage_changed(&old, &usage_only));
+        assert!(only_usage_changed(&old, &old));
+        // A brick going offline is health, not usage: the health gate depends on it.
+        let mut online = vol.clone();
+        online.volumes[0].bricks.push(crate::gather::BrickFacts {
+            name: "n2:/b".into(),
+            host: "n2".into(),
+            path: "/b".into(),
+            host_uuid: None,
+            is_arbiter: false,
+            online: Some(true),
+            port: Some(49152),
+            size_total: None,
+            size_free: Some(10),
+        });
+        let mut offline = online.clone();
+        offline.volumes[0].bricks[0].online = Some(false);
+        let mut moved = online.clone();
+        moved.volumes[0].bricks[0].size_free = Some(5);
+        let o = |f: &NodeFacts| observed(vec![("n2", r(f))]);
+        assert_eq!(
+            facts_diff(&o(&online), &o(&offline)),
+            vec!["n2: volumes changed"]
+        );
+        assert!(!only_usage_changed(&o(&online), &o(&offline)));
+        assert!(only_usage_changed(&o(&online), &o(&moved)));
     }
 
     #[test]

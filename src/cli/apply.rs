@@ -190,9 +190,11 @@ async fn apply(args: &ApplyArgs) -> u8 {
     }
 }
 
-/// Is the approved plan still what would happen? Ok when the facts hash the same, or
-/// when they differ only in ways that do not change a single step (free-space figures
-/// move with every write; that alone does not make a plan wrong).
+/// Is the approved plan still true? Ok when the facts hash the same; when planning
+/// again gives exactly the same steps; or, for a plan approved in this run, when the only
+/// change since it was shown is usage figures (free space moves with every write, and
+/// may tip placement between two near-equal devices: the approved placement still fits,
+/// and the operator approved that one). Anything structural refuses the plan.
 fn still_current(
     approved: &Plan,
     desired: &Desired,
@@ -205,6 +207,14 @@ fn still_current(
     }
     let now = plan::plan(desired, fresh, popts);
     if stale::same_actions(approved, &now) {
+        return Ok(());
+    }
+    if let Some(before) = before
+        && stale::only_usage_changed(before, fresh)
+    {
+        eprintln!(
+            "note: free space changed since the plan was shown; applying the plan as approved."
+        );
         return Ok(());
     }
     let mut why = String::from("The cluster changed since the plan was made:");
