@@ -4,6 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+pub mod import;
+mod plan;
+pub mod validate;
+
 /// Documented exit codes (see docs/cli.md).
 pub mod exit {
     /// Success; for `plan --detailed-exitcode`, no changes.
@@ -28,9 +32,20 @@ pub struct Cli {
 }
 
 #[derive(Debug, clap::Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Check a config file and report every mistake (exit 0 valid, 1 invalid).
+    Validate(validate::Args),
+    /// Convert another tool's description of a cluster into a brickyard config.
+    Import(import::Args),
+    /// Show what apply would change, where every brick goes, and why it fits.
+    Plan(plan::PlanArgs),
+}
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Validate(args) => validate::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Plan(args) => plan::run(args),
+    }
 }

@@ -3,5 +3,125 @@
 //! There is no state file; these facts are the only truth the planner sees.
 
 pub mod model;
+pub mod parse;
+pub mod probe;
 
 pub use model::*;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures::future::join_all;
+use tokio::sync::Semaphore;
+
+use crate::config::{Desired, Node};
+use crate::transport::ssh::{SshTarget, SshTransport};
+use crate::transport::{Transport, TransportError};
+
+/// One transport per config node name.
+pub type Transports = BTreeMap<String, Arc<dyn Transport>>;
+
+/// SSH transports for every node of the config (connections open lazily, on first use).
+pub fn ssh_transports(desired: &Desired) -> Transports {
+    desired
+        .nodes
+        .iter()
+        .map(|(name, node)| {
+            let t: Arc<dyn Transport> =
+                Arc::new(SshTransport::new(SshTarget::from_node(name, node)));
+            (name.clone(), t)
+        })
+        .collect()
+}
+
+/// Close every transport (ControlMasters), concurrently.
+pub async fn close_all(transports: &Transports) {
+    join_all(transports.values().map(|t| t.close())).await;
+}
+
+/// Gather every declared node concurrently, at most `parallelism` at a time. Never fails
+/// as a whole: a node that cannot be read is recorded as [`NodeObservation::Unreachable`].
+pub async fn gather(desired: &Desired, transports: &Transports, parallelism: usize) -> Observed {
+    let sem = Semaphore::new(parallelism.max(1));
+    let jobs = desired.nodes.iter().map(|(name, node)| {
+        let sem = &sem;
+        let t = transports.get(name).cloned();
+        async move {
+            let obs = match t {
+                None => NodeObservation::Unreachable(NodeError {
+                    kind: "no_transport".into(),
+                    message: format!("no transport was set up for node {name}"),
+                }),
+                Some(t) => match sem.acquire().await {
+                    Ok(_permit) => gather_node(node, t.as_ref()).await,
+                    Err(_) => NodeObservation::Unreachable(NodeError {
+                        kind: "other".into(),
+                        message: "gather was cancelled".into(),
+                    }),
+                },
+            };
+            (name.clone(), obs)
+        }
+    });
+    Observed {
+        format_version: FORMAT_VERSION,
+        nodes: join_all(jobs).await.into_iter().collect(),
+    }
+}
+
+/// Probe one node: exactly one `Transport::run`.
+pub async fn gather_node(node: &Node, t: &dyn Transport) -> NodeObservation {
+    let out = match t.run(&probe::command(node)).await {
+        Ok(o) => o,
+        Err(e) => return NodeObservation::Unreachable(transport_error(&e)),
+    };
+    let stdout = out.stdout_lossy();
+    if !out.success() {
+        let err = out.stderr_lossy();
+        let first = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
+        return NodeObservation::Unreachable(NodeError {
+            kind: "probe_failed".into(),
+            message: format!(
+                "the probe exited with {} on {}{}",
+                out.status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "a signal".into()),
+                t.node(),
+                if first.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {first}")
+                }
+            ),
+        });
+    }
+    match parse::parse_probe(&stdout) {
+        Ok(f) => NodeObservation::Reachable(Box::new(f)),
+        Err(e) => NodeObservation::Unreachable(NodeError {
+            kind: "probe_failed".into(),
+            message: format!("{} on {}", e, t.node()),
+        }),
+    }
+}
+
+pub fn transport_error(e: &TransportError) -> NodeError {
+    NodeError {
+        kind: e.kind().to_string(),
+        message: e.to_string(),
+    }
+}
+
+impl Observed {
+    /// Nodes that could not be read, with their errors.
+    pub fn unreachable(&self) -> impl Iterator<Item = (&String, &NodeError)> {
+        self.nodes.iter().filter_map(|(n, o)| match o {
+            NodeObservation::Unreachable(e) => Some((n, e)),
+            NodeObservation::Reachable(_) => None,
+        })
+    }
+}

@@ -61,6 +61,16 @@ pub struct NodeFacts {
     pub lock: Option<LockInfo>,
     /// Problems parsing parts of the probe output: the rest is still usable.
     pub warnings: Vec<String>,
+    /// Probe sections that failed or could not be parsed, keyed by section name
+    /// (e.g. `pool_list`, `lvs`, `wipefs:/dev/vdb`), with the reason. The fields such a
+    /// section feeds are left empty, so an empty list next to an error here means
+    /// "unknown", not "none": the planner must not act on it.
+    #[serde(default)]
+    pub section_errors: BTreeMap<String, String>,
+    /// `blkid -p -o export` of each declared device (KEY -> VALUE, e.g. TYPE, UUID, PTTYPE),
+    /// keyed by device path; an empty map means blkid found nothing.
+    #[serde(default)]
+    pub blkid: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

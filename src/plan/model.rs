@@ -24,6 +24,12 @@ pub struct Plan {
     /// Things brickyard found but does not own: shown, never touched.
     pub foreign: Vec<Foreign>,
     pub warnings: Vec<String>,
+    /// Steps the planner would run but refused because of a blocker (destroy not
+    /// allowed, protected volume, unhealthy node, ...). Shown to the operator, never
+    /// executed: apply runs `steps` only. Every step depending on a blocked step is
+    /// blocked too, so `steps` is always closed under `depends_on`.
+    #[serde(default)]
+    pub blocked_steps: Vec<Step>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
@@ -128,6 +134,42 @@ impl Plan {
                     s.2 += 1
                 }
                 Action::NoOp => {}
+            }
+        }
+        s
+    }
+
+    /// Counts per resource address for the `Plan: N to add, M to change, K to destroy.`
+    /// line, like Terraform counts resources rather than API calls: an address with any
+    /// delete step counts as destroyed (or replaced when it also has create steps), one
+    /// with only create steps as added, anything else as changed.
+    pub fn resource_summary(&self) -> (usize, usize, usize) {
+        let mut by_addr: std::collections::BTreeMap<&str, (bool, bool, bool)> =
+            std::collections::BTreeMap::new();
+        for step in &self.steps {
+            let e = by_addr.entry(step.address.as_str()).or_default();
+            match step.action {
+                Action::Create => e.0 = true,
+                Action::Update => e.1 = true,
+                Action::Delete => e.2 = true,
+                Action::Replace => {
+                    e.0 = true;
+                    e.2 = true
+                }
+                Action::NoOp => {}
+            }
+        }
+        let mut s = (0, 0, 0);
+        for (create, update, delete) in by_addr.values() {
+            match (create, update, delete) {
+                (true, _, true) => {
+                    s.0 += 1;
+                    s.2 += 1
+                }
+                (_, _, true) => s.2 += 1,
+                (true, _, false) => s.0 += 1,
+                (false, true, false) => s.1 += 1,
+                _ => {}
             }
         }
         s

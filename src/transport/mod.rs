@@ -1,6 +1,11 @@
 //! How commands reach nodes. Everything above this layer speaks argv and never knows
 //! about SSH; quoting for a remote shell happens here, in [`quote`], and nowhere else.
 
+pub mod replay;
+pub mod ssh;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -120,6 +125,39 @@ pub trait Transport: Send + Sync {
     async fn run(&self, cmd: &RemoteCommand) -> Result<Output, TransportError>;
     /// Release the connection (ControlMaster etc.). Safe to call more than once.
     async fn close(&self) {}
+}
+
+/// Wraps any transport and counts the commands that go through it: the proof that
+/// gather sends exactly one remote command per node, on replay and on real SSH alike.
+pub struct Counting {
+    inner: Arc<dyn Transport>,
+    calls: AtomicUsize,
+}
+
+impl Counting {
+    pub fn new(inner: Arc<dyn Transport>) -> Self {
+        Counting {
+            inner,
+            calls: AtomicUsize::new(0),
+        }
+    }
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl Transport for Counting {
+    fn node(&self) -> &str {
+        self.inner.node()
+    }
+    async fn run(&self, cmd: &RemoteCommand) -> Result<Output, TransportError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.inner.run(cmd).await
+    }
+    async fn close(&self) {
+        self.inner.close().await
+    }
 }
 
 /// Quote an argv for a POSIX shell: the only place remote command lines are built.

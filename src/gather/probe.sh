@@ -1,0 +1,132 @@
+# brickyard probe: everything gather needs from one node, in one remote command.
+# Sent over stdin to `sh -s -- ARGS`. ARGS: d:<declared device> | p:<declared directory-brick path>.
+#
+# STRICTLY READ-ONLY. Nothing here may write on the node:
+#  - every command reads stdin from /dev/null (the rest of this script IS our stdin);
+#  - gluster CLI: --log-file=/dev/null (no cli.log), read commands only, --mode=script;
+#  - LVM: --readonly (no locks, no metadata archive/backup, no cache);
+#  - blkid: -p -c /dev/null (low-level probe, no blkid.tab cache update);
+#  - wipefs: --no-act (list mode only).
+#
+# Output: sections delimited by marker lines, parsed by src/gather/parse/sections.rs:
+#   @@brickyard@@ begin NAME
+#   <stdout of the command, untouched>
+#   @@brickyard@@ stderr NAME
+#   <stderr of the command>
+#   @@brickyard@@ end NAME rc=N
+# A missing tool yields rc=127 in its section; the probe itself still exits 0.
+
+M='@@brickyard@@'
+LC_ALL=C
+LANG=C
+LVM_SUPPRESS_FD_WARNINGS=1
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+export LC_ALL LANG LVM_SUPPRESS_FD_WARNINGS PATH
+exec 3>&1
+
+# sec NAME CMD...: run CMD with stdout passed through and stderr captured separately.
+# The blank line before the stderr marker is ours: the parser strips exactly one newline.
+sec() {
+	_n=$1
+	shift
+	printf '%s begin %s\n' "$M" "$_n"
+	_e=$({ "$@" </dev/null 3>&-; } 2>&1 1>&3)
+	_rc=$?
+	printf '\n%s stderr %s\n' "$M" "$_n"
+	[ -n "$_e" ] && printf '%s\n' "$_e"
+	printf '%s end %s rc=%s\n' "$M" "$_n" "$_rc"
+}
+
+# A hung glusterd must not hang the probe.
+T=
+command -v timeout >/dev/null 2>&1 && T='timeout 60'
+G() { $T gluster --log-file=/dev/null --mode=script "$@"; }
+GX() { G --xml "$@"; }
+
+glusterd_pid() {
+	for f in /run/glusterd.pid /var/run/glusterd.pid; do
+		[ -r "$f" ] || continue
+		read -r p <"$f" || continue
+		case $p in '' | *[!0-9]*) continue ;; esac
+		c=
+		[ -r "/proc/$p/comm" ] && read -r c <"/proc/$p/comm"
+		if kill -0 "$p" 2>/dev/null; then echo "pid=$p alive=yes comm=$c"; else echo "pid=$p alive=no"; fi
+		return 0
+	done
+	echo "pid="
+}
+
+lsblk_json() {
+	lsblk -J -b -o NAME,PATH,SIZE,TYPE,FSTYPE,MOUNTPOINTS,RO,PKNAME 2>/dev/null ||
+		lsblk -J -b -o NAME,PATH,SIZE,TYPE,FSTYPE,MOUNTPOINT,RO,PKNAME
+}
+
+fstab_lines() {
+	[ -r /etc/fstab ] || return 0
+	grep -F brickyard /etc/fstab
+	[ $? -le 1 ]
+}
+
+# Declared directory-brick path: existence and the directories in it (existing bricks).
+path_facts() {
+	if [ -d "$1" ]; then
+		echo "exists=yes"
+		for d in "$1"/*/; do
+			[ -d "$d" ] && printf 'dir=%s\n' "${d%/}"
+		done
+	else
+		echo "exists=no"
+	fi
+	return 0
+}
+
+lock_facts() {
+	if [ -d /var/lib/brickyard/lock ]; then
+		echo "dir=yes"
+		[ -r /var/lib/brickyard/lock/holder ] && cat /var/lib/brickyard/lock/holder
+	else
+		echo "dir=no"
+	fi
+	return 0
+}
+
+LVMOPTS='--readonly --reportformat json --units b --nosuffix'
+
+printf '%s probe 1\n' "$M"
+sec hostname uname -n
+sec kernel uname -r
+sec glusterd_info cat /var/lib/glusterd/glusterd.info
+sec gluster_version gluster --version
+sec lvm_version lvm version
+sec glusterd_pid glusterd_pid
+sec pool_list GX pool list
+sec volume_info GX volume info all
+sec volume_status GX volume status all detail
+_vols=$(G volume list </dev/null 2>/dev/null) || _vols=
+for v in $_vols; do
+	case $v in *[!A-Za-z0-9_.-]*) continue ;; esac
+	sec "volume_get:$v" GX volume get "$v" all
+done
+sec lsblk lsblk_json
+sec pvs lvm pvs $LVMOPTS -o pv_name,vg_name,pv_size,pv_free,pv_tags
+sec vgs lvm vgs $LVMOPTS -o vg_name,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_count,pv_count,lv_count,vg_tags
+sec lvs lvm lvs $LVMOPTS -o lv_name,vg_name,lv_size,lv_attr,pool_lv,data_percent,metadata_percent,lv_metadata_size,lv_tags,lv_path
+sec findmnt findmnt -J -l -b -o TARGET,SOURCE,FSTYPE,OPTIONS
+sec findmnt_df findmnt -J -l -b -t xfs,ext4,ext3,ext2,btrfs -o TARGET,SIZE,AVAIL
+sec fstab fstab_lines
+sec lock lock_facts
+for a in "$@"; do
+	case $a in
+	d:/*)
+		sec "wipefs:${a#d:}" wipefs --no-act -J "${a#d:}"
+		sec "blkid:${a#d:}" blkid -c /dev/null -p -o export "${a#d:}"
+		;;
+	p:/*)
+		sec "path:${a#p:}" path_facts "${a#p:}"
+		sec "pathfs:${a#p:}" findmnt -J -b -T "${a#p:}" -o TARGET,SOURCE,FSTYPE
+		sec "df:${a#p:}" df -B1 --output=size,avail,target "${a#p:}"
+		;;
+	esac
+done
+printf '%s done\n' "$M"
+exit 0

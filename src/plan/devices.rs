@@ -1,0 +1,330 @@
+//! Declared devices and paths -> placement candidates with live free space, plus the
+//! steps that initialise clean devices (pvcreate, vgcreate) and the refusals: a device
+//! carrying any signature is never touched unless `wipe: true` AND `--allow-wipe`.
+
+use std::collections::BTreeMap;
+
+use crate::config::BrickKind;
+use crate::gather::NodeFacts;
+use crate::units::HumanBytes;
+
+use super::PlanOptions;
+use super::builder::{Builder, StepSpec, argv, sh};
+use super::capacity::{EXTENT, raw_device_capacity};
+use super::health::World;
+use super::model::Action;
+use super::ownership::{is_plain_path, tag_cluster, tag_value, vg_name, vg_tags};
+
+/// Somewhere a brick can go: an LVM device or a declared directory.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub node: String,
+    pub zone: u32,
+    /// Device path or declared directory.
+    pub device: String,
+    pub kind: BrickKind,
+    /// VG name (lvm only).
+    pub vg: String,
+    /// Bytes free now (VG free, raw capacity, or directory free).
+    pub free: u64,
+    /// Current spare pool-metadata LV size in the VG (lvm only).
+    pub spare: u64,
+    pub tags: BTreeMap<String, String>,
+    /// Id of the last device-preparation step; bricks on this device depend on it.
+    pub ready_step: Option<String>,
+    /// Directory on the root filesystem (gluster then needs `force`).
+    pub on_root_fs: bool,
+}
+
+pub(crate) fn candidates(w: &World<'_>, opts: &PlanOptions, b: &mut Builder) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for (name, node) in &w.desired.nodes {
+        let Some(f) = w.facts.get(name.as_str()) else {
+            continue;
+        };
+        let healthy = w.healthy(name);
+        for dev in &node.devices {
+            if let Some(c) = device(w, opts, b, name, node.zone, dev, f, healthy) {
+                out.push(c);
+            }
+        }
+        for p in &node.paths {
+            let addr = format!("path.{name}:{}", p.path);
+            let pf = f.paths.get(&p.path);
+            match pf {
+                Some(pf) if pf.exists && pf.free.is_some() => {
+                    if healthy {
+                        out.push(Candidate {
+                            node: name.clone(),
+                            zone: node.zone,
+                            device: p.path.clone(),
+                            kind: BrickKind::Directory,
+                            vg: String::new(),
+                            free: pf.free.unwrap_or(0),
+                            spare: 0,
+                            tags: p.tags.clone(),
+                            ready_step: None,
+                            on_root_fs: pf.mount_target.as_deref() == Some("/"),
+                        });
+                    }
+                }
+                _ => b.block(
+                    "path_missing",
+                    &addr,
+                    format!("declared path {} does not exist on {name} (or its free space is unknown)", p.path),
+                    Some("create the directory on a mounted filesystem, or remove it from the config".into()),
+                ),
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.node, &a.device).cmp(&(&b.node, &b.device)));
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn device(
+    w: &World<'_>,
+    opts: &PlanOptions,
+    b: &mut Builder,
+    node: &str,
+    zone: u32,
+    dev: &crate::config::Device,
+    f: &NodeFacts,
+    healthy: bool,
+) -> Option<Candidate> {
+    let addr = format!("device.{node}:{}", dev.path);
+    let cluster = &w.desired.cluster;
+    if !is_plain_path(&dev.path) {
+        b.block(
+            "invalid_name",
+            &addr,
+            format!("device path {:?} has unsafe characters", dev.path),
+            None,
+        );
+        return None;
+    }
+    let want_vg = vg_name(&dev.path);
+    let base = |free: u64, spare: u64, vg: String, ready: Option<String>| Candidate {
+        node: node.to_string(),
+        zone,
+        device: dev.path.clone(),
+        kind: BrickKind::Lvm,
+        vg,
+        free,
+        spare,
+        tags: dev.tags.clone(),
+        ready_step: ready,
+        on_root_fs: false,
+    };
+    // Already a PV: ours (VG tagged with our cluster) or foreign.
+    if let Some(pv) = f.pvs.iter().find(|p| p.name == dev.path) {
+        let vg = pv
+            .vg
+            .as_deref()
+            .and_then(|v| f.vgs.iter().find(|g| g.name == v));
+        match vg {
+            Some(vg)
+                if tag_value(&vg.tags, "cluster") == Some(cluster_tag_value(cluster).as_str()) =>
+            {
+                if vg.pv_count > 1 {
+                    b.warnings.push(format!(
+                        "{addr}: VG {} spans {} PVs; brickyard only creates single-PV VGs",
+                        vg.name, vg.pv_count
+                    ));
+                }
+                let spare = f
+                    .lvs
+                    .iter()
+                    .filter(|l| l.vg == vg.name && l.attr.starts_with('t'))
+                    .filter_map(|l| l.metadata_size)
+                    .max()
+                    .unwrap_or(0);
+                let free = if vg.extent_size > 0 {
+                    vg.free_count * vg.extent_size
+                } else {
+                    vg.free
+                };
+                return healthy.then(|| base(free, spare, vg.name.clone(), None));
+            }
+            Some(vg) => {
+                let owner = tag_value(&vg.tags, "cluster")
+                    .map(|c| format!("brickyard cluster {c}"))
+                    .unwrap_or_else(|| "something else".to_string());
+                b.block(
+                    "device_signature",
+                    &addr,
+                    format!(
+                        "{} on {node} is an LVM PV of VG {} ({owner}, {} LVs): refusing to touch it",
+                        dev.path, vg.name, vg.lv_count
+                    ),
+                    Some("remove it from the config, or free it by hand (vgremove/pvremove) if its data is not needed".into()),
+                );
+                return None;
+            }
+            None => {
+                // A PV without VG: a signature like any other, handled below via evidence.
+            }
+        }
+    }
+    let Some(bd) = f.block_devices.iter().find(|d| d.path == dev.path) else {
+        b.block(
+            "device_missing",
+            &addr,
+            format!("{} does not exist on {node} (lsblk does not list it)", dev.path),
+            Some("check the device path (prefer /dev/disk/by-id/... names) or remove it from the config".into()),
+        );
+        return None;
+    };
+    if !bd.mountpoints.is_empty() {
+        b.block(
+            "device_in_use",
+            &addr,
+            format!("{} on {node} is mounted at {}: refusing to touch it", dev.path, bd.mountpoints.join(", ")),
+            Some("unmount it and remove it from /etc/fstab first (wipe does not override a mounted device)".into()),
+        );
+        return None;
+    }
+    if bd.read_only {
+        b.block(
+            "device_read_only",
+            &addr,
+            format!("{} on {node} is read-only", dev.path),
+            None,
+        );
+        return None;
+    }
+    let mut evidence: Vec<String> = Vec::new();
+    for s in f.signatures.get(&dev.path).into_iter().flatten() {
+        let mut e = format!("{} signature at offset {}", s.kind, s.offset);
+        if let Some(u) = &s.uuid {
+            e.push_str(&format!(", UUID {u}"));
+        }
+        if let Some(l) = &s.label {
+            e.push_str(&format!(", label {l:?}"));
+        }
+        evidence.push(format!("wipefs: {e}"));
+    }
+    if let Some(fs) = &bd.fstype {
+        evidence.push(format!("lsblk: FSTYPE {fs}"));
+    }
+    if !bd.children.is_empty() {
+        evidence.push(format!("lsblk: has children {}", bd.children.join(", ")));
+    }
+    if f.pvs.iter().any(|p| p.name == dev.path) {
+        evidence.push("pvs: an LVM PV that belongs to no VG".into());
+    }
+    let mut deps: Vec<String> = Vec::new();
+    if !evidence.is_empty() {
+        let allowed = dev.wipe && opts.allow_wipe;
+        if !allowed || !bd.children.is_empty() {
+            let why = if !bd.children.is_empty() {
+                "has partitions or holders; wipe them by hand first".to_string()
+            } else if dev.wipe {
+                "the config sets `wipe: true`; pass --allow-wipe to destroy these signatures"
+                    .to_string()
+            } else {
+                "set `wipe: true` on this device AND pass --allow-wipe to destroy it, or remove it from the config".to_string()
+            };
+            b.block(
+                "device_signature",
+                &addr,
+                format!(
+                    "{} on {node} is not empty: {}",
+                    dev.path,
+                    evidence.join("; ")
+                ),
+                Some(why),
+            );
+            return None;
+        }
+        if healthy {
+            let id = b.push(
+                StepSpec {
+                    id: format!("{addr}/wipefs"),
+                    address: &addr,
+                    action: Action::Create,
+                    node,
+                    description: format!("wipe all signatures on {} ({})", dev.path, evidence.join("; ")),
+                    commands: vec![argv(&["wipefs", "-a", &dev.path])],
+                    guard: (
+                        "the device carries no signature, or is already brickyard's PV".into(),
+                        sh(
+                            "test -z \"$(wipefs --no-act --noheadings -- \"$1\")\" || test \"$(pvs --noheadings -o vg_name -- \"$1\" 2>/dev/null | tr -d ' ')\" = \"$2\"",
+                            &[&dev.path, &want_vg],
+                        ),
+                    ),
+                    depends_on: vec![],
+                    destructive: true,
+                },
+                false,
+            );
+            deps.push(id);
+        }
+    }
+    if !healthy {
+        return None;
+    }
+    let free = raw_device_capacity(bd.size);
+    if free < EXTENT {
+        b.block(
+            "device_too_small",
+            &addr,
+            format!("{} on {node} is only {}", dev.path, HumanBytes(bd.size)),
+            None,
+        );
+        return None;
+    }
+    let pv = b.push(
+        StepSpec {
+            id: format!("{addr}/pvcreate"),
+            address: &addr,
+            action: Action::Create,
+            node,
+            description: format!("make {} an LVM physical volume", dev.path),
+            commands: vec![argv(&[
+                "pvcreate",
+                "--metadatasize=128M",
+                "--dataalignment=256K",
+                &dev.path,
+            ])],
+            guard: ("pvs lists the PV".into(), argv(&["pvs", &dev.path])),
+            depends_on: deps,
+            destructive: false,
+        },
+        false,
+    );
+    let mut vgcreate = argv(&["vgcreate", "--physicalextentsize=4M"]);
+    for t in vg_tags(cluster, node) {
+        vgcreate.push("--addtag".into());
+        vgcreate.push(t);
+    }
+    vgcreate.push(want_vg.clone());
+    vgcreate.push(dev.path.clone());
+    let vg = b.push(
+        StepSpec {
+            id: format!("{addr}/vgcreate"),
+            address: &addr,
+            action: Action::Create,
+            node,
+            description: format!(
+                "create volume group {want_vg} on {} ({} usable)",
+                dev.path,
+                HumanBytes(free)
+            ),
+            commands: vec![vgcreate],
+            guard: ("vgs lists the VG".into(), argv(&["vgs", &want_vg])),
+            depends_on: vec![pv],
+            destructive: false,
+        },
+        false,
+    );
+    Some(base(free, 0, want_vg, Some(vg)))
+}
+
+/// The value our cluster tag carries (the tag is `brickyard.cluster=<this>`).
+fn cluster_tag_value(cluster: &str) -> String {
+    tag_cluster(cluster)
+        .strip_prefix("brickyard.cluster=")
+        .unwrap_or_default()
+        .to_string()
+}

@@ -1,0 +1,66 @@
+//! Things on the nodes that brickyard did not make (no cluster tag): VGs, LVs in our
+//! VGs, and brick LVs of volumes that neither exist nor are declared. Listed so the
+//! operator sees them; never touched.
+
+use std::collections::BTreeSet;
+
+use crate::units::HumanBytes;
+
+use super::builder::Builder;
+use super::health::World;
+use super::ownership::{brick_identity, tag_cluster, tag_value};
+
+pub(crate) fn scan(w: &World<'_>, b: &mut Builder) {
+    let ours = tag_cluster(&w.desired.cluster);
+    for (node, f) in &w.facts {
+        let mut our_vgs = BTreeSet::new();
+        for vg in &f.vgs {
+            if vg.tags.contains(&ours) {
+                our_vgs.insert(vg.name.as_str());
+                continue;
+            }
+            let who = match tag_value(&vg.tags, "cluster") {
+                Some(c) => format!("belongs to brickyard cluster {c}"),
+                None => "has no brickyard tag".into(),
+            };
+            b.foreign(
+                format!("vg.{node}:{}", vg.name),
+                Some(node),
+                format!(
+                    "VG {} ({} LVs, {} of {} free) {who}",
+                    vg.name,
+                    vg.lv_count,
+                    HumanBytes(vg.free),
+                    HumanBytes(vg.size)
+                ),
+            );
+        }
+        for lv in &f.lvs {
+            // hidden LVs (`[lvol0_pmspare]`, `[tp_x_tdata]`, with `lvs -a`) are LVM's own
+            if !our_vgs.contains(lv.vg.as_str()) || lv.name.starts_with('[') {
+                continue;
+            }
+            if !lv.tags.contains(&ours) {
+                b.foreign(
+                    format!("lv.{node}:{}/{}", lv.vg, lv.name),
+                    Some(node),
+                    format!(
+                        "LV {}/{} in a brickyard VG has no brickyard tag",
+                        lv.vg, lv.name
+                    ),
+                );
+                continue;
+            }
+            if let Some((vol, s, p)) = brick_identity(&lv.tags)
+                && lv.pool.is_some()
+                && !w.desired.volumes.contains_key(&vol)
+                && !w.volumes.contains_key(vol.as_str())
+            {
+                b.warnings.push(format!(
+                    "{node}: brick LV {}/{} (volume {vol}, set {s}, position {p}) belongs to no volume; left alone",
+                    lv.vg, lv.name
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The health gate and the cluster view: which declared nodes answered, whose glusterd
+//! runs, which peers are connected, and which node runs cluster-wide gluster commands.
+//! An unhealthy node gets no new bricks and blocks the volume steps it would endanger.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::config::Desired;
+use crate::gather::{NodeFacts, NodeObservation, Observed, VolumeFacts};
+
+use super::builder::Builder;
+
+pub(crate) struct World<'a> {
+    pub desired: &'a Desired,
+    /// Facts of reachable declared nodes.
+    pub facts: BTreeMap<&'a str, &'a NodeFacts>,
+    /// Declared node -> why it must not be touched (unreachable, glusterd down, ...).
+    pub unhealthy: BTreeMap<String, String>,
+    /// Node that runs cluster-wide gluster commands.
+    pub runner: Option<String>,
+    /// Declared nodes already in the runner's trusted pool (the runner included).
+    pub in_pool: BTreeSet<String>,
+    /// Any name gluster may use for a node (storage, manage, hostname, node name) -> node.
+    pub host_to_node: BTreeMap<String, String>,
+    /// Volumes as the runner sees them (cluster-wide), by name.
+    pub volumes: BTreeMap<&'a str, &'a VolumeFacts>,
+}
+
+impl World<'_> {
+    pub fn healthy(&self, node: &str) -> bool {
+        self.facts.contains_key(node) && !self.unhealthy.contains_key(node)
+    }
+    pub fn node_of_host(&self, host: &str) -> Option<&str> {
+        self.host_to_node.get(host).map(String::as_str)
+    }
+}
+
+pub(crate) fn world<'a>(
+    desired: &'a Desired,
+    observed: &'a Observed,
+    b: &mut Builder,
+) -> World<'a> {
+    let mut facts = BTreeMap::new();
+    let mut unhealthy = BTreeMap::new();
+    let mut host_to_node = BTreeMap::new();
+    for (name, node) in &desired.nodes {
+        host_to_node.insert(name.clone(), name.clone());
+        host_to_node.insert(node.manage.clone(), name.clone());
+        host_to_node.insert(node.storage.clone(), name.clone());
+    }
+    for (name, node) in &desired.nodes {
+        // storage address wins over other spellings: insert it last
+        host_to_node.insert(node.storage.clone(), name.clone());
+        let addr = format!("node.{name}");
+        match observed.nodes.get(name) {
+            None => {
+                unhealthy.insert(name.clone(), "no facts were gathered".to_string());
+                b.block(
+                    "node_unreachable",
+                    &addr,
+                    format!("node {name} has no facts (it was not gathered)"),
+                    Some("gather again, or check that the facts file matches this config".into()),
+                );
+            }
+            Some(NodeObservation::Unreachable(e)) => {
+                unhealthy.insert(name.clone(), format!("unreachable ({})", e.kind));
+                b.block(
+                    "node_unreachable",
+                    &addr,
+                    format!("node {name} ({}) is unreachable: {}", node.manage, e.message),
+                    Some(format!(
+                        "nothing is placed on {name} and steps that need it are held back; fix SSH access and plan again"
+                    )),
+                );
+            }
+            Some(NodeObservation::Reachable(f)) => {
+                facts.insert(name.as_str(), f.as_ref());
+                if !f.hostname.is_empty() {
+                    host_to_node
+                        .entry(f.hostname.clone())
+                        .or_insert_with(|| name.clone());
+                }
+                if !f.glusterd_running {
+                    unhealthy.insert(name.clone(), "glusterd is not running".to_string());
+                    b.block(
+                        "glusterd_down",
+                        &addr,
+                        format!("glusterd is not running on {name}"),
+                        Some(format!(
+                            "start it (systemctl start glusterd) on {name} and plan again"
+                        )),
+                    );
+                }
+                if let Some(lock) = &f.lock {
+                    b.warnings.push(format!(
+                        "node {name} holds an apply lock from {} (pid {}, since {}); apply will wait for it",
+                        lock.holder_host, lock.pid, lock.started
+                    ));
+                }
+                for w in &f.warnings {
+                    b.warnings.push(format!("{name}: {w}"));
+                }
+            }
+        }
+    }
+
+    let runner = choose_runner(desired, &facts, &unhealthy, &host_to_node);
+    let mut in_pool = BTreeSet::new();
+    let mut volumes = BTreeMap::new();
+    if let Some(r) = &runner {
+        in_pool.insert(r.clone());
+        if let Some(f) = facts.get(r.as_str()) {
+            for peer in &f.peers {
+                if peer.hostname == "localhost" {
+                    continue;
+                }
+                match host_to_node.get(&peer.hostname) {
+                    Some(n) => {
+                        in_pool.insert(n.clone());
+                        if !peer.connected && !unhealthy.contains_key(n) {
+                            unhealthy.insert(n.clone(), "peer disconnected".to_string());
+                            b.block(
+                                "peer_disconnected",
+                                &format!("peer.{n}"),
+                                format!(
+                                    "peer {} ({n}) is disconnected from the trusted pool as seen from {r}",
+                                    peer.hostname
+                                ),
+                                Some(format!(
+                                    "check glusterd and the network on {n}; steps touching it are held back"
+                                )),
+                            );
+                        }
+                    }
+                    None => b.foreign(
+                        format!("peer.{}", peer.hostname),
+                        None,
+                        format!(
+                            "peer {} ({}) is in the trusted pool but not declared in the config; it is left alone",
+                            peer.hostname,
+                            if peer.connected { "connected" } else { "disconnected" }
+                        ),
+                    ),
+                }
+            }
+            for v in &f.volumes {
+                volumes.insert(v.name.as_str(), v);
+            }
+        }
+    } else if !desired.nodes.is_empty() {
+        b.block(
+            "no_gluster_node",
+            "cluster",
+            "no declared node is reachable with glusterd running: gluster commands cannot run"
+                .into(),
+            Some("start glusterd on at least one node and plan again".into()),
+        );
+    }
+    World {
+        desired,
+        facts,
+        unhealthy,
+        runner,
+        in_pool,
+        host_to_node,
+        volumes,
+    }
+}
+
+/// The first node by name that is reachable, runs glusterd and already shares a pool with
+/// another declared node; failing that the first healthy node by name (a fresh cluster).
+/// Deterministic so that two plans of one cluster run gluster commands in the same place.
+fn choose_runner(
+    desired: &Desired,
+    facts: &BTreeMap<&str, &NodeFacts>,
+    unhealthy: &BTreeMap<String, String>,
+    host_to_node: &BTreeMap<String, String>,
+) -> Option<String> {
+    let healthy: Vec<&str> = desired
+        .nodes
+        .keys()
+        .map(String::as_str)
+        .filter(|n| facts.contains_key(n) && !unhealthy.contains_key(*n))
+        .collect();
+    let pooled = healthy.iter().find(|n| {
+        facts[**n].peers.iter().any(|p| {
+            p.hostname != "localhost"
+                && p.connected
+                && host_to_node.get(&p.hostname).is_some_and(|o| o != **n)
+        })
+    });
+    pooled.or(healthy.first()).map(|n| n.to_string())
+}

@@ -1,0 +1,3 @@
+cluster = "prod"
+node "gfs1" {
+  manage = "10.0.0.1"

@@ -1,0 +1,4 @@
+cluster = "prod"
+nodes "gfs1" {
+  manage = "10.0.0.1"
+}
