@@ -101,7 +101,7 @@ impl FakeNode {
     /// tests go through the real encoding (the script itself is tested in a real shell).
     async fn step(&self, args: &[String]) -> Result<Output, TransportError> {
         let mut it = args.iter();
-        let mut take = |it: &mut std::slice::Iter<'_, String>| -> Vec<String> {
+        let take = |it: &mut std::slice::Iter<'_, String>| -> Vec<String> {
             let n: usize = it.next().unwrap().parse().unwrap();
             it.by_ref().take(n).cloned().collect()
         };
@@ -253,6 +253,7 @@ fn plan(steps: Vec<Step>) -> Plan {
         blockers: vec![],
         foreign: vec![],
         warnings: vec![],
+        blocked_steps: vec![],
     }
 }
 
@@ -626,7 +627,8 @@ async fn no_op_steps_need_no_connection() {
 
 #[tokio::test(start_paused = true)]
 async fn malformed_or_destructive_plans_are_refused_before_anything_runs() {
-    let cases: Vec<(Plan, fn(&ApplyError) -> bool)> = vec![
+    type Check = fn(&ApplyError) -> bool;
+    let cases: Vec<(Plan, Check)> = vec![
         (
             plan(vec![mk("a", "n1", 0, &["b"]), mk("b", "n2", 0, &["a"])]),
             |e| matches!(e, ApplyError::Cycle(ids) if ids.len() == 2),

@@ -280,6 +280,7 @@ mod locked_apply {
             blockers: vec![],
             foreign: vec![],
             warnings: vec![],
+            blocked_steps: vec![],
         }
     }
 

@@ -78,6 +78,7 @@ async fn run_in(dir: &TempDir, step: Step) -> Outcome {
         blockers: vec![],
         foreign: vec![],
         warnings: vec![],
+        blocked_steps: vec![],
     };
     let report = execute(&plan, &transports, &ApplyOptions::default(), &Silent, None)
         .await

@@ -263,6 +263,7 @@ mod tests {
             blockers: vec![],
             foreign: vec![],
             warnings: vec![],
+            blocked_steps: vec![],
         }
     }
 

@@ -66,12 +66,10 @@ pub fn run(args: ApplyArgs) -> ExitCode {
 }
 
 async fn apply(args: &ApplyArgs) -> u8 {
-    let color_err = !args.no_color
-        && std::env::var_os("NO_COLOR").is_none()
-        && std::io::stderr().is_terminal();
-    let color_out = !args.no_color
-        && std::env::var_os("NO_COLOR").is_none()
-        && std::io::stdout().is_terminal();
+    let color_err =
+        !args.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
+    let color_out =
+        !args.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
     let Some((config_path, desired)) = session::load_config(args.config.clone()) else {
         return exit::ERROR;
     };
@@ -278,7 +276,9 @@ fn approve(auto: bool) -> Approval {
     if !std::io::stdin().is_terminal() {
         return Approval::NoTerminal;
     }
-    eprint!("\nDo you want to perform these actions? Only 'yes' will be accepted.\n  Enter a value: ");
+    eprint!(
+        "\nDo you want to perform these actions? Only 'yes' will be accepted.\n  Enter a value: "
+    );
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     match std::io::stdin().lock().read_line(&mut answer) {
@@ -358,7 +358,9 @@ fn unlock_hint(config: &Path, explicit: bool, node: &str) -> String {
 fn lock_help(e: &LockError, config: &Path, explicit: bool) {
     let cmd = unlock_hint(config, explicit, e.node());
     if e.is_stale() {
-        eprintln!("  The lock is stale. If you are sure no apply is running, clear it with:\n    {cmd}");
+        eprintln!(
+            "  The lock is stale. If you are sure no apply is running, clear it with:\n    {cmd}"
+        );
     } else {
         eprintln!(
             "  Another apply is running against this cluster. Wait for it to finish.\n  \

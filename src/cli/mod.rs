@@ -4,8 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod apply;
 pub mod import;
 mod plan;
+mod unlock;
 pub mod validate;
 
 /// Documented exit codes (see docs/cli.md).
@@ -39,6 +41,10 @@ pub enum Command {
     Import(import::Args),
     /// Show what apply would change, where every brick goes, and why it fits.
     Plan(plan::PlanArgs),
+    /// Carry out the plan over SSH: guarded, parallel, resumable, locked.
+    Apply(apply::ApplyArgs),
+    /// Clear an apply lock left by a killed run (explicit; never automatic).
+    Unlock(unlock::UnlockArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -47,5 +53,7 @@ pub fn run() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Import(args) => import::run(args),
         Command::Plan(args) => plan::run(args),
+        Command::Apply(args) => apply::run(args),
+        Command::Unlock(args) => unlock::run(args),
     }
 }

@@ -12,15 +12,16 @@ use crate::gather::Observed;
 pub fn load_config(config: Option<PathBuf>) -> Option<(PathBuf, Desired)> {
     let path = match config {
         Some(p) => p,
-        None => match config::discover(
-            &std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
-        ) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("{:?}", miette::Report::new(e));
-                return None;
+        None => {
+            match config::discover(&std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("{:?}", miette::Report::new(e));
+                    return None;
+                }
             }
-        },
+        }
     };
     let loaded = match config::load(&path) {
         Ok(l) => l,
