@@ -5,8 +5,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod gather;
+mod apply;
 pub mod import;
 mod plan;
+mod unlock;
 pub mod validate;
 
 /// Documented exit codes (see docs/cli.md).
@@ -42,6 +44,10 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Read every node's real state over SSH (read-only) and write the facts.
     Gather(gather::Args),
+    /// Carry out the plan over SSH: guarded, parallel, resumable, locked.
+    Apply(apply::ApplyArgs),
+    /// Clear an apply lock left by a killed run (explicit; never automatic).
+    Unlock(unlock::UnlockArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -64,5 +70,7 @@ pub fn run() -> ExitCode {
         Command::Import(args) => import::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Gather(args) => gather::run(args),
+        Command::Apply(args) => apply::run(args),
+        Command::Unlock(args) => unlock::run(args),
     }
 }

@@ -1,0 +1,370 @@
+//! `brickyard apply`: gather, plan, show, ask, then run the plan under the node locks
+//! (or run a saved plan file that is still current, without asking). The decisions are
+//! the planner's; this file only wires config, gather, plan, render and apply together
+//! and turns outcomes into exit codes (0 applied / nothing to do / cancelled, 1 otherwise).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use tokio::sync::watch;
+
+use crate::apply::lock::{LockError, LockLocation};
+use crate::apply::progress::{Progress, Style};
+use crate::apply::run::{RunError, locked_apply};
+use crate::apply::{ApplyOptions, Outcome, Report, stale};
+use crate::config::Desired;
+use crate::gather::Observed;
+use crate::plan::{self, Plan, PlanOptions};
+use crate::render::plan as render;
+
+use super::exit;
+
+pub(crate) mod session;
+
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    /// Config file (default: brickyard.yaml, brickyard.yml or brickyard.hcl in the current directory).
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A plan saved with `brickyard plan -o`: applied without a prompt if it is still current.
+    #[arg(value_name = "PLANFILE")]
+    pub planfile: Option<PathBuf>,
+    /// Apply without asking (needed when there is no terminal to ask on).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Steps running at once across the cluster (one per node at most).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+    /// Allow steps that destroy data (volume deletion).
+    #[arg(long)]
+    pub allow_destroy: bool,
+    /// Allow wiping devices whose config says `wipe: true`.
+    #[arg(long)]
+    pub allow_wipe: bool,
+    /// Start nothing new after the first failed step.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Never color the output (NO_COLOR is respected too).
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+pub fn run(args: ApplyArgs) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::ERROR);
+        }
+    };
+    let code = rt.block_on(apply(&args));
+    ExitCode::from(code)
+}
+
+async fn apply(args: &ApplyArgs) -> u8 {
+    let color_err =
+        !args.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
+    let color_out =
+        !args.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    let Some((config_path, desired)) = session::load_config(args.config.clone()) else {
+        return exit::ERROR;
+    };
+    let popts = PlanOptions {
+        allow_destroy: args.allow_destroy,
+        allow_wipe: args.allow_wipe,
+    };
+    let saved = match &args.planfile {
+        Some(path) => match read_plan(path, &desired) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::ERROR;
+            }
+        },
+        None => None,
+    };
+    let cluster = session::connect(&desired).await;
+    let transports = cluster.transports();
+
+    // The plan to run, and the facts it was computed from (when we computed it).
+    let (approved, before): (Plan, Option<Observed>) = match saved {
+        Some(p) => (p, None),
+        None => {
+            let observed = cluster.gather(&desired).await;
+            let p = plan::plan(&desired, &observed, &popts);
+            print!("{}", render::human(&p, color_out));
+            let _ = std::io::stdout().flush();
+            if p.steps.is_empty() {
+                cluster.close().await;
+                return if p.blockers.is_empty() {
+                    exit::OK
+                } else {
+                    eprintln!("Nothing can be applied: every change is blocked (see above).");
+                    exit::ERROR
+                };
+            }
+            match approve(args.auto_approve) {
+                Approval::Yes => {}
+                Approval::No => {
+                    eprintln!("Apply cancelled.");
+                    cluster.close().await;
+                    return exit::OK;
+                }
+                Approval::NoTerminal => {
+                    eprintln!(
+                        "error: no terminal to ask for approval, and --auto-approve was not given; nothing was changed.\n  \
+                         Pass --auto-approve, or save a reviewed plan with `brickyard plan -o PLANFILE` and run `brickyard apply PLANFILE`."
+                    );
+                    cluster.close().await;
+                    return exit::ERROR;
+                }
+            }
+            (p, Some(observed))
+        }
+    };
+
+    let opts = ApplyOptions {
+        parallelism: usize::from(args.parallelism),
+        allow_destroy: args.allow_destroy,
+        fail_fast: args.fail_fast,
+        ..ApplyOptions::default()
+    };
+    let me = crate::apply::lock::this_holder();
+    let stop = interrupt_watch();
+    let progress = Progress::new(
+        std::io::stderr(),
+        approved.steps.len(),
+        Style {
+            color: color_err,
+            live: std::io::stderr().is_terminal(),
+        },
+    );
+    let recheck = || async {
+        let mut fresh = cluster.gather(&desired).await;
+        stale::strip_own_lock(&mut fresh, &me);
+        still_current(&approved, &desired, &popts, before.as_ref(), &fresh)
+    };
+    let result = locked_apply(
+        &approved,
+        &transports,
+        &opts,
+        &LockLocation::default(),
+        &me,
+        &progress,
+        Some(stop),
+        recheck,
+    )
+    .await;
+    progress.clear();
+    cluster.close().await;
+    match result {
+        Ok(done) => {
+            for (node, problem) in &done.unreleased {
+                eprintln!(
+                    "warning: the lock on {node} was not released ({problem}); clear it with `{}`",
+                    unlock_hint(&config_path, args.config.is_some(), node)
+                );
+            }
+            finish(&done.report, &approved)
+        }
+        Err(RunError::Locked(e)) => {
+            eprintln!("error: {e}");
+            lock_help(&e, &config_path, args.config.is_some());
+            exit::ERROR
+        }
+        Err(RunError::Stale(why)) => {
+            eprintln!("error: the plan is stale; nothing was changed.\n{why}");
+            eprintln!("Run `brickyard plan` again and review the new plan.");
+            exit::ERROR
+        }
+        Err(RunError::Invalid(e)) => {
+            eprintln!("error: {e}; nothing was changed");
+            exit::ERROR
+        }
+    }
+}
+
+/// Is the approved plan still true? Ok when the facts hash the same; when planning
+/// again gives exactly the same steps; or, for a plan approved in this run, when the only
+/// change since it was shown is usage figures (free space moves with every write, and
+/// may tip placement between two near-equal devices: the approved placement still fits,
+/// and the operator approved that one). Anything structural refuses the plan.
+fn still_current(
+    approved: &Plan,
+    desired: &Desired,
+    popts: &PlanOptions,
+    before: Option<&Observed>,
+    fresh: &Observed,
+) -> Result<(), String> {
+    if plan::fingerprint::hash(fresh) == approved.facts_fingerprint {
+        return Ok(());
+    }
+    let now = plan::plan(desired, fresh, popts);
+    if stale::same_actions(approved, &now) {
+        return Ok(());
+    }
+    if let Some(before) = before
+        && stale::only_usage_changed(before, fresh)
+    {
+        eprintln!(
+            "note: free space changed since the plan was shown; applying the plan as approved."
+        );
+        return Ok(());
+    }
+    let mut why = String::from("The cluster changed since the plan was made:");
+    if let Some(before) = before {
+        for line in stale::facts_diff(before, fresh) {
+            why.push_str(&format!("\n  facts: {line}"));
+        }
+    }
+    for line in stale::plan_diff(approved, &now) {
+        why.push_str(&format!("\n  plan:  {line}"));
+    }
+    Err(why)
+}
+
+fn read_plan(path: &Path, desired: &Desired) -> Result<Plan, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read plan file {}: {e}", path.display()))?;
+    let version = serde_json::from_str::<serde_json::Value>(&text)
+        .map_err(|e| format!("{}: not a plan file: {e}", path.display()))?
+        .get("format_version")
+        .and_then(|v| v.as_u64());
+    if version != Some(u64::from(plan::FORMAT_VERSION)) {
+        return Err(format!(
+            "{}: plan format version {} is not the supported {}; make the plan again with this brickyard",
+            path.display(),
+            version.map_or("(missing)".to_string(), |v| v.to_string()),
+            plan::FORMAT_VERSION
+        ));
+    }
+    let p: Plan = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a valid plan file: {e}", path.display()))?;
+    if p.cluster != desired.cluster {
+        return Err(format!(
+            "{} is a plan for cluster `{}`, but the config is for `{}`",
+            path.display(),
+            p.cluster,
+            desired.cluster
+        ));
+    }
+    if p.config_hash != plan::fingerprint::hash(desired) {
+        return Err(format!(
+            "the plan is stale: the configuration changed since {} was made; nothing was changed.\n\
+             Run `brickyard plan -o {}` again and review the new plan.",
+            path.display(),
+            path.display()
+        ));
+    }
+    Ok(p)
+}
+
+enum Approval {
+    Yes,
+    No,
+    NoTerminal,
+}
+
+fn approve(auto: bool) -> Approval {
+    if auto {
+        return Approval::Yes;
+    }
+    if !std::io::stdin().is_terminal() {
+        return Approval::NoTerminal;
+    }
+    eprint!(
+        "\nDo you want to perform these actions? Only 'yes' will be accepted.\n  Enter a value: "
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    match std::io::stdin().lock().read_line(&mut answer) {
+        Ok(_) if answer.trim() == "yes" => Approval::Yes,
+        _ => Approval::No,
+    }
+}
+
+/// First Ctrl-C (or SIGTERM): finish running steps, start nothing new, release the locks.
+fn interrupt_watch() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let term = async {
+            #[cfg(unix)]
+            if let Ok(mut s) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            {
+                s.recv().await;
+                return;
+            }
+            std::future::pending::<()>().await
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
+        }
+        eprintln!(
+            "\nInterrupted: waiting for running steps to finish; nothing new will start. The locks will be released."
+        );
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+fn finish(report: &Report, plan: &Plan) -> u8 {
+    let failures: Vec<_> = report
+        .outcomes
+        .iter()
+        .filter_map(|(id, o)| match o {
+            Outcome::Failed(f) => Some((id, f)),
+            _ => None,
+        })
+        .collect();
+    if !failures.is_empty() {
+        eprintln!("\nFailed steps:");
+        for (id, f) in &failures {
+            eprintln!("- {id} {f}");
+        }
+    }
+    let summary = report.summary();
+    eprintln!("\nApply summary: {summary}.");
+    if !plan.blockers.is_empty() {
+        eprintln!(
+            "{} change(s) were blocked and not applied (see the plan's blockers).",
+            plan.blockers.len()
+        );
+    }
+    if report.success() && plan.blockers.is_empty() {
+        eprintln!("Apply complete.");
+        exit::OK
+    } else {
+        exit::ERROR
+    }
+}
+
+fn unlock_hint(config: &Path, explicit: bool, node: &str) -> String {
+    if explicit {
+        format!(
+            "brickyard unlock -c {} --node {node}",
+            crate::transport::quote_word(&config.display().to_string())
+        )
+    } else {
+        format!("brickyard unlock --node {node}")
+    }
+}
+
+fn lock_help(e: &LockError, config: &Path, explicit: bool) {
+    let cmd = unlock_hint(config, explicit, e.node());
+    if e.is_stale() {
+        eprintln!(
+            "  The lock is stale. If you are sure no apply is running, clear it with:\n    {cmd}"
+        );
+    } else {
+        eprintln!(
+            "  Another apply is running against this cluster. Wait for it to finish.\n  \
+             If it is gone (its machine died), clear the lock with:\n    {cmd}"
+        );
+    }
+}

@@ -1,0 +1,732 @@
+//! The executor's scheduling logic against a scripted fake transport: a tiny "world"
+//! of named effects that commands create and guards test. Real behaviour on real nodes
+//! is proven by the lab tests (tests/lab_apply_*.rs); these prove the graph rules.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use brickyard::apply::executor::STEP_SCRIPT;
+use brickyard::apply::progress::{Progress, Style};
+use brickyard::apply::{
+    ApplyError, ApplyOptions, NotRun, Observer, Outcome, Silent, Transports, execute,
+};
+use brickyard::plan::{Action, Guard, Plan, Step};
+use brickyard::transport::{Output, RemoteCommand, Transport, TransportError};
+
+/// Shared state of the fake cluster: effects that exist, and what ran when.
+#[derive(Default)]
+struct World {
+    effects: BTreeSet<String>,
+    /// Every command run, in order: (node, argv joined by spaces).
+    log: Vec<(String, String)>,
+    running_per_node: HashMap<String, usize>,
+    max_per_node: HashMap<String, usize>,
+    running: usize,
+    max_running: usize,
+    gluster_running: usize,
+    max_gluster: usize,
+    down: BTreeSet<String>,
+}
+
+#[derive(Clone, Default)]
+struct Cluster(Arc<Mutex<World>>);
+
+impl Cluster {
+    fn with_effects(effects: &[&str]) -> Self {
+        let c = Cluster::default();
+        c.0.lock()
+            .unwrap()
+            .effects
+            .extend(effects.iter().map(|e| e.to_string()));
+        c
+    }
+    fn transports(&self, nodes: &[&str]) -> Transports {
+        nodes
+            .iter()
+            .map(|n| {
+                let t: Arc<dyn Transport> = Arc::new(FakeNode {
+                    name: n.to_string(),
+                    world: self.clone(),
+                });
+                (n.to_string(), t)
+            })
+            .collect()
+    }
+    fn world(&self) -> std::sync::MutexGuard<'_, World> {
+        self.0.lock().unwrap()
+    }
+    /// Commands (not guards) that ran, as "node: argv".
+    fn commands(&self) -> Vec<String> {
+        self.world()
+            .log
+            .iter()
+            .filter(|(_, c)| !c.starts_with("test "))
+            .map(|(n, c)| format!("{n}: {c}"))
+            .collect()
+    }
+}
+
+struct FakeNode {
+    name: String,
+    world: Cluster,
+}
+
+/// The fake's command language:
+/// - `test EFFECT`                    guard: exit 0 iff EFFECT exists
+/// - `[gluster] make EFFECT [MS]`     create EFFECT after MS milliseconds
+/// - `[gluster] pretend [MS]`         succeed without any effect
+/// - `fail CODE MESSAGE`              exit CODE with MESSAGE on stderr
+#[async_trait]
+impl Transport for FakeNode {
+    fn node(&self) -> &str {
+        &self.name
+    }
+
+    async fn run(&self, cmd: &RemoteCommand) -> Result<Output, TransportError> {
+        match cmd.argv.as_slice() {
+            [sh, c, script, zero, rest @ ..]
+                if sh == "sh" && c == "-c" && script == STEP_SCRIPT && zero == "sh" =>
+            {
+                self.step(rest).await
+            }
+            argv => self.exec(argv).await,
+        }
+    }
+}
+
+impl FakeNode {
+    /// What STEP_SCRIPT does, decoded from its positional parameters: the scheduling
+    /// tests go through the real encoding (the script itself is tested in a real shell).
+    async fn step(&self, args: &[String]) -> Result<Output, TransportError> {
+        let mut it = args.iter();
+        let take = |it: &mut std::slice::Iter<'_, String>| -> Vec<String> {
+            let n: usize = it.next().unwrap().parse().unwrap();
+            it.by_ref().take(n).cloned().collect()
+        };
+        let guard = take(&mut it);
+        let count: usize = it.next().unwrap().parse().unwrap();
+        let commands: Vec<Vec<String>> = (0..count).map(|_| take(&mut it)).collect();
+        let report = |status: String, stderr: String| Output {
+            status: Some(0),
+            stdout: format!("@@by {status}\n").into_bytes(),
+            stderr: stderr.into_bytes(),
+        };
+        if !guard.is_empty() && self.exec(&guard).await?.success() {
+            return Ok(report("already".into(), String::new()));
+        }
+        let mut stderr = String::new();
+        for (k, c) in commands.iter().enumerate() {
+            stderr.push_str(&format!("@@by cmd {k}\n"));
+            let out = self.exec(c).await?;
+            stderr.push_str(&out.stderr_lossy());
+            if !out.success() {
+                let rc = out.status.unwrap();
+                return Ok(report(format!("failed {k} {rc}"), stderr));
+            }
+        }
+        if !guard.is_empty() {
+            stderr.push_str("@@by verify\n");
+            let out = self.exec(&guard).await?;
+            stderr.push_str(&out.stderr_lossy());
+            if !out.success() {
+                return Ok(report(
+                    format!("unverified {}", out.status.unwrap()),
+                    stderr,
+                ));
+            }
+        }
+        Ok(report("done".into(), stderr))
+    }
+
+    async fn exec(&self, argv: &[String]) -> Result<Output, TransportError> {
+        let mut argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let gluster = argv.first() == Some(&"gluster");
+        {
+            let mut w = self.world.world();
+            if w.down.contains(&self.name) {
+                return Err(TransportError::Disconnected {
+                    node: self.name.clone(),
+                    detail: "connection reset by peer".into(),
+                });
+            }
+            w.log.push((self.name.clone(), argv.join(" ")));
+        }
+        if gluster {
+            argv.remove(0);
+        }
+        let ok = |ok: bool| Output {
+            status: Some(if ok { 0 } else { 1 }),
+            stdout: vec![],
+            stderr: vec![],
+        };
+        match argv.as_slice() {
+            ["test", effect] => Ok(ok(self.world.world().effects.contains(*effect))),
+            ["fail", code, msg @ ..] => Ok(Output {
+                status: Some(code.parse().unwrap()),
+                stdout: vec![],
+                stderr: format!("{}\n", msg.join(" ")).into_bytes(),
+            }),
+            ["make", effect, ms @ ..] => {
+                self.busy(gluster, ms).await;
+                self.world.world().effects.insert(effect.to_string());
+                Ok(ok(true))
+            }
+            ["pretend", ms @ ..] => {
+                self.busy(gluster, ms).await;
+                Ok(ok(true))
+            }
+            other => panic!("fake transport: unknown command {other:?}"),
+        }
+    }
+
+    /// Takes MS (optional first element) milliseconds, counted as running.
+    async fn busy(&self, gluster: bool, ms: &[&str]) {
+        let ms: u64 = ms.first().map_or(0, |m| m.parse().unwrap());
+        self.enter(gluster);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        self.leave(gluster);
+    }
+    fn enter(&self, gluster: bool) {
+        let mut w = self.world.world();
+        let n = {
+            let c = w.running_per_node.entry(self.name.clone()).or_default();
+            *c += 1;
+            *c
+        };
+        let m = w.max_per_node.entry(self.name.clone()).or_default();
+        *m = (*m).max(n);
+        w.running += 1;
+        w.max_running = w.max_running.max(w.running);
+        if gluster {
+            w.gluster_running += 1;
+            w.max_gluster = w.max_gluster.max(w.gluster_running);
+        }
+    }
+    fn leave(&self, gluster: bool) {
+        let mut w = self.world.world();
+        *w.running_per_node.get_mut(&self.name).unwrap() -= 1;
+        w.running -= 1;
+        if gluster {
+            w.gluster_running -= 1;
+        }
+    }
+}
+
+fn argv(s: &str) -> Vec<String> {
+    s.split_whitespace().map(String::from).collect()
+}
+
+/// A step on `node` whose guard tests `effect` and whose commands are given as strings.
+fn step(id: &str, node: &str, effect: &str, commands: &[&str], deps: &[&str]) -> Step {
+    Step {
+        id: id.into(),
+        address: format!("thing.{id}"),
+        action: Action::Create,
+        node: node.into(),
+        description: format!("make {effect}"),
+        commands: commands.iter().map(|c| argv(c)).collect(),
+        guard: Guard {
+            description: format!("{effect} exists"),
+            argv: argv(&format!("test {effect}")),
+        },
+        depends_on: deps.iter().map(|d| d.to_string()).collect(),
+        destructive: false,
+        changes: vec![],
+    }
+}
+
+/// The usual step: `make EFFECT MS` guarded by `test EFFECT`.
+fn mk(id: &str, node: &str, ms: u64, deps: &[&str]) -> Step {
+    step(id, node, id, &[&format!("make {id} {ms}")], deps)
+}
+
+fn plan(steps: Vec<Step>) -> Plan {
+    Plan {
+        format_version: brickyard::plan::FORMAT_VERSION,
+        cluster: "test".into(),
+        facts_fingerprint: "f".into(),
+        config_hash: "c".into(),
+        steps,
+        placements: vec![],
+        blockers: vec![],
+        foreign: vec![],
+        warnings: vec![],
+        blocked_steps: vec![],
+    }
+}
+
+fn opts(parallelism: usize) -> ApplyOptions {
+    ApplyOptions {
+        parallelism,
+        ..ApplyOptions::default()
+    }
+}
+
+/// Records the order steps start and finish in.
+#[derive(Default)]
+struct Order(Mutex<Vec<String>>);
+impl Observer for Order {
+    fn started(&self, step: &Step) {
+        self.0.lock().unwrap().push(format!("start {}", step.id));
+    }
+    fn finished(&self, step: &Step, _: &Outcome) {
+        self.0.lock().unwrap().push(format!("end {}", step.id));
+    }
+}
+impl Order {
+    fn pos(&self, event: &str) -> usize {
+        let v = self.0.lock().unwrap();
+        v.iter()
+            .position(|e| e == event)
+            .unwrap_or_else(|| panic!("{event} not in {v:?}"))
+    }
+}
+
+const NODES: [&str; 6] = ["n1", "n2", "n3", "n4", "n5", "n6"];
+
+#[tokio::test(start_paused = true)]
+async fn dependencies_run_first_even_across_nodes() {
+    let c = Cluster::default();
+    // Listed in reverse so plan order alone would get it wrong.
+    let p = plan(vec![
+        mk("c", "n3", 10, &["b"]),
+        mk("b", "n2", 10, &["a"]),
+        mk("a", "n1", 50, &[]),
+        mk("x", "n4", 10, &[]),
+    ]);
+    let order = Order::default();
+    let report = execute(&p, &c.transports(&NODES), &opts(8), &order, None)
+        .await
+        .unwrap();
+    assert!(report.success(), "{report:?}");
+    assert!(order.pos("end a") < order.pos("start b"));
+    assert!(order.pos("end b") < order.pos("start c"));
+    // x has no dependencies: it starts with the first wave, before a finishes.
+    assert!(order.pos("start x") < order.pos("end a"));
+    let s = report.summary();
+    assert_eq!((s.done, s.already_done, s.failed, s.not_run), (4, 0, 0, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_step_whose_guard_passes_is_skipped_without_running_commands() {
+    let c = Cluster::with_effects(&["a"]);
+    let p = plan(vec![mk("a", "n1", 0, &[]), mk("b", "n1", 0, &["a"])]);
+    let report = execute(&p, &c.transports(&NODES), &opts(4), &Silent, None)
+        .await
+        .unwrap();
+    assert_eq!(report.outcome("a"), Some(&Outcome::AlreadyDone));
+    assert!(matches!(report.outcome("b"), Some(Outcome::Done { .. })));
+    // Only b's command ran; a's guard was checked once and nothing else touched it.
+    assert_eq!(c.commands(), vec!["n1: make b 0"]);
+    let log = c.world().log.clone();
+    assert_eq!(log.iter().filter(|(_, cmd)| cmd == "test a").count(), 1);
+    // b: guard before, command, guard after.
+    let b: Vec<_> = log
+        .iter()
+        .filter(|(_, cmd)| cmd.ends_with('b') || cmd.ends_with("b 0"))
+        .collect();
+    assert_eq!(b.len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn success_without_the_effect_is_a_failure() {
+    let c = Cluster::default();
+    let p = plan(vec![
+        step("a", "n1", "a", &["pretend"], &[]),
+        mk("b", "n2", 0, &["a"]),
+    ]);
+    let report = execute(&p, &c.transports(&NODES), &opts(4), &Silent, None)
+        .await
+        .unwrap();
+    let Some(Outcome::Failed(f)) = report.outcome("a") else {
+        panic!("a should fail: {report:?}");
+    };
+    assert!(
+        f.reason
+            .contains("command succeeded but effect not visible"),
+        "{}",
+        f.reason
+    );
+    assert_eq!(f.command.as_deref(), Some("test a"));
+    assert_eq!(
+        report.outcome("b"),
+        Some(&Outcome::NotRun(NotRun::Blocked { failed: "a".into() }))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn failure_blocks_dependents_transitively_and_independent_work_finishes() {
+    let c = Cluster::default();
+    let p = plan(vec![
+        step(
+            "a",
+            "n1",
+            "a",
+            &[
+                "make half 0",
+                "fail 5 volume_create_failed:_brick_busy",
+                "make a 0",
+            ],
+            &[],
+        ),
+        mk("b", "n2", 0, &["a"]),
+        mk("c", "n3", 0, &["b"]),
+        mk("d", "n4", 100, &[]),
+        mk("e", "n5", 0, &["d"]),
+    ]);
+    let report = execute(&p, &c.transports(&NODES), &opts(4), &Silent, None)
+        .await
+        .unwrap();
+    let Some(Outcome::Failed(f)) = report.outcome("a") else {
+        panic!("{report:?}");
+    };
+    assert_eq!(f.node, "n1");
+    assert_eq!(f.reason, "command failed");
+    assert_eq!(
+        f.command.as_deref(),
+        Some("fail 5 volume_create_failed:_brick_busy")
+    );
+    assert_eq!(f.exit_code, Some(5));
+    assert_eq!(f.stderr, "volume_create_failed:_brick_busy");
+    for id in ["b", "c"] {
+        assert_eq!(
+            report.outcome(id),
+            Some(&Outcome::NotRun(NotRun::Blocked { failed: "a".into() })),
+            "{id}"
+        );
+    }
+    assert!(matches!(report.outcome("d"), Some(Outcome::Done { .. })));
+    assert!(matches!(report.outcome("e"), Some(Outcome::Done { .. })));
+    // Commands after the failing one never ran; nothing behind the failure ran.
+    let cmds = c.commands();
+    assert!(cmds.contains(&"n1: make half 0".to_string()));
+    assert!(!cmds.iter().any(|x| x == "n1: make a 0"), "{cmds:?}");
+    assert!(
+        !cmds
+            .iter()
+            .any(|x| x.starts_with("n2") || x.starts_with("n3"))
+    );
+    let s = report.summary();
+    assert_eq!((s.done, s.already_done, s.failed, s.not_run), (2, 0, 1, 2));
+    assert!(!report.success());
+}
+
+#[tokio::test(start_paused = true)]
+async fn fail_fast_starts_nothing_new_but_lets_running_steps_finish() {
+    let plan_ = || {
+        plan(vec![
+            step("bad", "n1", "bad", &["fail 1 boom"], &[]),
+            mk("slow", "n2", 500, &[]),
+            mk("later1", "n1", 0, &[]),
+            mk("later2", "n3", 0, &["slow"]),
+        ])
+    };
+    let c = Cluster::default();
+    let o = ApplyOptions {
+        fail_fast: true,
+        ..opts(2)
+    };
+    let report = execute(&plan_(), &c.transports(&NODES), &o, &Silent, None)
+        .await
+        .unwrap();
+    assert!(matches!(report.outcome("bad"), Some(Outcome::Failed(_))));
+    // Already running when bad failed: allowed to finish, not killed half-way.
+    assert!(matches!(report.outcome("slow"), Some(Outcome::Done { .. })));
+    for id in ["later1", "later2"] {
+        assert_eq!(
+            report.outcome(id),
+            Some(&Outcome::NotRun(NotRun::Stopped)),
+            "{id}"
+        );
+    }
+    // Same plan without fail-fast: the independent steps run.
+    let c = Cluster::default();
+    let report = execute(&plan_(), &c.transports(&NODES), &opts(2), &Silent, None)
+        .await
+        .unwrap();
+    let s = report.summary();
+    assert_eq!((s.done, s.failed, s.not_run), (3, 1, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn parallelism_bounds_concurrent_steps() {
+    let steps = || {
+        NODES
+            .iter()
+            .map(|n| mk(&format!("s{n}"), n, 100, &[]))
+            .collect()
+    };
+    let c = Cluster::default();
+    let report = execute(
+        &plan(steps()),
+        &c.transports(&NODES),
+        &opts(2),
+        &Silent,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(report.success());
+    assert_eq!(c.world().max_running, 2);
+    // And it does run in parallel when allowed.
+    let c = Cluster::default();
+    execute(
+        &plan(steps()),
+        &c.transports(&NODES),
+        &opts(10),
+        &Silent,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(c.world().max_running, 6);
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_step_at_a_time_per_node() {
+    let c = Cluster::default();
+    let mut steps: Vec<Step> = (0..4)
+        .map(|i| mk(&format!("a{i}"), "n1", 50, &[]))
+        .collect();
+    steps.extend((0..4).map(|i| mk(&format!("b{i}"), "n2", 50, &[])));
+    let report = execute(
+        &plan(steps),
+        &c.transports(&NODES),
+        &opts(10),
+        &Silent,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(report.success());
+    let w = c.world();
+    assert_eq!(w.max_per_node["n1"], 1);
+    assert_eq!(w.max_per_node["n2"], 1);
+    // The two nodes still worked side by side.
+    assert_eq!(w.max_running, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn gluster_changes_run_one_at_a_time_across_the_cluster() {
+    let c = Cluster::default();
+    let mut steps: Vec<Step> = ["n1", "n2", "n3"]
+        .iter()
+        .map(|n| {
+            step(
+                &format!("g{n}"),
+                n,
+                &format!("g{n}"),
+                &[&format!("gluster make g{n} 50")],
+                &[],
+            )
+        })
+        .collect();
+    steps.extend(
+        ["n4", "n5"]
+            .iter()
+            .map(|n| mk(&format!("l{n}"), n, 50, &[])),
+    );
+    let report = execute(
+        &plan(steps),
+        &c.transports(&NODES),
+        &opts(10),
+        &Silent,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(report.success(), "{report:?}");
+    let w = c.world();
+    assert_eq!(w.max_gluster, 1);
+    // Local steps on other nodes ran alongside the gluster one.
+    assert_eq!(w.max_running, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unreachable_node_fails_its_steps_and_the_rest_goes_on() {
+    let c = Cluster::default();
+    c.world().down.insert("n2".into());
+    let p = plan(vec![
+        mk("a", "n1", 0, &[]),
+        mk("b", "n2", 0, &["a"]),
+        mk("c", "n3", 0, &["b"]),
+        mk("d", "n3", 0, &["a"]),
+    ]);
+    let report = execute(&p, &c.transports(&NODES), &opts(4), &Silent, None)
+        .await
+        .unwrap();
+    let Some(Outcome::Failed(f)) = report.outcome("b") else {
+        panic!("{report:?}");
+    };
+    assert_eq!(f.node, "n2");
+    assert!(f.reason.contains("connection to n2 lost"), "{}", f.reason);
+    assert_eq!(
+        report.outcome("c"),
+        Some(&Outcome::NotRun(NotRun::Blocked { failed: "b".into() }))
+    );
+    assert!(matches!(report.outcome("d"), Some(Outcome::Done { .. })));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_request_lets_running_steps_finish_and_starts_nothing_else() {
+    let c = Cluster::default();
+    let p = plan(vec![
+        mk("a", "n1", 100, &[]),
+        mk("b", "n1", 0, &[]),
+        mk("c", "n2", 0, &["a"]),
+    ]);
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let transports = c.transports(&NODES);
+    let o = opts(4);
+    let run = execute(&p, &transports, &o, &Silent, Some(rx));
+    let stopper = async {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        tx.send(true).unwrap();
+    };
+    let (report, ()) = tokio::join!(run, stopper);
+    let report = report.unwrap();
+    assert!(matches!(report.outcome("a"), Some(Outcome::Done { .. })));
+    assert_eq!(report.outcome("b"), Some(&Outcome::NotRun(NotRun::Stopped)));
+    assert_eq!(report.outcome("c"), Some(&Outcome::NotRun(NotRun::Stopped)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn summary_counts_every_kind() {
+    let c = Cluster::with_effects(&["old1", "old2"]);
+    let p = plan(vec![
+        mk("old1", "n1", 0, &[]),
+        mk("old2", "n2", 0, &[]),
+        mk("new1", "n3", 0, &["old1"]),
+        step("broken", "n4", "broken", &["fail 2 nope"], &[]),
+        mk("after", "n5", 0, &["broken", "old2"]),
+        mk("after2", "n6", 0, &["after"]),
+    ]);
+    let report = execute(&p, &c.transports(&NODES), &opts(4), &Silent, None)
+        .await
+        .unwrap();
+    let s = report.summary();
+    assert_eq!((s.done, s.already_done, s.failed, s.not_run), (1, 2, 1, 2));
+    assert_eq!(s.to_string(), "1 done, 2 already done, 1 failed, 2 not run");
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_op_steps_need_no_connection() {
+    let c = Cluster::default();
+    let mut noop = step("n", "ghost", "n", &[], &[]);
+    noop.action = Action::NoOp;
+    noop.guard.argv.clear();
+    let p = plan(vec![noop, mk("a", "n1", 0, &["n"])]);
+    let report = execute(&p, &c.transports(&NODES), &opts(4), &Silent, None)
+        .await
+        .unwrap();
+    assert_eq!(report.outcome("n"), Some(&Outcome::AlreadyDone));
+    assert!(report.success());
+}
+
+#[tokio::test(start_paused = true)]
+async fn malformed_or_destructive_plans_are_refused_before_anything_runs() {
+    type Check = fn(&ApplyError) -> bool;
+    let cases: Vec<(Plan, Check)> = vec![
+        (
+            plan(vec![mk("a", "n1", 0, &["b"]), mk("b", "n2", 0, &["a"])]),
+            |e| matches!(e, ApplyError::Cycle(ids) if ids.len() == 2),
+        ),
+        (
+            plan(vec![mk("a", "n1", 0, &["zzz"])]),
+            |e| matches!(e, ApplyError::UnknownDependency { missing, .. } if missing == "zzz"),
+        ),
+        (
+            plan(vec![mk("a", "n1", 0, &[]), mk("a", "n2", 0, &[])]),
+            |e| matches!(e, ApplyError::DuplicateStep(id) if id == "a"),
+        ),
+        (
+            plan(vec![mk("a", "nowhere", 0, &[])]),
+            |e| matches!(e, ApplyError::UnknownNode { node, .. } if node == "nowhere"),
+        ),
+        (
+            {
+                let mut d = mk("del", "n1", 0, &[]);
+                d.destructive = true;
+                d.address = "volume.gone".into();
+                plan(vec![mk("a", "n2", 0, &[]), d])
+            },
+            |e| matches!(e, ApplyError::DestroyNotAllowed(a) if a == &["volume.gone".to_string()]),
+        ),
+    ];
+    for (p, check) in cases {
+        let c = Cluster::default();
+        let err = execute(&p, &c.transports(&NODES), &opts(4), &Silent, None)
+            .await
+            .unwrap_err();
+        assert!(check(&err), "unexpected error {err:?}");
+        assert!(c.world().log.is_empty(), "something ran for {err}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn destructive_steps_run_with_allow_destroy() {
+    let c = Cluster::default();
+    let mut d = mk("del", "n1", 0, &[]);
+    d.destructive = true;
+    let o = ApplyOptions {
+        allow_destroy: true,
+        ..opts(4)
+    };
+    let report = execute(&plan(vec![d]), &c.transports(&NODES), &o, &Silent, None)
+        .await
+        .unwrap();
+    assert!(report.success());
+}
+
+#[tokio::test(start_paused = true)]
+async fn progress_lines_name_node_address_and_result() {
+    let c = Cluster::with_effects(&["old"]);
+    let p = plan(vec![
+        mk("old", "n1", 0, &[]),
+        mk("new", "n1", 1200, &[]),
+        step("bad", "n2", "bad", &["fail 3 disk on fire"], &[]),
+        mk("dep", "n3", 0, &["bad"]),
+    ]);
+    let progress = Progress::new(
+        Vec::new(),
+        p.steps.len(),
+        Style {
+            color: false,
+            live: false,
+        },
+    );
+    execute(&p, &c.transports(&NODES), &opts(1), &progress, None)
+        .await
+        .unwrap();
+    let text = String::from_utf8(progress.into_inner().unwrap()).unwrap();
+    let lines: BTreeMap<&str, &str> = text
+        .lines()
+        .filter(|l| l.starts_with('['))
+        .map(|l| (l.split(':').next().unwrap(), l))
+        .collect();
+    assert_eq!(
+        lines["[n1] thing.old"],
+        "[n1] thing.old: make old ... skipped (already done)"
+    );
+    assert_eq!(
+        lines["[n1] thing.new"],
+        "[n1] thing.new: make new ... done (1.2s)"
+    );
+    assert!(
+        lines["[n2] thing.bad"]
+            .starts_with("[n2] thing.bad: make bad ... FAILED on n2: command failed")
+    );
+    assert!(
+        text.contains(
+            "  command: fail 3 disk on fire\n  exit code: 3\n  stderr:\n    disk on fire"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        lines["[n3] thing.dep"],
+        "[n3] thing.dep: make dep ... not run (depends on failed bad)"
+    );
+    assert!(!text.contains('\x1b'), "no escapes off a terminal");
+}

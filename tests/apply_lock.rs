@@ -1,0 +1,410 @@
+//! The lock's remote scripts run in a real local shell: each fake "node" is a temporary
+//! directory the commands run in, and the lock lives at a relative path inside it.
+//! (The lab tests prove the same on real nodes over SSH.)
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use brickyard::apply::Transports;
+use brickyard::apply::lock::{
+    self, Cleared, LockError, LockLocation, LockState, Staleness, holder_text,
+};
+use brickyard::gather::LockInfo;
+use brickyard::transport::{Output, RemoteCommand, Transport, TransportError};
+use tempfile::TempDir;
+
+struct LocalShell {
+    name: String,
+    root: std::path::PathBuf,
+}
+
+#[async_trait]
+impl Transport for LocalShell {
+    fn node(&self) -> &str {
+        &self.name
+    }
+    async fn run(&self, cmd: &RemoteCommand) -> Result<Output, TransportError> {
+        let out = tokio::process::Command::new(&cmd.argv[0])
+            .args(&cmd.argv[1..])
+            .current_dir(&self.root)
+            .output()
+            .await
+            .map_err(|e| TransportError::Other(e.to_string()))?;
+        Ok(Output {
+            status: out.status.code(),
+            stdout: out.stdout,
+            stderr: out.stderr,
+        })
+    }
+}
+
+fn at() -> LockLocation {
+    LockLocation {
+        parent: "var/lib/brickyard".into(),
+        dir: "var/lib/brickyard/lock".into(),
+    }
+}
+
+fn cluster(names: &[&str]) -> (Vec<TempDir>, Transports) {
+    let dirs: Vec<TempDir> = names.iter().map(|_| TempDir::new().unwrap()).collect();
+    let transports = names
+        .iter()
+        .zip(&dirs)
+        .map(|(n, d)| {
+            let t: Arc<dyn Transport> = Arc::new(LocalShell {
+                name: n.to_string(),
+                root: d.path().to_path_buf(),
+            });
+            (n.to_string(), t)
+        })
+        .collect();
+    (dirs, transports)
+}
+
+fn nodes(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+fn holder(host: &str, pid: u32) -> LockInfo {
+    LockInfo {
+        holder_host: host.into(),
+        pid,
+        started: lock::rfc3339(std::time::SystemTime::now()),
+    }
+}
+
+fn lock_dir(d: &TempDir) -> std::path::PathBuf {
+    d.path().join("var/lib/brickyard/lock")
+}
+
+#[tokio::test]
+async fn acquire_writes_the_holder_and_release_removes_it() {
+    let (dirs, t) = cluster(&["n1", "n2"]);
+    let me = lock::this_holder();
+    let locks = lock::acquire(&at(), &t, &nodes(&["n1", "n2"]), &me)
+        .await
+        .unwrap();
+    assert_eq!(locks.nodes().collect::<Vec<_>>(), ["n1", "n2"]);
+    for d in &dirs {
+        let text = std::fs::read_to_string(lock_dir(d).join("holder")).unwrap();
+        assert_eq!(text, holder_text(&me));
+        assert!(!lock_dir(d).join("holder.tmp").exists());
+    }
+    assert_eq!(
+        lock::read(&at(), &*t["n1"]).await.unwrap(),
+        LockState::Held {
+            text: holder_text(&me),
+            holder: Some(me.clone())
+        }
+    );
+    assert!(locks.release().await.is_empty());
+    for d in &dirs {
+        assert!(!lock_dir(d).exists());
+        assert!(d.path().join("var/lib/brickyard").is_dir());
+    }
+    assert_eq!(lock::read(&at(), &*t["n1"]).await.unwrap(), LockState::Free);
+}
+
+#[tokio::test]
+async fn a_second_apply_is_refused_naming_the_holder_and_takes_nothing() {
+    let (dirs, t) = cluster(&["a", "b", "c"]);
+    // Another run (on another host, just now) holds b.
+    let other = holder("ops-laptop", 4242);
+    let only_b: Transports = t
+        .iter()
+        .filter(|(n, _)| *n == "b")
+        .map(|(n, t)| (n.clone(), t.clone()))
+        .collect();
+    let theirs = lock::acquire(&at(), &only_b, &nodes(&["b"]), &other)
+        .await
+        .unwrap();
+
+    let err = lock::acquire(&at(), &t, &nodes(&["a", "b", "c"]), &lock::this_holder())
+        .await
+        .err()
+        .expect("must be refused");
+    match &err {
+        LockError::Held {
+            node,
+            holder,
+            staleness,
+        } => {
+            assert_eq!(node, "b");
+            assert_eq!(holder, &other);
+            assert_eq!(staleness, &Staleness::Unknown);
+        }
+        e => panic!("unexpected {e:?}"),
+    }
+    let msg = err.to_string();
+    assert!(msg.contains("host ops-laptop, pid 4242, started "), "{msg}");
+    assert!(!err.is_stale());
+    // a was taken first (name order) and given back; c was never touched; b still theirs.
+    assert!(!lock_dir(&dirs[0]).exists());
+    assert!(!dirs[2].path().join("var").exists());
+    assert_eq!(
+        std::fs::read_to_string(lock_dir(&dirs[1]).join("holder")).unwrap(),
+        holder_text(&other)
+    );
+    assert!(theirs.release().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_lock_left_by_a_dead_local_process_is_reported_stale_and_kept() {
+    let (dirs, t) = cluster(&["n1"]);
+    // A pid that cannot be alive (above the kernel's pid_max limit of 2^22).
+    let dead = holder(&lock::local_hostname(), 4_194_305);
+    let left = lock::acquire(&at(), &t, &nodes(&["n1"]), &dead)
+        .await
+        .unwrap();
+    std::mem::forget(left); // killed: never released
+    let err = lock::acquire(&at(), &t, &nodes(&["n1"]), &lock::this_holder())
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.is_stale(), "{err:?}");
+    assert!(err.to_string().contains("STALE: process 4194305"), "{err}");
+    // Never auto-cleared.
+    assert!(lock_dir(&dirs[0]).join("holder").exists());
+    // Explicit clearing with the holder the operator saw.
+    assert_eq!(
+        lock::clear(&at(), &*t["n1"], &holder_text(&dead))
+            .await
+            .unwrap(),
+        Cleared::Removed
+    );
+    assert!(!lock_dir(&dirs[0]).exists());
+}
+
+#[tokio::test]
+async fn clear_never_removes_someone_elses_lock() {
+    let (dirs, t) = cluster(&["n1"]);
+    let theirs = holder("elsewhere", 1);
+    let _held = lock::acquire(&at(), &t, &nodes(&["n1"]), &theirs)
+        .await
+        .unwrap();
+    let shown_earlier = holder_text(&holder("elsewhere", 2));
+    assert_eq!(
+        lock::clear(&at(), &*t["n1"], &shown_earlier).await.unwrap(),
+        Cleared::NotOurs
+    );
+    assert!(lock_dir(&dirs[0]).join("holder").exists());
+    assert_eq!(
+        lock::clear(&at(), &*t["n1"], &holder_text(&theirs))
+            .await
+            .unwrap(),
+        Cleared::Removed
+    );
+    assert_eq!(
+        lock::clear(&at(), &*t["n1"], &holder_text(&theirs))
+            .await
+            .unwrap(),
+        Cleared::Gone
+    );
+}
+
+#[tokio::test]
+async fn a_lock_without_holder_is_reported_and_clearable() {
+    let (dirs, t) = cluster(&["n1"]);
+    // Killed between mkdir and writing the holder.
+    std::fs::create_dir_all(lock_dir(&dirs[0])).unwrap();
+    let err = lock::acquire(&at(), &t, &nodes(&["n1"]), &lock::this_holder())
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(err, LockError::NoHolder { node: "n1".into() });
+    assert!(err.is_stale());
+    assert_eq!(
+        lock::read(&at(), &*t["n1"]).await.unwrap(),
+        LockState::NoHolder
+    );
+    assert_eq!(
+        lock::clear(&at(), &*t["n1"], "").await.unwrap(),
+        Cleared::Removed
+    );
+    assert!(!lock_dir(&dirs[0]).exists());
+}
+
+#[tokio::test]
+async fn values_reach_the_shell_as_data() {
+    let (dirs, t) = cluster(&["n1"]);
+    let weird = LockInfo {
+        holder_host: "h'; touch pwned; echo '$(id)".into(),
+        pid: 1,
+        started: "2026-11-23T09:02:30Z".into(),
+    };
+    let locks = lock::acquire(&at(), &t, &nodes(&["n1"]), &weird)
+        .await
+        .unwrap();
+    assert!(!dirs[0].path().join("pwned").exists());
+    assert_eq!(
+        std::fs::read_to_string(lock_dir(&dirs[0]).join("holder")).unwrap(),
+        holder_text(&weird)
+    );
+    assert!(locks.release().await.is_empty());
+    assert!(!lock_dir(&dirs[0]).exists());
+}
+
+mod locked_apply {
+    use super::*;
+    use brickyard::apply::run::{RunError, locked_apply};
+    use brickyard::apply::{ApplyOptions, Outcome, Silent};
+    use brickyard::plan::{Action, Guard, Plan, Step};
+
+    /// Steps that create a directory in each node's root, guarded by `test -d`.
+    fn dir_plan(nodes: &[&str]) -> Plan {
+        Plan {
+            format_version: brickyard::plan::FORMAT_VERSION,
+            cluster: "t".into(),
+            facts_fingerprint: "f".into(),
+            config_hash: "c".into(),
+            steps: nodes
+                .iter()
+                .map(|n| Step {
+                    id: format!("dir.{n}"),
+                    address: format!("dir.{n}"),
+                    action: Action::Create,
+                    node: n.to_string(),
+                    description: "make the directory".into(),
+                    commands: vec![vec!["mkdir".into(), "made".into()]],
+                    guard: Guard {
+                        description: "exists".into(),
+                        argv: vec!["test".into(), "-d".into(), "made".into()],
+                    },
+                    depends_on: vec![],
+                    destructive: false,
+                    changes: vec![],
+                })
+                .collect(),
+            placements: vec![],
+            blockers: vec![],
+            foreign: vec![],
+            warnings: vec![],
+            blocked_steps: vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn runs_under_the_lock_and_releases_it() {
+        let (dirs, t) = cluster(&["n1", "n2"]);
+        let p = dir_plan(&["n1", "n2"]);
+        let me = lock::this_holder();
+        let mut seen_locked = false;
+        let done = locked_apply(
+            &p,
+            &t,
+            &ApplyOptions::default(),
+            &at(),
+            &me,
+            &Silent,
+            None,
+            || {
+                // The recheck runs with every touched node locked by us.
+                seen_locked = dirs.iter().all(|d| lock_dir(d).join("holder").exists());
+                async { Ok(()) }
+            },
+        )
+        .await
+        .unwrap();
+        assert!(seen_locked);
+        assert!(done.report.success(), "{:?}", done.report);
+        assert!(done.unreleased.is_empty());
+        for d in &dirs {
+            assert!(d.path().join("made").is_dir());
+            assert!(!lock_dir(d).exists());
+        }
+        // Again: everything is already done.
+        let again = locked_apply(
+            &p,
+            &t,
+            &ApplyOptions::default(),
+            &at(),
+            &me,
+            &Silent,
+            None,
+            || async { Ok(()) },
+        )
+        .await
+        .unwrap();
+        assert!(
+            again
+                .report
+                .outcomes
+                .iter()
+                .all(|(_, o)| *o == Outcome::AlreadyDone)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stale_recheck_changes_nothing_and_unlocks() {
+        let (dirs, t) = cluster(&["n1", "n2"]);
+        let err = locked_apply(
+            &dir_plan(&["n1", "n2"]),
+            &t,
+            &ApplyOptions::default(),
+            &at(),
+            &lock::this_holder(),
+            &Silent,
+            None,
+            || async { Err("n2: volumes changed".to_string()) },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&err, RunError::Stale(m) if m == "n2: volumes changed"),
+            "{err:?}"
+        );
+        for d in &dirs {
+            assert!(!d.path().join("made").exists());
+            assert!(!lock_dir(d).exists());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_concurrent_apply_is_refused_before_running_anything() {
+        let (dirs, t) = cluster(&["n1", "n2"]);
+        let first = lock::acquire(&at(), &t, &nodes(&["n2"]), &holder("ops1", 99))
+            .await
+            .unwrap();
+        let err = locked_apply(
+            &dir_plan(&["n1", "n2"]),
+            &t,
+            &ApplyOptions::default(),
+            &at(),
+            &lock::this_holder(),
+            &Silent,
+            None,
+            || async { Ok(()) },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&err, RunError::Locked(LockError::Held { node, .. }) if node == "n2"),
+            "{err:?}"
+        );
+        assert!(!dirs.iter().any(|d| d.path().join("made").exists()));
+        assert!(!lock_dir(&dirs[0]).exists(), "n1's lock given back");
+        assert!(first.release().await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_destructive_plan_without_permission_takes_no_lock() {
+        let (dirs, t) = cluster(&["n1"]);
+        let mut p = dir_plan(&["n1"]);
+        p.steps[0].destructive = true;
+        let err = locked_apply(
+            &p,
+            &t,
+            &ApplyOptions::default(),
+            &at(),
+            &lock::this_holder(),
+            &Silent,
+            None,
+            || async { Ok(()) },
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, RunError::Invalid(_)), "{err:?}");
+        assert!(!dirs[0].path().join("var").exists());
+    }
+}

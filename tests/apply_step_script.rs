@@ -1,0 +1,216 @@
+//! The one-round-trip step runner (`STEP_SCRIPT`) in a real shell: each test node is a
+//! temporary directory the commands run in. Proves the guard/commands/verify semantics
+//! and that argument values reach commands verbatim, never parsed as shell text.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use brickyard::apply::{ApplyOptions, Outcome, Silent, Transports, execute};
+use brickyard::plan::{Action, Guard, Plan, Step};
+use brickyard::transport::{Output, RemoteCommand, Transport, TransportError};
+use tempfile::TempDir;
+
+struct LocalShell {
+    root: std::path::PathBuf,
+}
+
+#[async_trait]
+impl Transport for LocalShell {
+    fn node(&self) -> &str {
+        "local"
+    }
+    async fn run(&self, cmd: &RemoteCommand) -> Result<Output, TransportError> {
+        let out = tokio::process::Command::new(&cmd.argv[0])
+            .args(&cmd.argv[1..])
+            .current_dir(&self.root)
+            .output()
+            .await
+            .map_err(|e| TransportError::Other(e.to_string()))?;
+        Ok(Output {
+            status: out.status.code(),
+            stdout: out.stdout,
+            stderr: out.stderr,
+        })
+    }
+}
+
+fn words(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn step(guard: &[&str], commands: &[&[&str]]) -> Step {
+    Step {
+        id: "s".into(),
+        address: "thing.s".into(),
+        action: Action::Create,
+        node: "local".into(),
+        description: "the step".into(),
+        commands: commands.iter().map(|c| words(c)).collect(),
+        guard: Guard {
+            description: "the marker exists".into(),
+            argv: words(guard),
+        },
+        depends_on: vec![],
+        destructive: false,
+        changes: vec![],
+    }
+}
+
+/// Runs one step in a fresh directory; returns its outcome and the directory.
+async fn run(step: Step) -> (Outcome, TempDir) {
+    let dir = TempDir::new().unwrap();
+    let o = run_in(&dir, step).await;
+    (o, dir)
+}
+
+async fn run_in(dir: &TempDir, step: Step) -> Outcome {
+    let t: Arc<dyn Transport> = Arc::new(LocalShell {
+        root: dir.path().to_path_buf(),
+    });
+    let transports: Transports = [("local".to_string(), t)].into_iter().collect();
+    let plan = Plan {
+        format_version: brickyard::plan::FORMAT_VERSION,
+        cluster: "t".into(),
+        facts_fingerprint: String::new(),
+        config_hash: String::new(),
+        steps: vec![step],
+        placements: vec![],
+        blockers: vec![],
+        foreign: vec![],
+        warnings: vec![],
+        blocked_steps: vec![],
+    };
+    let report = execute(&plan, &transports, &ApplyOptions::default(), &Silent, None)
+        .await
+        .unwrap();
+    report.outcomes[0].1.clone()
+}
+
+#[tokio::test]
+async fn a_passing_guard_skips_the_commands() {
+    let dir = TempDir::new().unwrap();
+    std::fs::create_dir(dir.path().join("m")).unwrap();
+    let o = run_in(&dir, step(&["test", "-d", "m"], &[&["touch", "ran"]])).await;
+    assert_eq!(o, Outcome::AlreadyDone);
+    assert!(!dir.path().join("ran").exists());
+}
+
+#[tokio::test]
+async fn commands_run_in_order_then_the_guard_verifies() {
+    let (o, dir) = run(step(
+        &["test", "-f", "m/done"],
+        &[
+            &["mkdir", "m"],
+            &["sh", "-c", "echo first > m/log"],
+            &["touch", "m/done"],
+        ],
+    ))
+    .await;
+    assert!(matches!(o, Outcome::Done { .. }), "{o:?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("m/log")).unwrap(),
+        "first\n"
+    );
+}
+
+#[tokio::test]
+async fn the_first_failing_command_stops_the_step_with_its_own_stderr() {
+    let (o, dir) = run(step(
+        &["test", "-f", "never"],
+        &[
+            &["sh", "-c", "echo noise from the first >&2"],
+            &["sh", "-c", "echo 'mkfs: device busy' >&2; exit 3", "x"],
+            &["touch", "third"],
+        ],
+    ))
+    .await;
+    let Outcome::Failed(f) = o else {
+        panic!("{o:?}")
+    };
+    assert_eq!(f.reason, "command failed");
+    assert_eq!(
+        f.command.as_deref(),
+        Some("sh -c 'echo '\\''mkfs: device busy'\\'' >&2; exit 3' x")
+    );
+    assert_eq!(f.exit_code, Some(3));
+    assert_eq!(f.stderr, "mkfs: device busy");
+    assert!(!dir.path().join("third").exists());
+}
+
+#[tokio::test]
+async fn success_without_effect_is_reported_with_the_guards_stderr() {
+    let (o, _dir) = run(step(
+        &["sh", "-c", "echo 'no such volume' >&2; exit 1"],
+        &[&["true"]],
+    ))
+    .await;
+    let Outcome::Failed(f) = o else {
+        panic!("{o:?}")
+    };
+    assert!(
+        f.reason
+            .starts_with("command succeeded but effect not visible (guard: the marker exists)"),
+        "{}",
+        f.reason
+    );
+    assert_eq!(f.exit_code, Some(1));
+    assert_eq!(f.stderr, "no such volume");
+}
+
+#[tokio::test]
+async fn a_missing_program_is_a_failed_command() {
+    let (o, _dir) = run(step(&["false"], &[&["brickyard-no-such-program", "x"]])).await;
+    let Outcome::Failed(f) = o else {
+        panic!("{o:?}")
+    };
+    assert_eq!(f.exit_code, Some(127));
+    assert!(f.stderr.contains("not found"), "{}", f.stderr);
+}
+
+#[tokio::test]
+async fn values_reach_commands_verbatim() {
+    let nasty = [
+        "$(touch pwned)",
+        "`touch pwned`",
+        "a b",
+        "it's",
+        "\"q\"",
+        "x; touch pwned",
+        "back\\slash",
+        "line\nbreak",
+        "${1}",
+        "$gn",
+        "",
+        "*",
+        "-n",
+        "@@by done",
+    ];
+    // printf writes each argument on its own line, NUL-separated to keep newlines exact.
+    let mut cmd = vec!["sh", "-c", "printf '%s\\0' \"$@\" > out", "sh"];
+    cmd.extend(nasty);
+    let (o, dir) = run(step(&["test", "-f", "out"], &[&cmd])).await;
+    assert!(matches!(o, Outcome::Done { .. }), "{o:?}");
+    assert!(!dir.path().join("pwned").exists());
+    let got = std::fs::read(dir.path().join("out")).unwrap();
+    let want: Vec<u8> = nasty
+        .iter()
+        .flat_map(|w| w.bytes().chain(std::iter::once(0)))
+        .collect();
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(&want)
+    );
+}
+
+#[tokio::test]
+async fn more_than_nine_words_and_no_guard() {
+    let many: Vec<String> = (1..=12).map(|i| format!("f{i}")).collect();
+    let mut cmd = vec!["touch"];
+    cmd.extend(many.iter().map(String::as_str));
+    // Without a guard the commands always run and nothing is verified.
+    let (o, dir) = run(step(&[], &[&cmd])).await;
+    assert!(matches!(o, Outcome::Done { .. }), "{o:?}");
+    for f in &many {
+        assert!(dir.path().join(f).exists(), "{f}");
+    }
+}
