@@ -102,6 +102,35 @@ fn states_are_read_correctly() {
     assert_eq!(f.volumes[0].status, VolumeStatus::Stopped);
     assert!(f.volumes[0].bricks.iter().all(|b| b.online.is_none()));
 
+    let f = parse_probe(&read("v-thin-lv", "v1")).unwrap();
+    let pool = f
+        .lvs
+        .iter()
+        .find(|l| l.name == "tp_gv0_0_0")
+        .expect("thin pool");
+    assert!(pool.attr.starts_with("twi-a"), "{}", pool.attr);
+    assert!(
+        pool.data_percent.is_some()
+            && pool.metadata_percent.is_some()
+            && pool.metadata_size.is_some()
+    );
+    let lv = f
+        .lvs
+        .iter()
+        .find(|l| l.name == "brick_gv0_0_0")
+        .expect("thin lv");
+    assert_eq!(lv.pool.as_deref(), Some("tp_gv0_0_0"));
+    assert!(lv.tags.iter().any(|t| t == "brickyard.volume=gv0"));
+    assert_eq!(f.fstab.len(), 1);
+    assert!(
+        f.mounts.iter().any(
+            |m| m.target == "/var/lib/brickyard/mounts/by_vdb/brick_gv0_0_0" && m.size.is_some()
+        )
+    );
+    assert_eq!(f.signatures["/dev/vdc"][0].kind, "xfs");
+    let f = parse_probe(&read("v-blank", "v1")).unwrap();
+    assert!(f.signatures["/dev/vdb"].is_empty() && f.blkid["/dev/vdb"].is_empty());
+
     let f = parse_probe(&read("n-glusterd-down", "n2")).unwrap();
     assert!(!f.glusterd_running);
     assert!(f.section_errors.contains_key("pool_list"));

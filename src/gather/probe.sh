@@ -4,7 +4,8 @@
 # STRICTLY READ-ONLY. Nothing here may write on the node:
 #  - every command reads stdin from /dev/null (the rest of this script IS our stdin);
 #  - gluster CLI: --log-file=/dev/null (no cli.log), read commands only, --mode=script;
-#  - LVM: --readonly (no locks, no metadata archive/backup, no cache);
+#  - LVM: report commands only, --nolocking (no lock files); NOT --readonly, which hides
+#    device-mapper status (thin pool Data%/Meta% empty, attr 'XX') - measured on the lab VM;
 #  - blkid: -p -c /dev/null (low-level probe, no blkid.tab cache update);
 #  - wipefs: --no-act (list mode only).
 #
@@ -90,7 +91,7 @@ lock_facts() {
 	return 0
 }
 
-LVMOPTS='--readonly --reportformat json --units b --nosuffix'
+LVMOPTS='--nolocking --reportformat json --units b --nosuffix'
 
 printf '%s probe 1\n' "$M"
 sec hostname uname -n
