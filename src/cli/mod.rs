@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-mod gather;
 mod apply;
+mod gather;
 pub mod import;
 mod plan;
 mod unlock;
