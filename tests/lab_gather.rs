@@ -105,7 +105,23 @@ struct Cleanup<'a> {
     nodes: Vec<&'a Node>,
 }
 
-impl Cleanup<'_> {
+impl<'a> Cleanup<'a> {
+    /// Cleans up leftovers and checks the nodes start empty.
+    fn start(nodes: &[&'a Node]) -> Cleanup<'a> {
+        let c = Cleanup {
+            nodes: nodes.to_vec(),
+        };
+        c.run();
+        c.assert_empty();
+        c
+    }
+
+    /// Cleans up and checks the nodes are left empty.
+    fn finish(self) {
+        self.run();
+        self.assert_empty();
+    }
+
     fn run(&self) {
         let first = self.nodes[0];
         let _ = first.run(&["gluster", "--mode=script", "volume", "stop", VOL, "force"]);
@@ -223,11 +239,7 @@ fn gather_matches_what_nodes_hold() {
     };
     let nodes = lab.nodes(Tier::N);
     assert_eq!(nodes.len(), 3, "tier N has three nodes: {nodes:?}");
-    let cleanup = Cleanup {
-        nodes: nodes.clone(),
-    };
-    cleanup.run();
-    cleanup.assert_empty();
+    let cleanup = Cleanup::start(&nodes);
     make_cluster(&nodes);
 
     let d = desired(&nodes, &lab.known_hosts, &[]);
@@ -439,8 +451,7 @@ fn gather_matches_what_nodes_hold() {
         assert!(f.lock.is_none(), "{ctx}: no apply lock");
     }
 
-    drop(cleanup);
-    Cleanup { nodes }.assert_empty();
+    cleanup.finish();
 }
 
 /// Everything a gather could conceivably change on a node, as text.
@@ -483,11 +494,7 @@ fn gather_is_read_only() {
         return;
     };
     let nodes = lab.nodes(Tier::N);
-    let cleanup = Cleanup {
-        nodes: nodes.clone(),
-    };
-    cleanup.run();
-    cleanup.assert_empty();
+    let cleanup = Cleanup::start(&nodes);
     make_cluster(&nodes);
     // let glusterd finish what volume start set in motion before the first snapshot
     std::thread::sleep(Duration::from_secs(3));
@@ -508,8 +515,7 @@ fn gather_is_read_only() {
         );
     }
 
-    drop(cleanup);
-    Cleanup { nodes }.assert_empty();
+    cleanup.finish();
 }
 
 /// Count of successful logins recorded by a node's sshd (its log is on the host).
@@ -527,11 +533,7 @@ fn one_unreachable_node_does_not_stop_the_others() {
         return;
     };
     let nodes = lab.nodes(Tier::N);
-    let cleanup = Cleanup {
-        nodes: nodes.clone(),
-    };
-    cleanup.run();
-    cleanup.assert_empty();
+    let cleanup = Cleanup::start(&nodes);
 
     // n3 on a port nothing listens on: connection refused
     let d = desired(&nodes, &lab.known_hosts, &[("n3", "ssh: { port: 2 }")]);
@@ -634,8 +636,7 @@ fn one_unreachable_node_does_not_stop_the_others() {
         "sshd.log records logins (else the check above proves nothing)"
     );
 
-    drop(cleanup);
-    Cleanup { nodes }.assert_empty();
+    cleanup.finish();
 }
 
 #[test]
@@ -644,11 +645,7 @@ fn exactly_one_remote_command_per_node() {
         return;
     };
     let nodes = lab.nodes(Tier::N);
-    let cleanup = Cleanup {
-        nodes: nodes.clone(),
-    };
-    cleanup.run();
-    cleanup.assert_empty();
+    let cleanup = Cleanup::start(&nodes);
     // with a volume, so that per-volume facts (`volume get`) are part of the one command
     make_cluster(&nodes);
 
@@ -674,6 +671,5 @@ fn exactly_one_remote_command_per_node() {
         assert_eq!(c.calls(), 1, "remote commands sent to {}", c.node());
     }
 
-    drop(cleanup);
-    Cleanup { nodes }.assert_empty();
+    cleanup.finish();
 }
