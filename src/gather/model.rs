@@ -26,7 +26,7 @@ pub enum NodeObservation {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeError {
-    /// Stable machine-readable kind (connection_refused, timeout, auth_failed,
+    /// Stable machine-readable kind (connection_refused, no_route, timeout, auth_failed,
     /// host_key_unknown, host_key_changed, sudo_password, command_missing, probe_failed, ...).
     pub kind: String,
     /// Plain-words explanation for the operator.

@@ -77,6 +77,10 @@ impl Output {
 pub enum TransportError {
     #[error("connection refused by {0} (is sshd running and the port right?)")]
     ConnectionRefused(String),
+    /// The address is not reachable at all (e.g. nothing answers ARP on the local subnet:
+    /// the node is down or the address is wrong).
+    #[error("no route to {0} (is the node up and its address right?)")]
+    NoRoute(String),
     #[error("timed out after {secs} s: {what}")]
     Timeout { what: String, secs: u64 },
     #[error("authentication failed for {0} (check user and identity file)")]
@@ -104,6 +108,7 @@ impl TransportError {
     pub fn kind(&self) -> &'static str {
         match self {
             TransportError::ConnectionRefused(_) => "connection_refused",
+            TransportError::NoRoute(_) => "no_route",
             TransportError::Timeout { .. } => "timeout",
             TransportError::AuthFailed(_) => "auth_failed",
             TransportError::HostKeyUnknown(_) => "host_key_unknown",

@@ -403,6 +403,8 @@ pub fn classify_master_failure(
         TransportError::UnknownHost(who)
     } else if has("Connection refused") {
         TransportError::ConnectionRefused(who)
+    } else if has("No route to host") {
+        TransportError::NoRoute(who)
     } else if has("timed out") || has("Connection timed out") {
         TransportError::Timeout {
             what: format!("connecting to {who}: {}", ssh_detail(text)),
@@ -582,6 +584,11 @@ Host key verification failed.
             (
                 "ssh: connect to host 127.0.0.1 port 2298: Connection refused\n",
                 "connection_refused",
+            ),
+            (
+                // an unused address on the lab subnet, ConnectTimeout=5 (ARP gives up first)
+                "ssh: connect to host 10.99.6.99 port 22: No route to host\n",
+                "no_route",
             ),
             (
                 "ssh: Could not resolve hostname nosuch.invalid: Name or service not known\n",
