@@ -37,6 +37,15 @@ fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
 /// A validated config for the lab's tier-N nodes, reaching them with the lab's key and
 /// `known_hosts` file. `extra` adds YAML to one node's map, e.g. `("n3", "ssh: { port: 2 }")`.
 fn desired(nodes: &[&Node], known_hosts: &Path, extra: &[(&str, &str)]) -> Desired {
+    let y = config_text(nodes, known_hosts, extra);
+    let loaded = brickyard::config::parse_str("lab-gather.yaml", &y, Format::Yaml);
+    match loaded.desired {
+        Some(d) => d,
+        None => panic!("config invalid:\n{}\n{y}", loaded.render(100, false)),
+    }
+}
+
+fn config_text(nodes: &[&Node], known_hosts: &Path, extra: &[(&str, &str)]) -> String {
     let first = nodes[0];
     let mut y = format!(
         "cluster: labgather\nssh:\n  user: {}\n  identity_file: {}\n  known_hosts: strict\n  options: [\"UserKnownHostsFile={}\", \"GlobalKnownHostsFile=/dev/null\"]\nnodes:\n",
@@ -57,11 +66,7 @@ fn desired(nodes: &[&Node], known_hosts: &Path, extra: &[(&str, &str)]) -> Desir
             i + 1
         ));
     }
-    let loaded = brickyard::config::parse_str("lab-gather.yaml", &y, Format::Yaml);
-    match loaded.desired {
-        Some(d) => d,
-        None => panic!("config invalid:\n{}\n{y}", loaded.render(100, false)),
-    }
+    y
 }
 
 /// Gather with real SSH transports, each wrapped by `wrap`, closing every ControlMaster
@@ -672,4 +677,75 @@ fn exactly_one_remote_command_per_node() {
     }
 
     cleanup.finish();
+}
+
+/// Live ssh ControlMasters whose parent is `pid` (zombies excluded).
+fn masters_of(pid: u32) -> Vec<u32> {
+    let out = std::process::Command::new("pgrep")
+        .args(["-P", &pid.to_string(), "-f", "^ssh -E"])
+        .output()
+        .expect("pgrep runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            // state is the field after the parenthesised command name
+            let state = s.rsplit(')').next().unwrap_or("").trim_start();
+            !state.starts_with('Z')
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn ssh_masters_die_with_a_killed_brickyard() {
+    let Some(lab) = Lab::require(Tier::N) else {
+        return;
+    };
+    let nodes = lab.nodes(Tier::N);
+    // n3 at an unused address of the lab's own subnet: its connect hangs for seconds, so
+    // brickyard is still running, with the other masters open, when it is killed.
+    let unused = {
+        let a = &nodes[2].address;
+        let prefix = a.rsplit_once('.').map(|(p, _)| p).unwrap_or(a);
+        format!("{prefix}.99")
+    };
+    let mut text = config_text(&nodes, &lab.known_hosts, &[]);
+    text = text.replace(
+        &format!("manage: {},", nodes[2].address),
+        &format!("manage: {unused},"),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("brickyard.yaml");
+    std::fs::write(&cfg, &text).expect("write config");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_brickyard"))
+        .args(["gather", "-c"])
+        .arg(&cfg)
+        .arg("-o")
+        .arg(dir.path().join("facts.json"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("brickyard runs");
+    let mut masters = Vec::new();
+    let start = Instant::now();
+    while masters.len() < 3 && start.elapsed() < Duration::from_secs(10) {
+        if child.try_wait().expect("try_wait").is_some() {
+            panic!("brickyard gather ended before its 3 masters were seen");
+        }
+        masters = masters_of(child.id());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(masters.len() >= 3, "saw masters {masters:?}");
+    child.kill().expect("kill -9 brickyard");
+    let _ = child.wait();
+    wait_for(
+        "ssh masters to exit after brickyard was killed",
+        Duration::from_secs(10),
+        || masters.iter().all(|m| !alive(*m)),
+    );
 }

@@ -141,12 +141,14 @@ impl SshTransport {
             .map_err(|e| {
                 TransportError::Other(format!("cannot create ssh control directory: {e}"))
             })?;
-        let mut child = tokio::process::Command::new("ssh")
-            .args(t.master_args(dir.path()))
+        let mut cmd = tokio::process::Command::new("ssh");
+        cmd.args(t.master_args(dir.path()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
+            .kill_on_drop(true);
+        die_with_parent(&mut cmd);
+        let mut child = cmd
             .spawn()
             .map_err(|e| TransportError::Other(format!("cannot run ssh: {e}")))?;
         let sock = dir.path().join("m");
@@ -482,6 +484,28 @@ pub fn classify_command_failure(
     }
     None
 }
+
+/// kill_on_drop covers every exit that unwinds; a `kill -9` of brickyard does not unwind,
+/// and the ControlMaster (and its connection) would outlive us. Ask the kernel to send the
+/// master SIGTERM when brickyard dies. The signal follows the *thread* that spawned the
+/// child: masters are spawned from runtime worker threads or the block_on thread, which
+/// live until the command ends.
+#[cfg(target_os = "linux")]
+fn die_with_parent(cmd: &mut tokio::process::Command) {
+    // SAFETY: the closure runs in the forked child before exec and only calls prctl,
+    // which is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_cmd: &mut tokio::process::Command) {}
 
 #[cfg(test)]
 mod tests {
