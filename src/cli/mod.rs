@@ -11,7 +11,7 @@ mod plan;
 mod unlock;
 pub mod validate;
 
-/// Documented exit codes (see docs/cli.md).
+/// Documented exit codes (README.md, "Commands").
 pub mod exit {
     /// Success; for `plan --detailed-exitcode`, no changes.
     pub const OK: u8 = 0;
