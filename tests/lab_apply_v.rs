@@ -1,7 +1,8 @@
 //! Tier V (QEMU VM, real LVM): `brickyard apply` builds the whole brick stack the planner
 //! lays out (PV, tagged VG, thin pool + tagged thin LV, XFS, mount, fstab line, brick
 //! directory) and a volume on it, converges (the next plan has no changes), serves data,
-//! and refuses a disk that already holds a filesystem without touching it.
+//! refuses a disk that already holds a filesystem without touching it, and mounts a lost
+//! brick mount again (without mkfs) before starting its volume.
 //! The cleanup guard runs before (leftovers of a killed run) and on drop, and leaves v1's
 //! data disks blank.
 
@@ -402,6 +403,39 @@ fn lvm_bricks_from_a_blank_disk_converge_serve_data_and_a_formatted_disk_is_refu
         std::fs::read_to_string(fuse.join("hello.txt")).expect("read through FUSE"),
         payload,
         "the volume still serves its data"
+    );
+
+    // 5. A lost brick mount of an existing volume: the plan mounts it again (never a
+    //    mkfs) before starting the volume, and apply converges.
+    env.config(&["/dev/vdb"]);
+    let _ = Command::new("umount").arg(&fuse).output();
+    env.fuse = None;
+    n.gluster(&["volume", "stop", VOL]);
+    n.run_ok(&["umount", MOUNT]);
+    let (so, _) = env.by_code(2, &["plan", "--detailed-exitcode"]);
+    assert!(
+        so.contains(&format!("mount {dev} on {MOUNT}")),
+        "the plan mounts the brick again:\n{so}"
+    );
+    assert!(so.contains("start volume vv"), "{so}");
+    assert!(
+        !so.contains("mkfs"),
+        "never a mkfs on a brick with data:\n{so}"
+    );
+    assert!(!so.contains("lvcreate"), "the LV is there:\n{so}");
+    let (_, se) = env.by_code(0, &["apply", "--auto-approve"]);
+    assert!(se.contains("Apply complete."), "{se}");
+    n.run_ok(&["mountpoint", "-q", MOUNT]);
+    let (so, _) = env.by_code(0, &["plan", "--detailed-exitcode"]);
+    assert!(so.contains("No changes"), "{so}");
+    assert_eq!(
+        n.run_ok(&["cat", &format!("{MOUNT}/brick/hello.txt")]),
+        payload,
+        "the data on the brick survived"
+    );
+    assert!(
+        n.gluster(&["volume", "info", VOL])
+            .contains("Status: Started")
     );
 
     drop(env);

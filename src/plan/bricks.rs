@@ -32,6 +32,9 @@ pub(crate) struct NewBrick<'a> {
     pub blocked: bool,
     /// What already exists on the node (a half-applied brick): skip nothing, but say so.
     pub facts: Option<&'a NodeFacts>,
+    /// A brick of an existing volume being mounted again: its filesystem holds the
+    /// volume's data, so no mkfs step is ever planned for it.
+    pub in_volume: bool,
 }
 
 pub(crate) fn address(volume: &str, set: u32, pos: u32) -> String {
@@ -165,7 +168,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
     );
     push(
         b,
-        mounted,
+        mounted || nb.in_volume,
         "mkfs",
         format!("make an XFS filesystem on {dev}"),
         vec![argv(&[
