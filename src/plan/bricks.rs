@@ -32,6 +32,9 @@ pub(crate) struct NewBrick<'a> {
     pub blocked: bool,
     /// What already exists on the node (a half-applied brick): skip nothing, but say so.
     pub facts: Option<&'a NodeFacts>,
+    /// A brick of an existing volume being mounted again: its filesystem holds the
+    /// volume's data, so no mkfs step is ever planned for it.
+    pub in_volume: bool,
 }
 
 pub(crate) fn address(volume: &str, set: u32, pos: u32) -> String {
@@ -64,7 +67,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
                     done: bool,
                     verb: &str,
                     desc: String,
-                    cmd: Vec<String>,
+                    commands: Vec<Vec<String>>,
                     guard: (String, Vec<String>)| {
         if done {
             return;
@@ -76,7 +79,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
                 action: Action::Create,
                 node,
                 description: desc,
-                commands: vec![cmd],
+                commands,
                 guard,
                 depends_on: deps.clone(),
                 destructive: false,
@@ -92,7 +95,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
             false,
             "mkdir",
             format!("create brick directory {dir}"),
-            argv(&["mkdir", "-p", &dir]),
+            vec![argv(&["mkdir", "-p", &dir])],
             ("the directory exists".into(), argv(&["test", "-d", &dir])),
         );
         return deps;
@@ -111,39 +114,42 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
     let lv_exists = f.is_some_and(|f| f.lvs.iter().any(|l| l.vg == vg && l.name == lv));
     let mounted = f.is_some_and(|f| f.mounts.iter().any(|m| m.target == mnt));
     let in_fstab = f.is_some_and(|f| f.fstab.iter().any(|e| e.line == line));
-    let mut cmd = argv(&["lvcreate"]);
-    if pool_exists {
-        // interrupted between pool and LV creation: only the thin LV is missing
-        cmd.extend(argv(&[
-            "--thin",
-            "--virtualsize",
-            &kib(nb.size),
-            "--name",
-            &lv,
-        ]));
-    } else {
-        cmd.extend(argv(&[
+    // Pool and thin LV are made by two lvcreate calls, each with the tags. One combined
+    // call (`--size .. --thin VG/POOL --virtualsize .. --addtag ..`) puts the tags on the
+    // pool only (LVM moves its tag list to the first LV it creates), leaving the thin LV
+    // untagged, so a half-applied brick would not be recognised as ours (seen on the VM
+    // lab, LVM 2.03.16). Interrupted between the two, the next plan sees the pool and
+    // plans only the thin LV.
+    let mut cmds = Vec::new();
+    if !pool_exists {
+        let mut pool = argv(&[
+            "lvcreate",
+            "--type",
+            "thin-pool",
             "--poolmetadatasize",
             &kib(meta),
             "--chunksize",
             "256K",
             "--size",
             &kib(tp_size),
-            "--thin",
-            &format!("{vg}/{tp}"),
-            "--virtualsize",
-            &kib(nb.size),
             "--name",
-            &lv,
-        ]));
+            &tp,
+        ]);
+        add_tags(&mut pool, &tags);
+        pool.push(vg.to_string());
+        cmds.push(pool);
     }
-    for t in &tags {
-        cmd.push("--addtag".into());
-        cmd.push(t.clone());
-    }
-    if pool_exists {
-        cmd.push(format!("{vg}/{tp}"));
-    }
+    let mut thin = argv(&[
+        "lvcreate",
+        "--thin",
+        "--virtualsize",
+        &kib(nb.size),
+        "--name",
+        &lv,
+    ]);
+    add_tags(&mut thin, &tags);
+    thin.push(format!("{vg}/{tp}"));
+    cmds.push(thin);
     push(
         b,
         lv_exists,
@@ -154,7 +160,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
             HumanBytes(meta),
             HumanBytes(nb.size)
         ),
-        cmd,
+        cmds,
         (
             "lvs lists the LV".into(),
             argv(&["lvs", &format!("{vg}/{lv}")]),
@@ -162,10 +168,17 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
     );
     push(
         b,
-        mounted,
+        mounted || nb.in_volume,
         "mkfs",
         format!("make an XFS filesystem on {dev}"),
-        argv(&["mkfs.xfs", "-i", "size=512", "-n", "size=8192", &dev]),
+        vec![argv(&[
+            "mkfs.xfs",
+            "-i",
+            "size=512",
+            "-n",
+            "size=8192",
+            &dev,
+        ])],
         (
             "the LV already holds XFS (blkid -p)".into(),
             sh(
@@ -179,7 +192,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
         mounted,
         "mountpoint",
         format!("create mount point {mnt}"),
-        argv(&["mkdir", "-p", &mnt]),
+        vec![argv(&["mkdir", "-p", &mnt])],
         ("the directory exists".into(), argv(&["test", "-d", &mnt])),
     );
     push(
@@ -187,7 +200,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
         mounted,
         "mount",
         format!("mount {dev} on {mnt}"),
-        argv(&["mount", "-o", MOUNT_OPTS, &dev, &mnt]),
+        vec![argv(&["mount", "-o", MOUNT_OPTS, &dev, &mnt])],
         ("mountpoint -q".into(), argv(&["mountpoint", "-q", &mnt])),
     );
     push(
@@ -195,7 +208,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
         in_fstab,
         "fstab",
         format!("add {mnt} to /etc/fstab"),
-        sh("printf '%s\\n' \"$1\" >> /etc/fstab", &[&line]),
+        vec![sh("printf '%s\\n' \"$1\" >> /etc/fstab", &[&line])],
         (
             "/etc/fstab has the exact line".into(),
             sh("grep -qxF -- \"$1\" /etc/fstab", &[&line]),
@@ -206,7 +219,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
         false,
         "brickdir",
         format!("create brick directory {dir}"),
-        argv(&["mkdir", "-p", &dir]),
+        vec![argv(&["mkdir", "-p", &dir])],
         ("the directory exists".into(), argv(&["test", "-d", &dir])),
     );
     deps
@@ -329,6 +342,13 @@ pub(crate) fn destroy(b: &mut Builder, ob: &OldBrick<'_>, after: &str, blocked: 
             sh("! test -e \"$1\"", &[mnt]),
         ),
     );
+}
+
+fn add_tags(cmd: &mut Vec<String>, tags: &[String]) {
+    for t in tags {
+        cmd.push("--addtag".into());
+        cmd.push(t.clone());
+    }
 }
 
 fn kib(bytes: u64) -> String {

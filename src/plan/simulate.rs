@@ -188,16 +188,16 @@ fn lvcreate(obs: &mut Observed, step: &Step, cmd: &[String]) {
     };
     let name = flag(cmd, "--name").unwrap_or_default().to_string();
     let virt = flag(cmd, "--virtualsize").map(kib).unwrap_or(0);
-    let (vg, tp, new_pool) = match flag(cmd, "--thin") {
-        Some(v) if v.contains('/') => {
-            let (vg, tp) = v.split_once('/').unwrap_or_default();
-            (vg.to_string(), tp.to_string(), true)
-        }
-        _ => {
-            let last = cmd.last().cloned().unwrap_or_default();
-            let (vg, tp) = last.split_once('/').unwrap_or_default();
-            (vg.to_string(), tp.to_string(), false)
-        }
+    // `lvcreate --type thin-pool ... --name POOL VG` makes a pool, then
+    // `lvcreate --thin --virtualsize .. --name LV VG/POOL` a thin LV in it (the planner
+    // never combines them: LVM would tag only the pool).
+    let last = cmd.last().cloned().unwrap_or_default();
+    let new_pool = flag(cmd, "--type") == Some("thin-pool");
+    let (vg, tp) = if new_pool {
+        (last, name.clone())
+    } else {
+        let (vg, tp) = last.split_once('/').unwrap_or_default();
+        (vg.to_string(), tp.to_string())
     };
     if new_pool {
         let size = flag(cmd, "--size").map(kib).unwrap_or(0);
@@ -224,9 +224,10 @@ fn lvcreate(obs: &mut Observed, step: &Step, cmd: &[String]) {
             data_percent: Some(0.0),
             metadata_percent: Some(0.0),
             metadata_size: Some(meta),
-            tags: t.clone(),
+            tags: t,
             path: None,
         });
+        return;
     }
     for g in f.vgs.iter_mut().filter(|g| g.name == vg) {
         g.lv_count += 1;

@@ -589,6 +589,7 @@ fn emit_bricks(
                     after: c.ready_step.iter().cloned().collect(),
                     blocked,
                     facts: ctx.w.facts.get(c.node.as_str()).copied(),
+                    in_volume: false,
                 },
             );
             last.extend(ids);
@@ -797,6 +798,7 @@ fn existing(
     let blocked = danger.is_some();
     let before = b.steps.len();
     let brick_steps = emit_bricks(ctx, b, name, vol, k0 as u32, &new_sets, blocked);
+    let remounts = remount_bricks(ctx, b, name, vol, vf, n, blocked);
     let Some(runner) = w.runner.clone() else {
         return;
     };
@@ -806,7 +808,7 @@ fn existing(
         runner: &runner,
         action: Action::Update,
         blocked,
-        last: vec![],
+        last: remounts,
     };
     if !marked {
         vs.set_option(OPT_CLUSTER, &w.desired.cluster, None);
@@ -927,6 +929,71 @@ fn existing(
             None,
         );
     }
+}
+
+/// Bricks of an existing volume whose LV is there but no longer mounted (an operator's
+/// umount, a reboot with a lost fstab line): mount them again, and fix fstab, before any
+/// other step of the volume. Without this the plan would only say "start the volume",
+/// and glusterd fails to find a brick directory that lives inside the missing mount.
+/// Only bricks named by our convention are touched; never a mkfs (the data is there).
+fn remount_bricks(
+    ctx: &Ctx<'_, '_>,
+    b: &mut Builder,
+    name: &str,
+    vol: &Volume,
+    vf: &VolumeFacts,
+    per_set: u64,
+    blocked: bool,
+) -> Vec<String> {
+    let w = ctx.w;
+    let mut ids = Vec::new();
+    for (i, br) in vf.bricks.iter().enumerate() {
+        let (set, pos) = ((i as u64 / per_set) as u32, (i as u64 % per_set) as u32);
+        let Some(node) = w.node_of_host(&br.host) else {
+            continue;
+        };
+        let Some(f) = w.facts.get(node).copied() else {
+            continue;
+        };
+        let Some(mnt) = br
+            .path
+            .strip_suffix("/brick")
+            .filter(|m| m.starts_with(MOUNT_ROOT))
+        else {
+            continue;
+        };
+        let Some((vg, lv)) = mnt[MOUNT_ROOT.len()..]
+            .trim_start_matches('/')
+            .split_once('/')
+        else {
+            continue;
+        };
+        if lv != lv_name(name, set, pos) || f.mounts.iter().any(|m| m.target == mnt) {
+            continue;
+        }
+        let Some(l) = f.lvs.iter().find(|l| l.vg == vg && l.name == lv) else {
+            continue;
+        };
+        ids.extend(bricks::create(
+            b,
+            &NewBrick {
+                cluster: &w.desired.cluster,
+                volume: name,
+                set,
+                pos,
+                node,
+                kind: BrickKind::Lvm,
+                vg_or_dir: vg,
+                size: l.size,
+                snapshot_factor: vol.snapshot_factor,
+                after: vec![],
+                blocked,
+                facts: Some(f),
+                in_volume: true,
+            },
+        ));
+    }
+    ids
 }
 
 fn delete(
