@@ -741,6 +741,26 @@ fn ssh_masters_die_with_a_killed_brickyard() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(masters.len() >= 3, "saw masters {masters:?}");
+    // the control directory (`-S DIR/m`) is private: its socket is a door into the node
+    for m in &masters {
+        let cmdline = std::fs::read(format!("/proc/{m}/cmdline")).unwrap_or_default();
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let i = args
+            .iter()
+            .position(|a| a == "-S")
+            .unwrap_or_else(|| panic!("master {m} has no -S: {args:?}"));
+        let sock = Path::new(&args[i + 1]);
+        let dir = sock.parent().expect("socket has a directory");
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(dir)
+                .expect("control dir exists")
+                .permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o700, "{}", dir.display());
+    }
     child.kill().expect("kill -9 brickyard");
     let _ = child.wait();
     wait_for(

@@ -134,9 +134,11 @@ impl SshTransport {
 
     async fn connect(&self) -> Result<Master, TransportError> {
         let t = &self.target;
+        // 0700: the control socket is a door into a root session on the node
         let dir = tempfile::Builder::new()
             .prefix("by")
             .rand_bytes(6)
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir_in(control_parent())
             .map_err(|e| {
                 TransportError::Other(format!("cannot create ssh control directory: {e}"))
