@@ -1,0 +1,441 @@
+//! Tier V (QEMU VM, real LVM): `brickyard apply` builds the whole brick stack the planner
+//! lays out (PV, tagged VG, thin pool + tagged thin LV, XFS, mount, fstab line, brick
+//! directory) and a volume on it, converges (the next plan has no changes), serves data,
+//! refuses a disk that already holds a filesystem without touching it, and mounts a lost
+//! brick mount again (without mkfs) before starting its volume.
+//! The cleanup guard runs before (leftovers of a killed run) and on drop, and leaves v1's
+//! data disks blank.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use crate::common::lab::{Lab, Node, Tier, host_ok};
+
+const BIN: &str = env!("CARGO_BIN_EXE_brickyard");
+const CLUSTER: &str = "labapplyv";
+const VOL: &str = "vv";
+const VG: &str = "by_vdb";
+const POOL: &str = "tp_vv_0_0";
+const LV: &str = "brick_vv_0_0";
+const MOUNT: &str = "/var/lib/brickyard/mounts/by_vdb/brick_vv_0_0";
+
+/// Everything the test may leave on v1, removed in one round trip (TCG ssh is slow).
+/// A fixed script: it takes no values from outside.
+const CLEANUP: &str = r#"
+for v in $(gluster --mode=script volume list 2>/dev/null | grep -v '^No volumes'); do
+  gluster --mode=script volume stop "$v" force >/dev/null 2>&1
+  gluster --mode=script volume delete "$v" >/dev/null 2>&1
+done
+for m in $(findmnt -rn -o TARGET | grep '^/var/lib/brickyard/mounts/'); do umount "$m"; done
+if grep -q x-brickyard /etc/fstab; then
+  grep -v x-brickyard /etc/fstab > /etc/fstab.labapplyv; cat /etc/fstab.labapplyv > /etc/fstab
+  rm -f /etc/fstab.labapplyv
+fi
+for vg in $(vgs --noheadings -o vg_name 2>/dev/null); do
+  case "$vg" in by_*) vgremove -ffy "$vg" >/dev/null 2>&1;; esac
+done
+for d in /dev/vdb /dev/vdc; do
+  pvremove -ffy "$d" >/dev/null 2>&1
+  wipefs -qa "$d"
+done
+rm -rf /var/lib/brickyard/mounts /var/lib/brickyard/lock
+"#;
+
+struct Env {
+    lab: Lab,
+    dir: tempfile::TempDir,
+    fuse: Option<PathBuf>,
+}
+
+impl Env {
+    fn new(lab: Lab) -> Env {
+        let env = Env {
+            lab,
+            dir: tempfile::tempdir().expect("tempdir"),
+            fuse: None,
+        };
+        env.reset();
+        assert_blank(env.v1());
+        env
+    }
+
+    fn v1(&self) -> &Node {
+        self.lab.nodes(Tier::V)[0]
+    }
+
+    fn cfg(&self) -> PathBuf {
+        self.dir.path().join("brickyard.yaml")
+    }
+
+    /// One node v1 with these devices and one 1 GiB volume without redundancy.
+    fn config(&self, devices: &[&str]) {
+        let n = self.v1();
+        let y = format!(
+            "cluster: {CLUSTER}\nssh:\n  user: {}\n  identity_file: {}\n  known_hosts: strict\n  options: [\"UserKnownHostsFile={}\"]\nnodes:\n  v1: {{ manage: {}, zone: 1, devices: [{}] }}\nvolumes:\n  {VOL}:\n    size: 1GiB\n    durability: {{ type: none }}\n",
+            n.user,
+            n.identity_file.display(),
+            n.known_hosts.display(),
+            n.address,
+            devices.join(", ")
+        );
+        std::fs::write(self.cfg(), y).expect("write config");
+    }
+
+    fn by(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .args(args)
+            .arg("-c")
+            .arg(self.cfg())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run brickyard")
+    }
+
+    /// Runs brickyard, asserts the exit code, returns (stdout, stderr).
+    fn by_code(&self, code: i32, args: &[&str]) -> (String, String) {
+        let out = self.by(args);
+        let (so, se) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "brickyard {args:?}\n--- stdout\n{so}\n--- stderr\n{se}"
+        );
+        (so, se)
+    }
+
+    fn reset(&self) {
+        if let Some(m) = &self.fuse {
+            let _ = Command::new("umount").arg(m).output();
+        }
+        let out = self.v1().run(&["sh", "-c", CLEANUP]);
+        if !out.status.success() {
+            eprintln!(
+                "cleanup on v1 reported: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        self.reset();
+    }
+}
+
+/// No signature on either disk, no brickyard fstab line, mount, VG or volume.
+fn assert_blank(n: &Node) {
+    let state = n.run_ok(&[
+        "sh",
+        "-c",
+        "wipefs --noheadings /dev/vdb /dev/vdc; grep x-brickyard /etc/fstab; \
+         findmnt -rn -o TARGET | grep /var/lib/brickyard/; vgs --noheadings -o vg_name; \
+         gluster --mode=script volume list | grep -v '^No volumes'; true",
+    ]);
+    assert_eq!(state.trim(), "", "{} is not blank:\n{state}", n.name);
+}
+
+/// `lvs`/`vgs` JSON report rows.
+fn report(json: &str, kind: &str) -> Vec<serde_json::Value> {
+    let v: serde_json::Value =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("not JSON ({e}): {json}"));
+    v["report"][0][kind]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {kind} list in {json}"))
+        .clone()
+}
+
+fn tags(row: &serde_json::Value, field: &str) -> Vec<String> {
+    row[field]
+        .as_str()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn brick_tags() -> Vec<String> {
+    let mut t = vec![
+        format!("brickyard.cluster={CLUSTER}"),
+        "brickyard.pos=0".to_string(),
+        "brickyard.set=0".to_string(),
+        format!("brickyard.volume={VOL}"),
+    ];
+    t.sort();
+    t
+}
+
+/// `blkid -p` of a device: its probed properties, one `KEY=value` per line.
+fn probe(n: &Node, dev: &str) -> String {
+    n.run_ok(&["blkid", "-p", "-o", "export", dev])
+}
+
+#[test]
+fn lvm_bricks_from_a_blank_disk_converge_serve_data_and_a_formatted_disk_is_refused() {
+    let Some(lab) = Lab::require(Tier::V) else {
+        return;
+    };
+    let mut env = Env::new(lab);
+    let n = env.v1().clone();
+
+    // 1. From a blank /dev/vdb to a started volume on a thin LVM brick.
+    env.config(&["/dev/vdb"]);
+    let (_, se) = env.by_code(0, &["apply", "--auto-approve"]);
+    assert!(se.contains("Apply complete."), "{se}");
+    // Every step of the brick stack ran (none was "already done" on a blank disk).
+    for step in [
+        "make /dev/vdb an LVM physical volume",
+        "create volume group by_vdb on /dev/vdb",
+        "create thin pool by_vdb/tp_vv_0_0",
+        "make an XFS filesystem on /dev/by_vdb/brick_vv_0_0",
+        "mount /dev/by_vdb/brick_vv_0_0 on /var/lib/brickyard/mounts/by_vdb/brick_vv_0_0",
+        "add /var/lib/brickyard/mounts/by_vdb/brick_vv_0_0 to /etc/fstab",
+        "create volume vv",
+        "start volume vv",
+    ] {
+        assert!(
+            se.lines()
+                .any(|l| l.starts_with("[v1]") && l.contains(step) && l.contains(" ... done (")),
+            "progress shows `{step}` done:\n{se}"
+        );
+    }
+
+    let pvs = report(
+        &n.run_ok(&[
+            "pvs",
+            "--reportformat",
+            "json",
+            "-o",
+            "pv_name,vg_name,pv_mda_size",
+        ]),
+        "pv",
+    );
+    let pv = pvs
+        .iter()
+        .find(|p| p["pv_name"] == "/dev/vdb")
+        .unwrap_or_else(|| panic!("/dev/vdb is not a PV: {pvs:?}"));
+    assert_eq!(pv["vg_name"], VG, "{pv}");
+
+    let vgs = report(
+        &n.run_ok(&[
+            "vgs",
+            "--reportformat",
+            "json",
+            "--units",
+            "b",
+            "-o",
+            "vg_name,vg_tags,vg_extent_size,pv_count",
+            VG,
+        ]),
+        "vg",
+    );
+    assert_eq!(vgs.len(), 1, "{vgs:?}");
+    assert_eq!(
+        tags(&vgs[0], "vg_tags"),
+        vec![
+            format!("brickyard.cluster={CLUSTER}"),
+            "brickyard.node=v1".to_string()
+        ],
+        "{vgs:?}"
+    );
+    assert_eq!(
+        vgs[0]["vg_extent_size"], "4194304B",
+        "4 MiB extents: {vgs:?}"
+    );
+    assert_eq!(vgs[0]["pv_count"], "1", "{vgs:?}");
+
+    let lvs = report(
+        &n.run_ok(&[
+            "lvs",
+            "--reportformat",
+            "json",
+            "--units",
+            "b",
+            "-o",
+            "+lv_tags,vg_tags",
+            VG,
+        ]),
+        "lv",
+    );
+    let row = |name: &str| {
+        lvs.iter()
+            .find(|l| l["lv_name"] == name)
+            .unwrap_or_else(|| panic!("{name} not in {lvs:?}"))
+            .clone()
+    };
+    let pool = row(POOL);
+    let lv = row(LV);
+    assert!(
+        pool["lv_attr"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with('t'),
+        "{POOL} is a thin pool: {pool}"
+    );
+    let attr = lv["lv_attr"].as_str().unwrap_or_default();
+    assert!(attr.starts_with('V'), "{LV} is a thin volume: {lv}");
+    assert_eq!(attr.chars().nth(4), Some('a'), "{LV} is active: {lv}");
+    assert_eq!(lv["pool_lv"], POOL, "{lv}");
+    assert_eq!(lv["lv_size"], "1073741824B", "1 GiB thin LV: {lv}");
+    let mut lv_tags = tags(&lv, "lv_tags");
+    lv_tags.sort();
+    assert_eq!(lv_tags, brick_tags(), "thin LV tagged at creation: {lv}");
+    let mut pool_tags = tags(&pool, "lv_tags");
+    pool_tags.sort();
+    assert_eq!(
+        pool_tags,
+        brick_tags(),
+        "thin pool tagged at creation: {pool}"
+    );
+
+    let dev = format!("/dev/{VG}/{LV}");
+    let fs = probe(&n, &dev);
+    assert!(
+        fs.lines().any(|l| l == "TYPE=xfs"),
+        "{dev} holds XFS:\n{fs}"
+    );
+
+    let mnt: serde_json::Value = serde_json::from_str(&n.run_ok(&[
+        "findmnt",
+        "-J",
+        "-o",
+        "SOURCE,FSTYPE,OPTIONS",
+        "--mountpoint",
+        MOUNT,
+    ]))
+    .expect("findmnt prints JSON");
+    let m = &mnt["filesystems"][0];
+    assert_eq!(m["fstype"], "xfs", "{mnt}");
+    let src = m["source"].as_str().unwrap_or_default();
+    assert!(
+        src == format!("/dev/mapper/{VG}-{LV}") || src == dev,
+        "mounted from the brick LV: {mnt}"
+    );
+    let opts: Vec<&str> = m["options"]
+        .as_str()
+        .unwrap_or_default()
+        .split(',')
+        .collect();
+    for o in ["inode64", "noatime", "nouuid"] {
+        assert!(opts.contains(&o), "mount option {o}: {mnt}");
+    }
+
+    let fstab = n.run_ok(&["cat", "/etc/fstab"]);
+    let line =
+        format!("{dev} {MOUNT} xfs rw,inode64,noatime,nouuid,x-brickyard.cluster={CLUSTER} 0 0");
+    assert_eq!(
+        fstab.lines().filter(|l| *l == line).count(),
+        1,
+        "fstab has the brickyard line exactly once:\n{fstab}"
+    );
+
+    let info = n.gluster(&["volume", "info", VOL]);
+    assert!(info.contains("Status: Started"), "{info}");
+    let brick = format!("{}:{MOUNT}/brick", n.address);
+    assert!(
+        info.lines().any(|l| l.trim() == format!("Brick1: {brick}")),
+        "the brick is on the LVM mount ({brick}):\n{info}"
+    );
+    assert!(info.contains("Number of Bricks: 1"), "{info}");
+
+    // 2. Converged: the next plan finds nothing to do.
+    let (so, _) = env.by_code(0, &["plan", "--detailed-exitcode"]);
+    assert!(so.contains("No changes"), "{so}");
+
+    // 3. Data through gluster lands on the LVM brick and reads back.
+    let fuse = env.lab.host_dir("apply-v");
+    let _ = Command::new("umount").arg(&fuse).output();
+    host_ok(&[
+        "mount",
+        "-t",
+        "glusterfs",
+        &format!("{}:/{VOL}", n.address),
+        &fuse.display().to_string(),
+    ]);
+    env.fuse = Some(fuse.clone());
+    let payload = format!("brickyard lab apply v {:?}\n", std::time::SystemTime::now());
+    std::fs::write(fuse.join("hello.txt"), &payload).expect("write through FUSE");
+    assert_eq!(
+        std::fs::read_to_string(fuse.join("hello.txt")).expect("read through FUSE"),
+        payload
+    );
+    let on_brick = n.run_ok(&["cat", &format!("{MOUNT}/brick/hello.txt")]);
+    assert_eq!(on_brick, payload, "the file is on the XFS brick");
+
+    // 4. A disk that already holds a filesystem is refused, with evidence, and untouched.
+    n.run_ok(&["mkfs.xfs", "-q", "-f", "-L", "userdata", "/dev/vdc"]);
+    let before = probe(&n, "/dev/vdc");
+    let uuid = before
+        .lines()
+        .find_map(|l| l.strip_prefix("UUID="))
+        .unwrap_or_else(|| panic!("no UUID in blkid -p /dev/vdc:\n{before}"))
+        .to_string();
+    env.config(&["/dev/vdb", "/dev/vdc"]);
+    let (so, se) = env.by_code(1, &["plan", "--detailed-exitcode"]);
+    assert!(so.contains("device_signature"), "{so}");
+    assert!(so.contains("device.v1:/dev/vdc"), "names the device: {so}");
+    assert!(so.contains("xfs"), "evidence names the filesystem: {so}");
+    assert!(so.contains(&uuid), "evidence shows the UUID {uuid}: {so}");
+    assert!(so.contains("wipe: true"), "says how to proceed: {so}");
+    assert!(se.contains("blocked"), "{se}");
+    // docs/apply.md: blocked changes make apply exit 1; here nothing else is left to do.
+    let (_, se) = env.by_code(1, &["apply", "--auto-approve"]);
+    assert!(se.contains("blocked"), "{se}");
+    assert!(!se.contains("Apply complete."), "{se}");
+    assert_eq!(
+        probe(&n, "/dev/vdc"),
+        before,
+        "/dev/vdc is untouched (blkid -p)"
+    );
+    let pvs = n.run_ok(&["pvs", "--noheadings", "-o", "pv_name"]);
+    assert!(
+        !pvs.contains("/dev/vdc"),
+        "/dev/vdc did not become a PV: {pvs}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(fuse.join("hello.txt")).expect("read through FUSE"),
+        payload,
+        "the volume still serves its data"
+    );
+
+    // 5. A lost brick mount of an existing volume: the plan mounts it again (never a
+    //    mkfs) before starting the volume, and apply converges.
+    env.config(&["/dev/vdb"]);
+    let _ = Command::new("umount").arg(&fuse).output();
+    env.fuse = None;
+    n.gluster(&["volume", "stop", VOL]);
+    n.run_ok(&["umount", MOUNT]);
+    let (so, _) = env.by_code(2, &["plan", "--detailed-exitcode"]);
+    assert!(
+        so.contains(&format!("mount {dev} on {MOUNT}")),
+        "the plan mounts the brick again:\n{so}"
+    );
+    assert!(so.contains("start volume vv"), "{so}");
+    assert!(
+        !so.contains("mkfs"),
+        "never a mkfs on a brick with data:\n{so}"
+    );
+    assert!(!so.contains("lvcreate"), "the LV is there:\n{so}");
+    let (_, se) = env.by_code(0, &["apply", "--auto-approve"]);
+    assert!(se.contains("Apply complete."), "{se}");
+    n.run_ok(&["mountpoint", "-q", MOUNT]);
+    let (so, _) = env.by_code(0, &["plan", "--detailed-exitcode"]);
+    assert!(so.contains("No changes"), "{so}");
+    assert_eq!(
+        n.run_ok(&["cat", &format!("{MOUNT}/brick/hello.txt")]),
+        payload,
+        "the data on the brick survived"
+    );
+    assert!(
+        n.gluster(&["volume", "info", VOL])
+            .contains("Status: Started")
+    );
+
+    drop(env);
+    assert_blank(&n);
+}

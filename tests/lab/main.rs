@@ -1,0 +1,13 @@
+//! The lab test tier: tests against the real nodes `scripts/lab` brings up (tier N:
+//! namespace nodes, tier V: a QEMU VM). One binary, so `.config/nextest.toml` can put the
+//! whole tier into one serial test group with `binary(lab)`; each former file is a module.
+//! A test skips when its tier is down, unless `BRICKYARD_LAB=required` (see common::lab).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod lab_apply_n;
+mod lab_apply_v;
+mod lab_gather;
+mod lab_n_smoke;
+mod lab_v_smoke;

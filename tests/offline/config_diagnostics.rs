@@ -1,0 +1,188 @@
+//! Every bad config in testdata/config/invalid is refused with a snapshot of exactly
+//! what the operator would read; warning-only configs in testdata/config/warnings are
+//! accepted and their warnings snapshotted too.
+
+use std::path::Path;
+
+use brickyard::config::{self, Format, Loaded};
+
+fn load_fixture(path: &Path) -> (String, Loaded) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let name = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let format = Format::from_path(path).expect("fixture extension");
+    let bytes = std::fs::read(path).unwrap();
+    (name.clone(), config::parse_bytes(&name, &bytes, format))
+}
+
+#[test]
+fn invalid_configs_are_refused_with_pointed_diagnostics() {
+    insta::glob!("../../testdata/config/invalid", "*.{yaml,hcl}", |path| {
+        let (name, loaded) = load_fixture(path);
+        assert!(loaded.has_errors(), "{name} should be invalid");
+        assert!(
+            loaded.desired.is_none(),
+            "{name}: no model from an invalid config"
+        );
+        for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
+            assert!(
+                d.code.starts_with("brickyard::config::"),
+                "{name}: code {}",
+                d.code
+            );
+            assert!(
+                !d.labels.is_empty(),
+                "{name}: `{}` points nowhere",
+                d.message
+            );
+        }
+        insta::assert_snapshot!(loaded.render(100, false));
+    });
+}
+
+#[test]
+fn warning_only_configs_are_valid_and_say_why() {
+    insta::glob!("../../testdata/config/warnings", "*.{yaml,hcl}", |path| {
+        let (name, loaded) = load_fixture(path);
+        assert!(
+            !loaded.has_errors(),
+            "{name}: {}",
+            loaded.render(100, false)
+        );
+        assert!(loaded.desired.is_some());
+        assert!(loaded.warning_count() >= 1, "{name} should warn");
+        insta::assert_snapshot!(loaded.render(100, false));
+    });
+}
+
+/// All mistakes in one run, not the first one only.
+#[test]
+fn multi_error_files_report_everything_at_once() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/config/invalid");
+    for (file, at_least, codes) in [
+        (
+            "multi-error.yaml",
+            11,
+            &[
+                "unknown_field",
+                "invalid_device",
+                "duplicate_device",
+                "duplicate_address",
+                "invalid_value",
+                "invalid_volume_name",
+                "invalid_size",
+                "invalid_arbiter",
+                "invalid_snapshot_factor",
+            ][..],
+        ),
+        (
+            "hcl-multi-error.hcl",
+            8,
+            &[
+                "invalid_name",
+                "unknown_field",
+                "wrong_type",
+                "duplicate_device",
+                "duplicate_address",
+                "invalid_volume_name",
+                "invalid_size",
+                "invalid_snapshot_factor",
+                "invalid_replica",
+                "invalid_value",
+            ][..],
+        ),
+    ] {
+        let (_, loaded) = load_fixture(&root.join(file));
+        let found: Vec<&str> = loaded.diagnostics.iter().map(|d| d.code).collect();
+        assert!(loaded.error_count() >= at_least, "{file}: {found:?}");
+        for code in codes {
+            let full = format!("brickyard::config::{code}");
+            assert!(
+                found.contains(&full.as_str()),
+                "{file}: missing {full} in {found:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn oversized_config_is_refused_before_parsing() {
+    let mut text = String::from("cluster: prod\n");
+    while text.len() <= config::MAX_CONFIG_BYTES {
+        text.push_str("# padding padding padding padding padding padding padding\n");
+    }
+    let loaded = config::parse_str("big.yaml", &text, Format::Yaml);
+    assert_eq!(loaded.diagnostics.len(), 1);
+    assert_eq!(loaded.diagnostics[0].code, config::codes::TOO_LARGE);
+    let loaded = config::parse_bytes("big.hcl", text.as_bytes(), Format::Hcl);
+    assert_eq!(loaded.diagnostics[0].code, config::codes::TOO_LARGE);
+}
+
+#[test]
+fn json_report_has_the_documented_shape() {
+    let text = "cluster: prod\nnodes:\n  gfs1: { manage: 10.0.0.1, devcies: [] }\n";
+    let loaded = config::parse_str("c.yaml", text, Format::Yaml);
+    let json = loaded.to_json();
+    assert_eq!(json["valid"], false);
+    assert_eq!(json["error_count"], 1);
+    assert_eq!(json["warning_count"], 0);
+    let d = &json["diagnostics"][0];
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["code"], "brickyard::config::unknown_field");
+    assert_eq!(d["message"], "unknown field `devcies` in node `gfs1`");
+    assert_eq!(d["help"], "did you mean `devices`?");
+    assert_eq!(d["file"], "c.yaml");
+    let start = &d["range"]["start"];
+    assert_eq!(
+        (start["line"].as_u64(), start["column"].as_u64()),
+        (Some(3), Some(29))
+    );
+    assert_eq!(
+        start["byte"].as_u64(),
+        text.find("devcies").map(|b| b as u64)
+    );
+    assert_eq!(d["range"]["end"]["column"], 36);
+}
+
+#[test]
+fn discover_finds_one_file_and_refuses_two() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        config::discover(dir.path()),
+        Err(config::LoadError::NotFound { .. })
+    ));
+    std::fs::write(dir.path().join("brickyard.hcl"), "cluster = \"x\"\n").unwrap();
+    assert_eq!(
+        config::discover(dir.path()).unwrap(),
+        dir.path().join("brickyard.hcl")
+    );
+    std::fs::write(dir.path().join("brickyard.yaml"), "cluster: x\n").unwrap();
+    let err = config::discover(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("brickyard.yaml") && err.contains("brickyard.hcl"),
+        "{err}"
+    );
+}
+
+#[test]
+fn load_picks_the_format_by_extension_and_reads_errors_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.toml");
+    std::fs::write(&p, "x").unwrap();
+    assert!(matches!(
+        config::load(&p),
+        Err(config::LoadError::UnknownFormat { .. })
+    ));
+    assert!(matches!(
+        config::load(&dir.path().join("missing.yaml")),
+        Err(config::LoadError::Read { .. })
+    ));
+    let p = dir.path().join("c.yml");
+    std::fs::write(&p, "cluster: x\nnodes:\n  a: { manage: h1 }\n").unwrap();
+    let loaded = config::load(&p).unwrap();
+    assert!(!loaded.has_errors(), "{}", loaded.render(100, false));
+    assert_eq!(loaded.desired.unwrap().nodes["a"].storage, "h1");
+}

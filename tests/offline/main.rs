@@ -1,0 +1,22 @@
+//! The offline test tier: every integration test that needs no lab (parsers on captured
+//! output, config diagnostics, plan scenarios and properties, the executor against fake
+//! transports, the CLI). One binary instead of one per file, so the crate and its
+//! dependencies are linked once; each former file is a module named after its topic.
+//! Run one module with `cargo nextest run -E 'binary(offline) and test(/^plan_scenarios::/)'`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod apply_executor;
+mod apply_lock;
+mod apply_step_script;
+mod cli_validate;
+mod config_diagnostics;
+mod config_examples;
+mod config_fuzz;
+mod config_schema;
+mod gather_captures;
+mod heketi_import;
+mod plan_properties;
+mod plan_scenarios;
+mod readme_main_job;
