@@ -1,4 +1,4 @@
-//! Harness for lab tests (test binaries named `tests/lab_*.rs`): real sshd, glusterd and LVM
+//! Harness for lab tests (the `lab` test binary, tests/lab/): real sshd, glusterd and LVM
 //! on the nodes `scripts/lab` brings up on this machine.
 //!
 //! It reads `scripts/lab info` for the instance `LAB_ID` (default 0) and hands out typed
@@ -12,6 +12,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
@@ -260,4 +261,69 @@ pub fn host_ok(argv: &[&str]) -> String {
         );
     }
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Polls `ok` every 500 ms until it holds; panics naming `what` after `timeout`.
+pub fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+    let t0 = Instant::now();
+    while !ok() {
+        assert!(
+            t0.elapsed() < timeout,
+            "timed out after {timeout:?}: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Peers `gluster peer status` on the node shows as connected members of its pool.
+pub fn connected_peers(n: &Node) -> usize {
+    n.run(&["gluster", "--mode=script", "peer", "status"])
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| l == b"State: Peer in Cluster (Connected)")
+        .count()
+}
+
+/// The tier-N setup several lab tests start from, with plain gluster commands (not
+/// brickyard): the first node probes the others, every node sees two connected peers,
+/// then a replica-3 volume `vol` on `brick_dir` of each node is created, gets `options`
+/// set and is started. Callers that need the bricks online wait for that themselves.
+pub fn replica3_volume(nodes: &[&Node], vol: &str, brick_dir: &str, options: &[(&str, &str)]) {
+    let first = nodes[0];
+    for n in &nodes[1..] {
+        first.gluster(&["peer", "probe", &n.address]);
+    }
+    for n in nodes {
+        wait_for(
+            &format!("{} sees 2 connected peers", n.name),
+            Duration::from_secs(60),
+            || connected_peers(n) == 2,
+        );
+    }
+    let bricks: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("{}:{brick_dir}", n.address))
+        .collect();
+    let mut create = vec!["volume", "create", vol, "replica", "3"];
+    create.extend(bricks.iter().map(String::as_str));
+    first.gluster(&create);
+    for (key, value) in options {
+        first.gluster(&["volume", "set", vol, key, value]);
+    }
+    first.gluster(&["volume", "start", vol]);
+}
+
+/// Asserts that a finished `brickyard ARGS...` run exited with `code`; returns its
+/// (stdout, stderr). The failure message shows both streams.
+pub fn expect_exit(out: Output, code: i32, args: &[&str]) -> (String, String) {
+    let (so, se) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "brickyard {args:?}\n--- stdout\n{so}\n--- stderr\n{se}"
+    );
+    (so, se)
 }

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use crate::common::lab::{Lab, Node, Tier, host_ok};
+use crate::common::lab::{Lab, Node, Tier, expect_exit, host_ok};
 
 const BIN: &str = env!("CARGO_BIN_EXE_brickyard");
 const CLUSTER: &str = "labapplyv";
@@ -94,17 +94,7 @@ impl Env {
 
     /// Runs brickyard, asserts the exit code, returns (stdout, stderr).
     fn by_code(&self, code: i32, args: &[&str]) -> (String, String) {
-        let out = self.by(args);
-        let (so, se) = (
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        );
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "brickyard {args:?}\n--- stdout\n{so}\n--- stderr\n{se}"
-        );
-        (so, se)
+        expect_exit(self.by(args), code, args)
     }
 
     fn reset(&self) {

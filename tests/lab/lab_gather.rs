@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::common::lab::{Lab, Node, Tier, host_ok};
+use crate::common::lab::{Lab, Node, Tier, host_ok, replica3_volume, wait_for};
 use brickyard::config::{Desired, Format};
 use brickyard::gather::{self, NodeFacts, NodeObservation, Observed, Transports, VolumeStatus};
 use brickyard::transport::{Counting, Transport};
@@ -19,17 +19,6 @@ const OPTION: (&str, &str) = ("performance.cache-size", "64MB");
 
 fn brick_dir() -> String {
     format!("/bricks/d0/{VOL}")
-}
-
-fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
-    let t0 = Instant::now();
-    while !ok() {
-        assert!(
-            t0.elapsed() < timeout,
-            "timed out after {timeout:?}: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
 }
 
 /// A validated config for the lab's tier-N nodes, reaching them with the lab's key and
@@ -163,14 +152,6 @@ impl Drop for Cleanup<'_> {
     }
 }
 
-fn connected_peers(n: &Node) -> usize {
-    n.run(&["gluster", "--mode=script", "peer", "status"])
-        .stdout
-        .split(|b| *b == b'\n')
-        .filter(|l| l == b"State: Peer in Cluster (Connected)")
-        .count()
-}
-
 /// Bricks of VOL shown online (`Y`) by `gluster volume status`.
 fn bricks_online(n: &Node) -> usize {
     let out = n.run(&["gluster", "--mode=script", "volume", "status", VOL]);
@@ -187,26 +168,8 @@ fn bricks_online(n: &Node) -> usize {
 /// Trusted pool of the three nodes and a started replica-3 volume VOL with one option set,
 /// made with plain gluster commands (not brickyard).
 fn make_cluster(nodes: &[&Node]) {
+    replica3_volume(nodes, VOL, &brick_dir(), &[OPTION]);
     let first = nodes[0];
-    for n in &nodes[1..] {
-        first.gluster(&["peer", "probe", &n.address]);
-    }
-    for n in nodes {
-        wait_for(
-            &format!("{} sees 2 connected peers", n.name),
-            Duration::from_secs(60),
-            || connected_peers(n) == 2,
-        );
-    }
-    let bricks: Vec<String> = nodes
-        .iter()
-        .map(|n| format!("{}:{}", n.address, brick_dir()))
-        .collect();
-    let mut create = vec!["volume", "create", VOL, "replica", "3"];
-    create.extend(bricks.iter().map(String::as_str));
-    first.gluster(&create);
-    first.gluster(&["volume", "set", VOL, OPTION.0, OPTION.1]);
-    first.gluster(&["volume", "start", VOL]);
     wait_for("all 3 bricks online", Duration::from_secs(60), || {
         bricks_online(first) == 3
     });

@@ -4,23 +4,11 @@
 //! from empty nodes.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
-use crate::common::lab::{Lab, Node, Tier, host_ok};
+use crate::common::lab::{Lab, Node, Tier, host_ok, replica3_volume};
 use sha2::{Digest, Sha256};
 
 const VOL: &str = "labsmoke";
-
-fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
-    let t0 = Instant::now();
-    while !ok() {
-        assert!(
-            t0.elapsed() < timeout,
-            "timed out after {timeout:?}: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
 
 fn brick_dir() -> String {
     format!("/bricks/d0/{VOL}")
@@ -52,14 +40,6 @@ impl Drop for Cleanup<'_> {
     fn drop(&mut self) {
         self.run();
     }
-}
-
-fn connected_peers(n: &Node) -> usize {
-    n.run(&["gluster", "--mode=script", "peer", "status"])
-        .stdout
-        .split(|b| *b == b'\n')
-        .filter(|l| l == b"State: Peer in Cluster (Connected)")
-        .count()
 }
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -106,26 +86,8 @@ fn replica3_volume_on_directory_bricks_serves_a_fuse_mount() {
         assert_eq!(fs.trim(), "xfs", "{}: /bricks/d0 is an XFS mount", n.name);
     }
 
+    replica3_volume(&nodes, VOL, &brick_dir(), &[]);
     let first = nodes[0];
-    for n in &nodes[1..] {
-        first.gluster(&["peer", "probe", &n.address]);
-    }
-    for n in &nodes {
-        wait_for(
-            &format!("{} sees 2 connected peers", n.name),
-            Duration::from_secs(60),
-            || connected_peers(n) == 2,
-        );
-    }
-
-    let bricks: Vec<String> = nodes
-        .iter()
-        .map(|n| format!("{}:{}", n.address, brick_dir()))
-        .collect();
-    let mut create = vec!["volume", "create", VOL, "replica", "3"];
-    create.extend(bricks.iter().map(String::as_str));
-    first.gluster(&create);
-    first.gluster(&["volume", "start", VOL]);
     let info = first.gluster(&["volume", "info", VOL, "--xml"]);
     assert!(info.contains("<statusStr>Started</statusStr>"), "{info}");
     assert!(info.contains("<replicaCount>3</replicaCount>"), "{info}");
