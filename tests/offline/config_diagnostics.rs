@@ -2,9 +2,25 @@
 //! what the operator would read; warning-only configs in testdata/config/warnings are
 //! accepted and their warnings snapshotted too.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use brickyard::config::{self, Format, Loaded};
+
+/// The fixture directories the two glob tests walk (relative to the crate root).
+pub(crate) const INVALID: &str = "testdata/config/invalid";
+pub(crate) const WARNINGS: &str = "testdata/config/warnings";
+
+/// The files `insta::glob!(dir, "*.{yaml,hcl}")` visits, sorted; each glob test asserts it
+/// visited exactly these, so the fixture-usage check can rely on this list.
+pub(crate) fn inputs(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "hcl"))
+        .collect();
+    v.sort();
+    v
+}
 
 fn load_fixture(path: &Path) -> (String, Loaded) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -20,7 +36,9 @@ fn load_fixture(path: &Path) -> (String, Loaded) {
 
 #[test]
 fn invalid_configs_are_refused_with_pointed_diagnostics() {
+    let mut visited = Vec::new();
     insta::glob!("../../testdata/config/invalid", "*.{yaml,hcl}", |path| {
+        visited.push(path.to_path_buf());
         let (name, loaded) = load_fixture(path);
         assert!(loaded.has_errors(), "{name} should be invalid");
         assert!(
@@ -41,11 +59,15 @@ fn invalid_configs_are_refused_with_pointed_diagnostics() {
         }
         insta::assert_snapshot!(loaded.render(100, false));
     });
+    visited.sort();
+    assert_eq!(visited, inputs(INVALID));
 }
 
 #[test]
 fn warning_only_configs_are_valid_and_say_why() {
+    let mut visited = Vec::new();
     insta::glob!("../../testdata/config/warnings", "*.{yaml,hcl}", |path| {
+        visited.push(path.to_path_buf());
         let (name, loaded) = load_fixture(path);
         assert!(
             !loaded.has_errors(),
@@ -56,12 +78,14 @@ fn warning_only_configs_are_valid_and_say_why() {
         assert!(loaded.warning_count() >= 1, "{name} should warn");
         insta::assert_snapshot!(loaded.render(100, false));
     });
+    visited.sort();
+    assert_eq!(visited, inputs(WARNINGS));
 }
 
 /// All mistakes in one run, not the first one only.
 #[test]
 fn multi_error_files_report_everything_at_once() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/config/invalid");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(INVALID);
     for (file, at_least, codes) in [
         (
             "multi-error.yaml",

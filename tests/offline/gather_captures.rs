@@ -11,7 +11,24 @@ use brickyard::gather::{NodeObservation, Transports, VolumeStatus, gather};
 use brickyard::transport::replay::{CaptureMeta, ReplayTransport};
 use brickyard::transport::{Counting, Transport, TransportError};
 
-fn captures() -> Vec<(String, String)> {
+/// Every capture file the tests here read: each `<node>.txt` probe output (snapshotted)
+/// and its `<node>.json` metadata (checked below); the fixture-usage check counts these.
+pub(crate) fn capture_files() -> Vec<std::path::PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/captures");
+    captures()
+        .into_iter()
+        .flat_map(|(state, node)| {
+            let dir = root.join(state);
+            [
+                dir.join(format!("{node}.txt")),
+                dir.join(format!("{node}.json")),
+            ]
+        })
+        .collect()
+}
+
+/// (state, node) of every `testdata/captures/<state>/<node>.txt`, sorted.
+pub(crate) fn captures() -> Vec<(String, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/captures");
     let mut out = Vec::new();
     for state in std::fs::read_dir(&root).unwrap() {
@@ -50,6 +67,28 @@ fn every_capture_parses_into_a_snapshot() {
             facts.mounts.retain(|m| m.target.starts_with("/bricks"));
         }
         insta::assert_yaml_snapshot!(format!("{state}__{node}"), facts);
+    }
+}
+
+/// Each capture's metadata (what `scripts/capture-testdata` records next to the probe
+/// output, and the replay transport reads) names its node and the probe's argv.
+#[test]
+fn every_capture_has_metadata_for_its_node() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/captures");
+    for (state, node) in captures() {
+        let file = root.join(&state).join(format!("{node}.json"));
+        let text =
+            std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let meta: CaptureMeta =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert_eq!(meta.node, node, "{}", file.display());
+        assert_eq!(meta.argv[..3], ["sh", "-s", "--"], "{}", file.display());
+        assert_eq!(
+            meta.status,
+            Some(0),
+            "{}: the probe itself ran",
+            file.display()
+        );
     }
 }
 
