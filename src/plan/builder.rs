@@ -29,9 +29,17 @@ pub(crate) struct StepSpec<'a> {
     pub(crate) node: &'a str,
     pub(crate) description: String,
     pub(crate) commands: Vec<Vec<String>>,
-    pub(crate) guard: (String, Vec<String>),
+    pub(crate) guard: Guard,
     pub(crate) depends_on: Vec<String>,
     pub(crate) destructive: bool,
+}
+
+/// A guard: the step is done when `argv` (read-only) exits 0.
+pub(crate) fn guard(description: &str, argv: Vec<String>) -> Guard {
+    Guard {
+        description: description.to_string(),
+        argv,
+    }
 }
 
 pub(crate) fn argv(words: &[&str]) -> Vec<String> {
@@ -57,10 +65,7 @@ impl Builder {
                 node: spec.node.to_string(),
                 description: spec.description,
                 commands: spec.commands,
-                guard: Guard {
-                    description: spec.guard.0,
-                    argv: spec.guard.1,
-                },
+                guard: spec.guard,
                 depends_on: spec.depends_on,
                 destructive: spec.destructive,
                 changes: Vec::new(),

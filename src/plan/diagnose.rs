@@ -10,10 +10,10 @@ use crate::units::HumanBytes;
 use super::address::Address;
 use super::blocker_code::BlockerCode;
 use super::builder::Builder;
-use super::capacity::{brick_size, data_bricks_per_set, lvm_need, set_range};
+use super::capacity::{brick_size, data_bricks_per_set, lvm_need};
 use super::gluster::layout;
 use super::health::World;
-use super::placement::{Pool, largest_fit, max_sets};
+use super::placement::{Pool, largest_fit, max_sets, set_counts};
 
 /// Growing an existing volume by whole sets of its brick size.
 #[derive(Debug, Clone, Copy)]
@@ -144,14 +144,10 @@ pub(crate) fn volume_blocker(
     let (bsize, sets_wanted) = match expand {
         Some(e) => (e.brick_size, e.add),
         None => {
-            let lo = set_range(
-                vol.size,
-                &vol.durability,
-                place.brick_min_size,
-                place.brick_max_size,
-            )
-            .map(|r| r.0)
-            .unwrap_or(1);
+            // the smallest set count a new volume is tried with
+            let lo = set_counts(vol.size, vol, place)
+                .map(|r| *r.start())
+                .unwrap_or(1);
             (brick_size(vol.size, lo, &vol.durability), lo)
         }
     };

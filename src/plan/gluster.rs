@@ -6,12 +6,13 @@
 
 use crate::config::Durability;
 
-use super::builder::{argv, sh};
+use super::builder::{argv, guard, sh};
+use super::model::Guard;
 
 /// One gluster command and its guard (description, read-only check argv).
 pub(crate) struct GlusterCmd {
     pub(crate) argv: Vec<String>,
-    pub(crate) guard: (String, Vec<String>),
+    pub(crate) guard: Guard,
 }
 
 fn gluster(words: &[&str]) -> Vec<String> {
@@ -80,10 +81,7 @@ pub(crate) fn volume_create(name: &str, d: &Durability, bricks: &[BrickArg]) -> 
     push_bricks(&mut cmd, bricks);
     GlusterCmd {
         argv: cmd,
-        guard: (
-            "volume info finds it".into(),
-            gluster(&["volume", "info", name]),
-        ),
+        guard: guard("volume info finds it", gluster(&["volume", "info", name])),
     }
 }
 
@@ -94,8 +92,8 @@ pub(crate) fn volume_add_brick(name: &str, bricks: &[BrickArg]) -> GlusterCmd {
     let last = bricks.last().map(|b| b.name.as_str()).unwrap_or_default();
     GlusterCmd {
         argv: cmd,
-        guard: (
-            "volume info lists the last new brick".into(),
+        guard: guard(
+            "volume info lists the last new brick",
             sh(
                 "gluster --mode=script volume info \"$1\" | awk -v b=\"$2\" '$2==b {f=1} END {exit !f}'",
                 &[name, last],
@@ -107,8 +105,8 @@ pub(crate) fn volume_add_brick(name: &str, bricks: &[BrickArg]) -> GlusterCmd {
 pub(crate) fn volume_rebalance_start(name: &str) -> GlusterCmd {
     GlusterCmd {
         argv: gluster(&["volume", "rebalance", name, "start"]),
-        guard: (
-            "a rebalance is running or completed".into(),
+        guard: guard(
+            "a rebalance is running or completed",
             sh(
                 "gluster --mode=script volume rebalance \"$1\" status 2>/dev/null | grep -qE 'in progress|completed'",
                 &[name],
@@ -120,8 +118,8 @@ pub(crate) fn volume_rebalance_start(name: &str) -> GlusterCmd {
 pub(crate) fn volume_set(name: &str, key: &str, value: &str) -> GlusterCmd {
     GlusterCmd {
         argv: gluster(&["volume", "set", name, key, value]),
-        guard: (
-            "volume get shows the value".into(),
+        guard: guard(
+            "volume get shows the value",
             sh(
                 "test \"$(gluster --mode=script volume get \"$1\" \"$2\" | awk -v k=\"$2\" '$1==k {print $2}')\" = \"$3\"",
                 &[name, key, value],
@@ -133,8 +131,8 @@ pub(crate) fn volume_set(name: &str, key: &str, value: &str) -> GlusterCmd {
 pub(crate) fn volume_reset(name: &str, key: &str) -> GlusterCmd {
     GlusterCmd {
         argv: gluster(&["volume", "reset", name, key]),
-        guard: (
-            "volume info no longer lists the option".into(),
+        guard: guard(
+            "volume info no longer lists the option",
             sh(
                 "! gluster --mode=script volume info \"$1\" | grep -qF -- \"$2: \"",
                 &[name, key],
@@ -146,15 +144,15 @@ pub(crate) fn volume_reset(name: &str, key: &str) -> GlusterCmd {
 pub(crate) fn volume_start(name: &str) -> GlusterCmd {
     GlusterCmd {
         argv: gluster(&["volume", "start", name]),
-        guard: ("volume info says Started".into(), sh(STARTED, &[name])),
+        guard: guard("volume info says Started", sh(STARTED, &[name])),
     }
 }
 
 pub(crate) fn volume_stop(name: &str) -> GlusterCmd {
     GlusterCmd {
         argv: gluster(&["volume", "stop", name]),
-        guard: (
-            "volume is not started".into(),
+        guard: guard(
+            "volume is not started",
             sh(&format!("! {STARTED}"), &[name]),
         ),
     }
@@ -163,8 +161,8 @@ pub(crate) fn volume_stop(name: &str) -> GlusterCmd {
 pub(crate) fn volume_delete(name: &str) -> GlusterCmd {
     GlusterCmd {
         argv: gluster(&["volume", "delete", name]),
-        guard: (
-            "volume info no longer finds it".into(),
+        guard: guard(
+            "volume info no longer finds it",
             sh(
                 "! gluster --mode=script volume info \"$1\" >/dev/null 2>&1",
                 &[name],
@@ -177,8 +175,8 @@ pub(crate) fn volume_delete(name: &str) -> GlusterCmd {
 pub(crate) fn peer_probe(storage: &str) -> GlusterCmd {
     GlusterCmd {
         argv: gluster(&["peer", "probe", storage]),
-        guard: (
-            "pool list shows the peer".into(),
+        guard: guard(
+            "pool list shows the peer",
             sh(
                 "gluster --mode=script pool list | awk 'NR>1 {print $2}' | grep -qxF -- \"$1\"",
                 &[storage],

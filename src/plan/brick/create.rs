@@ -3,9 +3,9 @@
 //! facts prove done (half-applied brick) is left out and the chain continues.
 
 use crate::config::BrickKind;
-use crate::plan::builder::{Builder, StepSpec, argv, sh};
+use crate::plan::builder::{Builder, StepSpec, argv, guard, sh};
 use crate::plan::capacity::lvm_need;
-use crate::plan::model::Action;
+use crate::plan::model::{Action, Guard};
 use crate::plan::ownership::{
     MOUNT_OPTS, brick_tags, dir_brick_path, fstab_line, lv_device, lv_name, lvm_brick_dir,
     mount_path, pool_name,
@@ -27,7 +27,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
                     verb: &str,
                     desc: String,
                     commands: Vec<Vec<String>>,
-                    guard: (String, Vec<String>)| {
+                    guard: Guard| {
         if done {
             return;
         }
@@ -55,7 +55,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
             "mkdir",
             format!("create brick directory {dir}"),
             vec![argv(&["mkdir", "-p", &dir])],
-            ("the directory exists".into(), argv(&["test", "-d", &dir])),
+            guard("the directory exists", argv(&["test", "-d", &dir])),
         );
         return deps;
     }
@@ -121,10 +121,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
             HumanBytes(nb.size)
         ),
         cmds,
-        (
-            "lvs lists the LV".into(),
-            argv(&["lvs", &format!("{vg}/{lv}")]),
-        ),
+        guard("lvs lists the LV", argv(&["lvs", &format!("{vg}/{lv}")])),
     );
     push(
         b,
@@ -139,8 +136,8 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
             "size=8192",
             &dev,
         ])],
-        (
-            "the LV already holds XFS (blkid -p)".into(),
+        guard(
+            "the LV already holds XFS (blkid -p)",
             sh(
                 "test \"$(blkid -p -s TYPE -o value -- \"$1\")\" = xfs",
                 &[&dev],
@@ -153,7 +150,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
         "mountpoint",
         format!("create mount point {mnt}"),
         vec![argv(&["mkdir", "-p", &mnt])],
-        ("the directory exists".into(), argv(&["test", "-d", &mnt])),
+        guard("the directory exists", argv(&["test", "-d", &mnt])),
     );
     push(
         b,
@@ -161,7 +158,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
         "mount",
         format!("mount {dev} on {mnt}"),
         vec![argv(&["mount", "-o", MOUNT_OPTS, &dev, &mnt])],
-        ("mountpoint -q".into(), argv(&["mountpoint", "-q", &mnt])),
+        guard("mountpoint -q", argv(&["mountpoint", "-q", &mnt])),
     );
     push(
         b,
@@ -169,8 +166,8 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
         "fstab",
         format!("add {mnt} to /etc/fstab"),
         vec![sh("printf '%s\\n' \"$1\" >> /etc/fstab", &[&line])],
-        (
-            "/etc/fstab has the exact line".into(),
+        guard(
+            "/etc/fstab has the exact line",
             sh("grep -qxF -- \"$1\" /etc/fstab", &[&line]),
         ),
     );
@@ -180,7 +177,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
         "brickdir",
         format!("create brick directory {dir}"),
         vec![argv(&["mkdir", "-p", &dir])],
-        ("the directory exists".into(), argv(&["test", "-d", &dir])),
+        guard("the directory exists", argv(&["test", "-d", &dir])),
     );
     deps
 }

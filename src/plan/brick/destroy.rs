@@ -1,8 +1,8 @@
 //! Steps that tear down a brick after its volume is deleted: unmount, drop the fstab
 //! line, remove thin LV and pool, remove the mount point; or remove a directory brick.
 
-use crate::plan::builder::{Builder, StepSpec, argv, sh};
-use crate::plan::model::Action;
+use crate::plan::builder::{Builder, StepSpec, argv, guard, sh};
+use crate::plan::model::{Action, Guard};
 use crate::plan::ownership::MOUNT_ROOT;
 
 use super::{OldBrick, address};
@@ -14,11 +14,7 @@ pub(crate) fn destroy(b: &mut Builder, ob: &OldBrick<'_>, after: &str, blocked: 
     let addr = address(ob.volume, ob.set, ob.pos);
     let node = ob.node;
     let mut deps = vec![after.to_string()];
-    let mut push = |b: &mut Builder,
-                    verb: &str,
-                    desc: String,
-                    cmd: Vec<String>,
-                    guard: (String, Vec<String>)| {
+    let mut push = |b: &mut Builder, verb: &str, desc: String, cmd: Vec<String>, guard: Guard| {
         let id = b.push(
             StepSpec {
                 id: format!("{addr}/{verb}"),
@@ -45,10 +41,7 @@ pub(crate) fn destroy(b: &mut Builder, ob: &OldBrick<'_>, after: &str, blocked: 
             "rmdir",
             format!("remove brick directory {} and its data", ob.path),
             argv(&["rm", "-rf", "--one-file-system", "--", ob.path]),
-            (
-                "the directory is gone".into(),
-                sh("! test -e \"$1\"", &[ob.path]),
-            ),
+            guard("the directory is gone", sh("! test -e \"$1\"", &[ob.path])),
         );
         return;
     };
@@ -68,8 +61,8 @@ pub(crate) fn destroy(b: &mut Builder, ob: &OldBrick<'_>, after: &str, blocked: 
         "umount",
         format!("unmount {mnt}"),
         argv(&["umount", mnt]),
-        (
-            "not a mount point any more".into(),
+        guard(
+            "not a mount point any more",
             sh("! mountpoint -q -- \"$1\"", &[mnt]),
         ),
     );
@@ -82,8 +75,8 @@ pub(crate) fn destroy(b: &mut Builder, ob: &OldBrick<'_>, after: &str, blocked: 
                 "t=$(mktemp /etc/fstab.brickyard.XXXXXX) && { grep -vxF -- \"$1\" /etc/fstab > \"$t\"; cat \"$t\" > /etc/fstab; rm -f \"$t\"; }",
                 &[&line],
             ),
-            (
-                "the line is gone from /etc/fstab".into(),
+            guard(
+                "the line is gone from /etc/fstab",
                 sh("! grep -qxF -- \"$1\" /etc/fstab", &[&line]),
             ),
         );
@@ -95,8 +88,8 @@ pub(crate) fn destroy(b: &mut Builder, ob: &OldBrick<'_>, after: &str, blocked: 
             verb,
             format!("remove LV {full}"),
             argv(&["lvremove", "-f", &full]),
-            (
-                "lvs no longer lists it".into(),
+            guard(
+                "lvs no longer lists it",
                 sh("! lvs -- \"$1\" >/dev/null 2>&1", &[&full]),
             ),
         );
@@ -106,9 +99,6 @@ pub(crate) fn destroy(b: &mut Builder, ob: &OldBrick<'_>, after: &str, blocked: 
         "rmdir",
         format!("remove mount point {mnt}"),
         argv(&["rmdir", mnt]),
-        (
-            "the directory is gone".into(),
-            sh("! test -e \"$1\"", &[mnt]),
-        ),
+        guard("the directory is gone", sh("! test -e \"$1\"", &[mnt])),
     );
 }

@@ -9,7 +9,7 @@ use crate::units::HumanBytes;
 use super::Candidate;
 use crate::plan::address::Address;
 use crate::plan::blocker_code::BlockerCode;
-use crate::plan::builder::{Builder, StepSpec, argv, sh};
+use crate::plan::builder::{Builder, StepSpec, argv, guard, sh};
 use crate::plan::capacity::{EXTENT, raw_device_capacity};
 use crate::plan::health::World;
 use crate::plan::model::Action;
@@ -181,13 +181,10 @@ pub(super) fn device(
                     node,
                     description: format!("wipe all signatures on {} ({})", dev.path, evidence.join("; ")),
                     commands: vec![argv(&["wipefs", "-a", &dev.path])],
-                    guard: (
-                        "the device carries no signature, or is already brickyard's PV".into(),
-                        sh(
+                    guard: guard("the device carries no signature, or is already brickyard's PV", sh(
                             "test -z \"$(wipefs --no-act --noheadings -- \"$1\")\" || test \"$(pvs --noheadings -o vg_name -- \"$1\" 2>/dev/null | tr -d ' ')\" = \"$2\"",
                             &[&dev.path, &want_vg],
-                        ),
-                    ),
+                        )),
                     depends_on: vec![],
                     destructive: true,
                 },
@@ -222,7 +219,7 @@ pub(super) fn device(
                 "--dataalignment=256K",
                 &dev.path,
             ])],
-            guard: ("pvs lists the PV".into(), argv(&["pvs", &dev.path])),
+            guard: guard("pvs lists the PV", argv(&["pvs", &dev.path])),
             depends_on: deps,
             destructive: false,
         },
@@ -247,7 +244,7 @@ pub(super) fn device(
                 HumanBytes(free)
             ),
             commands: vec![vgcreate],
-            guard: ("vgs lists the VG".into(), argv(&["vgs", &want_vg])),
+            guard: guard("vgs lists the VG", argv(&["vgs", &want_vg])),
             depends_on: vec![pv],
             destructive: false,
         },
