@@ -184,3 +184,46 @@ pub(crate) fn peer_probe(storage: &str) -> GlusterCmd {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn brick(name: &str, on_root_fs: bool) -> BrickArg {
+        BrickArg {
+            name: name.into(),
+            on_root_fs,
+        }
+    }
+
+    #[test]
+    fn create_spells_the_layout_and_puts_force_last() {
+        let d = Durability::Replicate {
+            replica: 3,
+            arbiter: true,
+        };
+        let bricks = [
+            brick("a:/x", false),
+            brick("b:/x", true),
+            brick("c:/x", false),
+        ];
+        let c = volume_create("gfs", &d, &bricks);
+        assert_eq!(
+            c.argv.join(" "),
+            "gluster --mode=script volume create gfs replica 3 arbiter 1 a:/x b:/x c:/x force"
+        );
+        assert_eq!(layout(&d), "replica 3 arbiter 1");
+    }
+
+    #[test]
+    fn add_brick_force_does_not_depend_on_the_volume_name() {
+        let c = volume_add_brick("force", &[brick("a:/x", true), brick("b:/x", false)]);
+        assert_eq!(
+            c.argv.join(" "),
+            "gluster --mode=script volume add-brick force a:/x b:/x force"
+        );
+        assert_eq!(c.guard.argv.last().map(String::as_str), Some("b:/x"));
+        let plain = volume_add_brick("gfs", &[brick("a:/x", false)]);
+        assert!(!plain.argv.iter().any(|a| a == "force"));
+    }
+}
