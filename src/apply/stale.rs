@@ -57,15 +57,15 @@ pub fn plan_diff(approved: &Plan, now: &Plan) -> Vec<String> {
             lines.push((s.node.clone(), format!("new step {id}: {}", s.description)));
         }
     }
-    let old_b: BTreeSet<(&str, &str)> = approved
+    let old_b: BTreeSet<(String, &str)> = approved
         .blockers
         .iter()
-        .map(|b| (b.address.as_str(), b.message.as_str()))
+        .map(|b| (b.address.to_string(), b.message.as_str()))
         .collect();
-    let new_b: BTreeSet<(&str, &str)> = now
+    let new_b: BTreeSet<(String, &str)> = now
         .blockers
         .iter()
-        .map(|b| (b.address.as_str(), b.message.as_str()))
+        .map(|b| (b.address.to_string(), b.message.as_str()))
         .collect();
     for (address, message) in new_b.difference(&old_b) {
         lines.push((
@@ -232,7 +232,7 @@ fn names<'a, T, K: Ord + 'a>(items: &'a [T], key: impl Fn(&'a T) -> K) -> Vec<K>
 mod tests {
     use super::*;
     use crate::gather::{Lv, Mount, NodeError, VolumeFacts, VolumeStatus};
-    use crate::plan::{Action, Blocker, Guard};
+    use crate::plan::{Action, Address, Blocker, BlockerCode, Guard};
 
     fn step(id: &str, node: &str, cmd: &str) -> Step {
         Step {
@@ -280,8 +280,8 @@ mod tests {
             step("d", "n3", "w"),
         ]);
         new.blockers.push(Blocker {
-            code: "capacity".into(),
-            address: "volume.v".into(),
+            code: BlockerCode::Capacity,
+            address: Address::volume("v"),
             message: "does not fit".into(),
             help: None,
         });
@@ -312,8 +312,8 @@ mod tests {
         );
         let mut helped = old.clone();
         helped.blockers.push(Blocker {
-            code: "x".into(),
-            address: "a".into(),
+            code: BlockerCode::Capacity,
+            address: Address::volume("a"),
             message: "m".into(),
             help: None,
         });

@@ -1,35 +1,45 @@
 //! The plan under construction: steps (some blocked), placements, blockers, foreign
 //! things and warnings, gathered by the planning passes and finished by `order`.
 
+use super::address::Address;
+use super::blocker_code::BlockerCode;
 use super::model::{Action, Blocker, BrickPlacement, Change, Foreign, Guard, Step};
 
 /// A step plus whether a blocker holds it back.
 #[derive(Debug, Clone)]
 pub(crate) struct PStep {
-    pub step: Step,
-    pub blocked: bool,
+    pub(crate) step: Step,
+    pub(crate) blocked: bool,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct Builder {
-    pub steps: Vec<PStep>,
-    pub placements: Vec<BrickPlacement>,
-    pub blockers: Vec<Blocker>,
-    pub foreign: Vec<Foreign>,
-    pub warnings: Vec<String>,
+    pub(crate) steps: Vec<PStep>,
+    pub(crate) placements: Vec<BrickPlacement>,
+    pub(crate) blockers: Vec<Blocker>,
+    pub(crate) foreign: Vec<Foreign>,
+    pub(crate) warnings: Vec<String>,
 }
 
 /// Everything needed to describe one step; `Builder::push` turns it into a `Step`.
 pub(crate) struct StepSpec<'a> {
-    pub id: String,
-    pub address: &'a str,
-    pub action: Action,
-    pub node: &'a str,
-    pub description: String,
-    pub commands: Vec<Vec<String>>,
-    pub guard: (String, Vec<String>),
-    pub depends_on: Vec<String>,
-    pub destructive: bool,
+    pub(crate) id: String,
+    pub(crate) address: &'a Address,
+    pub(crate) action: Action,
+    pub(crate) node: &'a str,
+    pub(crate) description: String,
+    pub(crate) commands: Vec<Vec<String>>,
+    pub(crate) guard: Guard,
+    pub(crate) depends_on: Vec<String>,
+    pub(crate) destructive: bool,
+}
+
+/// A guard: the step is done when `argv` (read-only) exits 0.
+pub(crate) fn guard(description: &str, argv: Vec<String>) -> Guard {
+    Guard {
+        description: description.to_string(),
+        argv,
+    }
 }
 
 pub(crate) fn argv(words: &[&str]) -> Vec<String> {
@@ -45,7 +55,7 @@ pub(crate) fn sh(script: &str, args: &[&str]) -> Vec<String> {
 
 impl Builder {
     /// Adds a step and returns its id (for `depends_on` of later steps).
-    pub fn push(&mut self, spec: StepSpec<'_>, blocked: bool) -> String {
+    pub(crate) fn push(&mut self, spec: StepSpec<'_>, blocked: bool) -> String {
         let id = spec.id.clone();
         self.steps.push(PStep {
             step: Step {
@@ -55,10 +65,7 @@ impl Builder {
                 node: spec.node.to_string(),
                 description: spec.description,
                 commands: spec.commands,
-                guard: Guard {
-                    description: spec.guard.0,
-                    argv: spec.guard.1,
-                },
+                guard: spec.guard,
                 depends_on: spec.depends_on,
                 destructive: spec.destructive,
                 changes: Vec::new(),
@@ -69,22 +76,28 @@ impl Builder {
     }
 
     /// Attach `old -> new` changes to the step just pushed.
-    pub fn with_changes(&mut self, changes: Vec<Change>) {
+    pub(crate) fn with_changes(&mut self, changes: Vec<Change>) {
         if let Some(last) = self.steps.last_mut() {
             last.step.changes = changes;
         }
     }
 
-    pub fn block(&mut self, code: &str, address: &str, message: String, help: Option<String>) {
+    pub(crate) fn block(
+        &mut self,
+        code: BlockerCode,
+        address: &Address,
+        message: String,
+        help: Option<String>,
+    ) {
         self.blockers.push(Blocker {
-            code: code.to_string(),
-            address: address.to_string(),
+            code,
+            address: address.clone(),
             message,
             help,
         });
     }
 
-    pub fn foreign(&mut self, address: String, node: Option<&str>, description: String) {
+    pub(crate) fn foreign(&mut self, address: Address, node: Option<&str>, description: String) {
         self.foreign.push(Foreign {
             address,
             node: node.map(str::to_string),

@@ -6,21 +6,21 @@ use crate::config::{Durability, Volume};
 use crate::units::{GIB, MIB};
 
 /// LVM extent size brickyard creates VGs with (`vgcreate --physicalextentsize=4M`).
-pub const EXTENT: u64 = 4 * MIB;
+pub(crate) const EXTENT: u64 = 4 * MIB;
 /// Space before the first extent on a PV made with `--metadatasize=128M
 /// --dataalignment=256K`: 128 MiB metadata area plus label and alignment, rounded up to
 /// 1 MiB. On a 16 GiB disk this leaves 4063 extents, the figure Heketi showed (seed 001).
-pub const PV_OVERHEAD: u64 = 129 * MIB;
+pub(crate) const PV_OVERHEAD: u64 = 129 * MIB;
 /// Thin-pool metadata cap (Heketi's; LVM itself clamps slightly lower).
-pub const MAX_POOL_META: u64 = 16 * GIB;
+pub(crate) const MAX_POOL_META: u64 = 16 * GIB;
 /// Smallest arbiter brick: XFS refuses filesystems under 300 MiB.
-pub const MIN_ARBITER: u64 = 512 * MIB;
+pub(crate) const MIN_ARBITER: u64 = 512 * MIB;
 
-pub fn align_up(v: u64, a: u64) -> u64 {
+pub(crate) fn align_up(v: u64, a: u64) -> u64 {
     v.div_ceil(a).saturating_mul(a)
 }
 
-pub fn align_down(v: u64, a: u64) -> u64 {
+pub(crate) fn align_down(v: u64, a: u64) -> u64 {
     v / a * a
 }
 
@@ -30,7 +30,7 @@ pub fn raw_device_capacity(size: u64) -> u64 {
 }
 
 /// Thin pool data size for a brick: `alignUp(size × snapshot_factor, extent)`.
-pub fn pool_size(brick: u64, snapshot_factor: f64) -> u64 {
+pub(crate) fn pool_size(brick: u64, snapshot_factor: f64) -> u64 {
     // factor is validated to 1.0..=100.0; compute in 1/1000 steps to stay integral
     let milli = (snapshot_factor * 1000.0).round().clamp(1000.0, 100_000.0) as u128;
     let raw = (brick as u128 * milli).div_ceil(1000);
@@ -38,22 +38,40 @@ pub fn pool_size(brick: u64, snapshot_factor: f64) -> u64 {
 }
 
 /// Pool metadata: `alignUp(min(tp × 0.5%, 16 GiB), extent)`; never below one extent.
-pub fn pool_meta(tp: u64) -> u64 {
+pub(crate) fn pool_meta(tp: u64) -> u64 {
     align_up(tp.div_ceil(200).min(MAX_POOL_META), EXTENT).max(EXTENT)
+}
+
+/// What one LVM brick takes from a VG (see [`lvm_need`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LvmNeed {
+    /// Bytes taken from the VG: pool + metadata + growth of the spare metadata LV.
+    pub(crate) total: u64,
+    /// Thin pool data size.
+    pub(crate) pool: u64,
+    /// Thin pool metadata size.
+    pub(crate) meta: u64,
+    /// The VG's spare metadata LV size once this brick exists.
+    pub(crate) spare_after: u64,
 }
 
 /// What one LVM brick takes from a VG whose spare metadata LV is `spare` bytes:
 /// pool + metadata + growth of the spare (LVM keeps one spare as large as the largest
-/// pool metadata in the VG). Returns (total, pool, meta, new spare).
-pub fn lvm_need(brick: u64, snapshot_factor: f64, spare: u64) -> (u64, u64, u64, u64) {
+/// pool metadata in the VG).
+pub(crate) fn lvm_need(brick: u64, snapshot_factor: f64, spare: u64) -> LvmNeed {
     let tp = pool_size(brick, snapshot_factor);
     let meta = pool_meta(tp);
     let grow = meta.saturating_sub(spare);
-    (tp + meta + grow, tp, meta, spare.max(meta))
+    LvmNeed {
+        total: tp + meta + grow,
+        pool: tp,
+        meta,
+        spare_after: spare.max(meta),
+    }
 }
 
 /// Bricks one set contributes to usable capacity: replicate 1, disperse `data`, none 1.
-pub fn data_bricks_per_set(d: &Durability) -> u64 {
+pub(crate) fn data_bricks_per_set(d: &Durability) -> u64 {
     match *d {
         Durability::Disperse { data, .. } => data as u64,
         _ => 1,
@@ -61,33 +79,38 @@ pub fn data_bricks_per_set(d: &Durability) -> u64 {
 }
 
 /// Data brick size for `sets` sets: `alignUp(size / (sets × data), extent)`.
-pub fn brick_size(volume_size: u64, sets: u64, d: &Durability) -> u64 {
+pub(crate) fn brick_size(volume_size: u64, sets: u64, d: &Durability) -> u64 {
     let div = sets.max(1) * data_bricks_per_set(d);
     align_up(volume_size.div_ceil(div), EXTENT)
 }
 
 /// Arbiter brick size: 1/16 of the data brick (Heketi's default: 64 KiB average file,
 /// 4 KiB of arbiter metadata per file), at least 512 MiB for XFS, at most the data brick.
-pub fn arbiter_size(data_brick: u64) -> u64 {
+pub(crate) fn arbiter_size(data_brick: u64) -> u64 {
     align_up(data_brick / 16, EXTENT)
         .max(MIN_ARBITER)
         .min(data_brick)
 }
 
 /// Brick size at one position of a set.
-pub fn position_size(vol: &Volume, data_brick: u64, pos: usize) -> u64 {
+pub(crate) fn position_size(vol: &Volume, data_brick: u64, pos: usize) -> u64 {
     match vol.durability {
         Durability::Replicate { arbiter: true, .. } if pos == 2 => arbiter_size(data_brick),
         _ => data_brick,
     }
 }
 
-pub fn is_arbiter(d: &Durability, pos: usize) -> bool {
+pub(crate) fn is_arbiter(d: &Durability, pos: usize) -> bool {
     matches!(d, Durability::Replicate { arbiter: true, .. }) && pos == 2
 }
 
 /// Range of set counts that respect the brick limits: `[ceil(S/(data×max)), floor(S/(data×min))]`.
-pub fn set_range(volume_size: u64, d: &Durability, min: u64, max: u64) -> Option<(u64, u64)> {
+pub(crate) fn set_range(
+    volume_size: u64,
+    d: &Durability,
+    min: u64,
+    max: u64,
+) -> Option<(u64, u64)> {
     let data = data_bricks_per_set(d);
     let per_set_max = max.saturating_mul(data).max(1);
     let lo = volume_size.div_ceil(per_set_max).max(1);
@@ -105,7 +128,7 @@ mod tests {
         let tp = pool_size(8 * GIB, 1.0);
         assert_eq!(tp + pool_meta(tp), 8_433_664 * 1024);
         // and the spare metadata LV doubles the metadata for the first pool of a VG
-        assert_eq!(lvm_need(8 * GIB, 1.0, 0).0, 8 * GIB + 88 * MIB);
+        assert_eq!(lvm_need(8 * GIB, 1.0, 0).total, 8 * GIB + 88 * MIB);
     }
 
     #[test]

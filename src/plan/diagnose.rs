@@ -7,23 +7,54 @@ use std::collections::BTreeMap;
 use crate::config::{BrickKind, Volume, ZoneChecking};
 use crate::units::HumanBytes;
 
+use super::address::Address;
+use super::blocker_code::BlockerCode;
 use super::builder::Builder;
-use super::capacity::{EXTENT, brick_size, data_bricks_per_set, lvm_need, set_range};
-use super::placement::Pool;
-use super::volumes::{Ctx, layout, place_sets};
+use super::capacity::{brick_size, data_bricks_per_set, lvm_need};
+use super::gluster::layout;
+use super::health::World;
+use super::placement::{Pool, largest_fit, max_sets, set_counts};
 
-/// Pushes the blocker for a volume that could not be placed. `expand` is
-/// (existing sets, brick size, sets to add) when growing an existing volume.
+/// Growing an existing volume by whole sets of its brick size.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Expand {
+    /// Sets the volume has now.
+    pub(crate) sets: u64,
+    /// Its data brick size.
+    pub(crate) brick_size: u64,
+    /// Sets it needs on top.
+    pub(crate) add: u64,
+}
+
+/// A node's best eligible device, for the explanation.
+struct Best<'a> {
+    zone: u32,
+    free: u64,
+    device: &'a str,
+}
+
+/// A node ranked by how much room its best device leaves for one brick.
+struct Ranked<'a> {
+    /// Free minus need on its best device (negative: short by that much).
+    margin: i128,
+    node: &'a str,
+    zone: u32,
+    free: u64,
+    device: &'a str,
+}
+
+/// Pushes the blocker for a volume that could not be placed (new, or growing by
+/// `expand`), explaining the first rule that fails with numbers from the same
+/// placement search that refused it.
 pub(crate) fn volume_blocker(
-    ctx: &Ctx<'_, '_>,
+    w: &World<'_>,
+    pool: &Pool,
     b: &mut Builder,
     name: &str,
     vol: &Volume,
-    expand: Option<(u64, u64, u64)>,
+    expand: Option<Expand>,
 ) {
-    let w = ctx.w;
-    let addr = format!("volume.{name}");
-    let pool = &ctx.pool;
+    let addr = Address::volume(name);
     let place = &w.desired.placement;
     let n = vol.durability.set_size();
     let kind = match vol.brick_kind {
@@ -40,13 +71,20 @@ pub(crate) fn volume_blocker(
             .collect();
         format!(" tagged {}", t.join(","))
     };
-    // node -> (zone, best free, device)
-    let mut nodes: BTreeMap<&str, (u32, u64, &str)> = BTreeMap::new();
+    let mut nodes: BTreeMap<&str, Best<'_>> = BTreeMap::new();
     for i in pool.eligible_cands(vol) {
         let c = &pool.cands[i];
-        let e = nodes.entry(&c.node).or_insert((c.zone, 0, &c.device));
-        if c.free > e.1 || e.2.is_empty() {
-            *e = (c.zone, c.free, &c.device);
+        let e = nodes.entry(&c.node).or_insert(Best {
+            zone: c.zone,
+            free: 0,
+            device: &c.device,
+        });
+        if c.free > e.free || e.device.is_empty() {
+            *e = Best {
+                zone: c.zone,
+                free: c.free,
+                device: &c.device,
+            };
         }
     }
     let unavailable: Vec<String> = w
@@ -63,7 +101,7 @@ pub(crate) fn volume_blocker(
     let what = format!("volume {name} ({}, {lay})", HumanBytes(vol.size));
     if nodes.len() < n {
         b.block(
-            "nodes",
+            BlockerCode::Nodes,
             &addr,
             format!(
                 "{what} needs {n} bricks per set on distinct nodes, but only {} node(s) have usable {kind}{tags}: {}; not usable: {}",
@@ -75,7 +113,7 @@ pub(crate) fn volume_blocker(
         );
         return;
     }
-    let mut zones: Vec<u32> = nodes.values().map(|v| v.0).collect();
+    let mut zones: Vec<u32> = nodes.values().map(|v| v.zone).collect();
     zones.sort();
     zones.dedup();
     if place.zone_checking == ZoneChecking::Strict && zones.len() < n {
@@ -84,14 +122,14 @@ pub(crate) fn volume_blocker(
             .map(|z| {
                 let ns: Vec<&str> = nodes
                     .iter()
-                    .filter(|(_, v)| v.0 == *z)
+                    .filter(|(_, v)| v.zone == *z)
                     .map(|(k, _)| *k)
                     .collect();
                 format!("zone {z}: {}", ns.join(", "))
             })
             .collect();
         b.block(
-            "zones",
+            BlockerCode::Zones,
             &addr,
             format!(
                 "{what} needs {n} bricks per set in distinct zones (zone_checking: strict), but the usable {kind}{tags} are in only {} zone(s): {}",
@@ -104,20 +142,17 @@ pub(crate) fn volume_blocker(
     }
     // capacity: explain the first set that does not fit
     let (bsize, sets_wanted) = match expand {
-        Some((_, b0, add)) => (b0, add),
+        Some(e) => (e.brick_size, e.add),
         None => {
-            let lo = set_range(
-                vol.size,
-                &vol.durability,
-                place.brick_min_size,
-                place.brick_max_size,
-            )
-            .map(|r| r.0)
-            .unwrap_or(1);
+            // the smallest set count a new volume is tried with
+            let lo = set_counts(vol.size, vol, place)
+                .map(|r| *r.start())
+                .unwrap_or(1);
             (brick_size(vol.size, lo, &vol.durability), lo)
         }
     };
-    let (total, tp, meta, _) = lvm_need(bsize, vol.snapshot_factor, 0);
+    let need = lvm_need(bsize, vol.snapshot_factor, 0);
+    let (total, tp, meta) = (need.total, need.pool, need.meta);
     let need_of = |free_dev: &str, node: &str| -> u64 {
         pool.cands
             .iter()
@@ -126,22 +161,20 @@ pub(crate) fn volume_blocker(
             .unwrap_or(total)
     };
     // rank nodes by margin (free - need on their best device); strict: best per zone
-    let mut ranked: Vec<(i128, &str, u32, u64, &str)> = nodes
+    let mut ranked: Vec<Ranked<'_>> = nodes
         .iter()
-        .map(|(node, &(zone, free, dev))| {
-            (
-                free as i128 - need_of(dev, node) as i128,
-                *node,
-                zone,
-                free,
-                dev,
-            )
+        .map(|(node, best)| Ranked {
+            margin: best.free as i128 - need_of(best.device, node) as i128,
+            node,
+            zone: best.zone,
+            free: best.free,
+            device: best.device,
         })
         .collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-    let mut picked: Vec<&(i128, &str, u32, u64, &str)> = Vec::new();
+    ranked.sort_by(|a, b| b.margin.cmp(&a.margin).then(a.node.cmp(b.node)));
+    let mut picked: Vec<&Ranked<'_>> = Vec::new();
     for r in &ranked {
-        if place.zone_checking == ZoneChecking::Strict && picked.iter().any(|p| p.2 == r.2) {
+        if place.zone_checking == ZoneChecking::Strict && picked.iter().any(|p| p.zone == r.zone) {
             continue;
         }
         picked.push(r);
@@ -162,23 +195,23 @@ pub(crate) fn volume_blocker(
     let best: Vec<String> = ranked
         .iter()
         .take(8)
-        .map(|r| format!("{}:{} {}", r.1, r.4, HumanBytes(r.3)))
+        .map(|r| format!("{}:{} {}", r.node, r.device, HumanBytes(r.free)))
         .collect();
     let mut message = format!(
         "{what} does not fit: {} set(s) of {n} bricks of {}; each data brick takes {per_brick}",
         sets_wanted,
         HumanBytes(bsize)
     );
-    let bottleneck = picked.last().filter(|p| p.0 < 0);
+    let bottleneck = picked.last().filter(|p| p.margin < 0);
     match bottleneck {
         Some(p) => message.push_str(&format!(
             "; a set needs {n} distinct nodes{} and the {}-best, {}, has at most {} free on {}: {} short",
             if place.zone_checking == ZoneChecking::Strict { " in distinct zones" } else { "" },
             ordinal(n),
-            p.1,
-            HumanBytes(p.3),
-            p.4,
-            HumanBytes((-p.0) as u64)
+            p.node,
+            HumanBytes(p.free),
+            p.device,
+            HumanBytes((-p.margin) as u64)
         )),
         None => message.push_str(&format!(
             "; one set fits but not all {sets_wanted}: the nodes run out of space after {} set(s)",
@@ -187,7 +220,11 @@ pub(crate) fn volume_blocker(
     }
     message.push_str(&format!(". Most free per node: {}", best.join(", ")));
     let help = match expand {
-        Some((k0, b0, add)) => {
+        Some(Expand {
+            sets: k0,
+            brick_size: b0,
+            add,
+        }) => {
             let data = data_bricks_per_set(&vol.durability);
             let fit = max_sets(pool, place.zone_checking, vol, b0, add);
             format!(
@@ -207,80 +244,7 @@ pub(crate) fn volume_blocker(
             }
         },
     };
-    b.block("capacity", &addr, message, Some(help));
-}
-
-/// How many of `wanted` sets of `bsize` bricks fit (on a copy of the pool).
-fn max_sets(pool: &Pool, zones: ZoneChecking, vol: &Volume, bsize: u64, wanted: u64) -> u64 {
-    let mut p = pool.clone();
-    let none = BTreeMap::new();
-    for s in 0..wanted {
-        if place_sets(
-            &mut p,
-            zones,
-            vol,
-            s as u32,
-            1,
-            bsize,
-            &none,
-            &mut Vec::new(),
-        )
-        .is_none()
-        {
-            return s;
-        }
-    }
-    wanted
-}
-
-/// The largest volume size (multiple of extent × data bricks) that places now, by binary
-/// search over sizes with the same set-count rule `create` uses.
-pub(crate) fn largest_fit(
-    pool: &Pool,
-    place: &crate::config::Placement,
-    vol: &Volume,
-) -> Option<u64> {
-    let unit = EXTENT * data_bricks_per_set(&vol.durability);
-    // one copy of the pool; every trial is rolled back so the next starts clean
-    let mut p = pool.clone();
-    let mut fits = |size: u64| -> bool {
-        let Some((lo, hi)) = set_range(
-            size,
-            &vol.durability,
-            place.brick_min_size,
-            place.brick_max_size,
-        ) else {
-            return false;
-        };
-        let none = BTreeMap::new();
-        (lo..=hi.min(lo + 32)).any(|k| {
-            let mut undo = Vec::new();
-            let ok = place_sets(
-                &mut p,
-                place.zone_checking,
-                vol,
-                0,
-                k,
-                brick_size(size, k, &vol.durability),
-                &none,
-                &mut undo,
-            )
-            .is_some();
-            p.rollback(undo);
-            ok
-        })
-    };
-    let (mut lo, mut hi) = (0u64, vol.size / unit);
-    // invariant: lo fits (or is 0), hi does not
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if fits(mid * unit) {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    (lo > 0).then_some(lo * unit)
+    b.block(BlockerCode::Capacity, &addr, message, Some(help));
 }
 
 fn list<'a>(it: impl Iterator<Item = &'a str>) -> String {

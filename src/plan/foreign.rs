@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::units::HumanBytes;
 
+use super::address::Address;
 use super::builder::Builder;
 use super::health::World;
 use super::ownership::{brick_identity, tag_cluster, tag_value};
@@ -24,7 +25,10 @@ pub(crate) fn scan(w: &World<'_>, b: &mut Builder) {
                 None => "has no brickyard tag".into(),
             };
             b.foreign(
-                format!("vg.{node}:{}", vg.name),
+                Address::Vg {
+                    node: node.to_string(),
+                    vg: vg.name.clone(),
+                },
                 Some(node),
                 format!(
                     "VG {} ({} LVs, {} of {} free) {who}",
@@ -42,7 +46,11 @@ pub(crate) fn scan(w: &World<'_>, b: &mut Builder) {
             }
             if !lv.tags.contains(&ours) {
                 b.foreign(
-                    format!("lv.{node}:{}/{}", lv.vg, lv.name),
+                    Address::Lv {
+                        node: node.to_string(),
+                        vg: lv.vg.clone(),
+                        lv: lv.name.clone(),
+                    },
                     Some(node),
                     format!(
                         "LV {}/{} in a brickyard VG has no brickyard tag",

@@ -7,29 +7,31 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::Desired;
 use crate::gather::{NodeFacts, NodeObservation, Observed, VolumeFacts};
 
+use super::address::Address;
+use super::blocker_code::BlockerCode;
 use super::builder::Builder;
 
 pub(crate) struct World<'a> {
-    pub desired: &'a Desired,
+    pub(crate) desired: &'a Desired,
     /// Facts of reachable declared nodes.
-    pub facts: BTreeMap<&'a str, &'a NodeFacts>,
+    pub(crate) facts: BTreeMap<&'a str, &'a NodeFacts>,
     /// Declared node -> why it must not be touched (unreachable, glusterd down, ...).
-    pub unhealthy: BTreeMap<String, String>,
+    pub(crate) unhealthy: BTreeMap<String, String>,
     /// Node that runs cluster-wide gluster commands.
-    pub runner: Option<String>,
+    pub(crate) runner: Option<String>,
     /// Declared nodes already in the runner's trusted pool (the runner included).
-    pub in_pool: BTreeSet<String>,
+    pub(crate) in_pool: BTreeSet<String>,
     /// Any name gluster may use for a node (storage, manage, hostname, node name) -> node.
-    pub host_to_node: BTreeMap<String, String>,
+    pub(crate) host_to_node: BTreeMap<String, String>,
     /// Volumes as the runner sees them (cluster-wide), by name.
-    pub volumes: BTreeMap<&'a str, &'a VolumeFacts>,
+    pub(crate) volumes: BTreeMap<&'a str, &'a VolumeFacts>,
 }
 
 impl World<'_> {
-    pub fn healthy(&self, node: &str) -> bool {
+    pub(crate) fn healthy(&self, node: &str) -> bool {
         self.facts.contains_key(node) && !self.unhealthy.contains_key(node)
     }
-    pub fn node_of_host(&self, host: &str) -> Option<&str> {
+    pub(crate) fn node_of_host(&self, host: &str) -> Option<&str> {
         self.host_to_node.get(host).map(String::as_str)
     }
 }
@@ -50,12 +52,12 @@ pub(crate) fn world<'a>(
     for (name, node) in &desired.nodes {
         // storage address wins over other spellings: insert it last
         host_to_node.insert(node.storage.clone(), name.clone());
-        let addr = format!("node.{name}");
+        let addr = Address::Node(name.clone());
         match observed.nodes.get(name) {
             None => {
                 unhealthy.insert(name.clone(), "no facts were gathered".to_string());
                 b.block(
-                    "node_unreachable",
+                    BlockerCode::NodeUnreachable,
                     &addr,
                     format!("node {name} has no facts (it was not gathered)"),
                     Some("gather again, or check that the facts file matches this config".into()),
@@ -64,7 +66,7 @@ pub(crate) fn world<'a>(
             Some(NodeObservation::Unreachable(e)) => {
                 unhealthy.insert(name.clone(), format!("unreachable ({})", e.kind));
                 b.block(
-                    "node_unreachable",
+                    BlockerCode::NodeUnreachable,
                     &addr,
                     format!("node {name} ({}) is unreachable: {}", node.manage, e.message),
                     Some(format!(
@@ -82,7 +84,7 @@ pub(crate) fn world<'a>(
                 if !f.glusterd_running {
                     unhealthy.insert(name.clone(), "glusterd is not running".to_string());
                     b.block(
-                        "glusterd_down",
+                        BlockerCode::GlusterdDown,
                         &addr,
                         format!("glusterd is not running on {name}"),
                         Some(format!(
@@ -119,8 +121,8 @@ pub(crate) fn world<'a>(
                         if !peer.connected && !unhealthy.contains_key(n) {
                             unhealthy.insert(n.clone(), "peer disconnected".to_string());
                             b.block(
-                                "peer_disconnected",
-                                &format!("peer.{n}"),
+                                BlockerCode::PeerDisconnected,
+                                &Address::Peer(n.clone()),
                                 format!(
                                     "peer {} ({n}) is disconnected from the trusted pool as seen from {r}",
                                     peer.hostname
@@ -132,7 +134,7 @@ pub(crate) fn world<'a>(
                         }
                     }
                     None => b.foreign(
-                        format!("peer.{}", peer.hostname),
+                        Address::Peer(peer.hostname.clone()),
                         None,
                         format!(
                             "peer {} ({}) is in the trusted pool but not declared in the config; it is left alone",
@@ -148,8 +150,8 @@ pub(crate) fn world<'a>(
         }
     } else if !desired.nodes.is_empty() {
         b.block(
-            "no_gluster_node",
-            "cluster",
+            BlockerCode::NoGlusterNode,
+            &Address::Cluster,
             "no declared node is reachable with glusterd running: gluster commands cannot run"
                 .into(),
             Some("start glusterd on at least one node and plan again".into()),

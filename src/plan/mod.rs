@@ -1,58 +1,74 @@
 //! The pure heart: (Desired, Observed) -> Plan. No I/O, no clock, no randomness:
 //! the same inputs give a byte-identical plan.
 //!
-//! Passes, in order: health gate and cluster view (`health`), peer probes (`peers`),
-//! device inventory and initialisation (`devices`), per-volume diff with placement and
-//! capacity (`volumes`, `placement`, `capacity`, `diagnose`, `bricks`), foreign scan
-//! (`foreign`), then ordering and blocking (`order`). `simulate` applies a plan's
-//! effects to facts, for convergence tests.
+//! Rooms: one per resource kind (`peer`, `device`, `brick`, `volume`), and inside
+//! `volume` one file per lifecycle (`create`, `update`, `remount`, `delete`). Shared
+//! services: `placement` (the only placement search), `gluster` (every gluster argv),
+//! `capacity` (size maths), `ownership` (names and markers), `diagnose` (why a volume
+//! does not fit), `builder` (the plan under construction), `order` (final ordering).
+//! Typed reasons: `BlockerCode` and `Address`. `simulate` (tests only) applies a plan's
+//! effects to facts. docs/architecture.md has the import rules.
 
-mod bricks;
+mod address;
+mod blocker_code;
+mod brick;
 mod builder;
 pub mod capacity;
-mod devices;
+mod device;
 mod diagnose;
 pub mod fingerprint;
 mod foreign;
+mod gluster;
 mod health;
-pub mod model;
+mod model;
+mod options;
 mod order;
 pub mod ownership;
-mod peers;
+mod peer;
 mod placement;
+#[cfg(any(test, feature = "test-support"))]
 pub mod simulate;
-mod volumes;
+mod volume;
 
+pub use address::{Address, BadAddress};
+pub use blocker_code::BlockerCode;
 pub use model::*;
+pub use options::PlanOptions;
 
 use crate::config::Desired;
 use crate::gather::Observed;
 
-/// Command-line permissions that the config alone cannot grant.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PlanOptions {
-    /// `--allow-destroy`: deletions and other data-destroying steps may run.
-    pub allow_destroy: bool,
-    /// `--allow-wipe`: devices with `wipe: true` may have their signatures wiped.
-    pub allow_wipe: bool,
-}
-
 /// Compute the plan that turns `observed` into `desired`.
+///
+/// The passes run in this order; each only adds to the builder, and a later pass may
+/// use what an earlier one returned (never the other way round):
+/// 1. `health`: the health gate and cluster view (who answered, who runs gluster);
+/// 2. `peer`: probes for declared nodes outside the trusted pool;
+/// 3. `device`: device and path inventory -> placement candidates, device preparation;
+/// 4. `volume`: per volume, create / update (with remount and expansion) / delete,
+///    placing new bricks through `placement` and building them through `brick`;
+/// 5. `foreign`: what is on the nodes but not ours, listed, never touched;
+/// 6. `order`: blocking propagation and a stable topological order.
+///
+/// Future passes slot in between 4 and 5: `migrate` (move bricks off a device or node)
+/// after the volume pass, so it sees the pool as the volume pass left it, and `adopt`
+/// (take over a foreign volume deliberately) before it, so an adopted volume is then
+/// diffed like any other.
 pub fn plan(desired: &Desired, observed: &Observed, opts: &PlanOptions) -> Plan {
     let mut b = builder::Builder::default();
     let w = health::world(desired, observed, &mut b);
-    let probes = peers::probes(&w, &mut b);
-    let cands = devices::candidates(&w, opts, &mut b);
+    let probes = peer::probes(&w, &mut b);
+    let cands = device::candidates(&w, opts, &mut b);
     let pool = placement::Pool::new(cands);
-    let pins = volumes::pin_index(&w, &pool);
-    let mut ctx = volumes::Ctx {
+    let pins = volume::pin_index(&w, &pool);
+    let mut ctx = volume::Ctx {
         w: &w,
         opts,
         pool,
         probes,
         pins,
     };
-    volumes::plan_all(&mut ctx, &mut b);
+    volume::plan_all(&mut ctx, &mut b);
     foreign::scan(&w, &mut b);
     let mut warnings = b.warnings;
     let (steps, blocked_steps) = order::finish(b.steps, &mut warnings);

@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::address::Address;
+use super::blocker_code::BlockerCode;
+
 /// Bumped on any incompatible change; apply refuses plan files of other versions.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -46,7 +49,8 @@ pub enum Action {
 pub struct Step {
     /// Stable id, unique in the plan (e.g. `brick.gfs[0][1]/mkfs`).
     pub id: String,
-    /// Resource address, e.g. `volume.gfs`, `brick.gfs[0][1]`, `device.gfs1:/dev/sdb`, `peer.gfs2`.
+    /// Resource address, e.g. `volume.gfs`, `brick.gfs[0][1]`, `device.gfs1:/dev/sdb`, `peer.gfs2`,
+    /// rendered from an [`Address`]: apply and render treat it as an opaque label.
     pub address: String,
     pub action: Action,
     /// Config node name the commands run on.
@@ -81,7 +85,7 @@ pub struct Change {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrickPlacement {
-    /// e.g. `brick.gfs[0][1]` (set 0, position 1)
+    /// e.g. `brick.gfs[0][1]` (set 0, position 1), rendered from [`Address::Brick`].
     pub address: String,
     pub volume: String,
     pub set: u32,
@@ -105,9 +109,9 @@ pub struct BrickPlacement {
 pub struct Blocker {
     /// Stable code, e.g. `capacity`, `zones`, `nodes`, `brick_limits`, `destroy_not_allowed`,
     /// `protected`, `device_signature`, `node_unreachable`, `peer_disconnected`, `brick_offline`.
-    pub code: String,
+    pub code: BlockerCode,
     /// Address of the resource it blocks.
-    pub address: String,
+    pub address: Address,
     pub message: String,
     /// Evidence and the way out (e.g. largest size that fits now, flag to pass).
     pub help: Option<String>,
@@ -115,7 +119,7 @@ pub struct Blocker {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Foreign {
-    pub address: String,
+    pub address: Address,
     pub node: Option<String>,
     pub description: String,
 }

@@ -182,16 +182,22 @@ pub fn human(plan: &Plan, color: bool) -> String {
             if let Some(h) = &bl.help {
                 let _ = writeln!(out, "      help: {h}");
             }
-            if let Some((_, steps)) = blocked.iter().find(|(a, _)| *a == bl.address) {
+            if let Some((_, steps)) = blocked.iter().find(|(a, _)| *a == bl.address.to_string()) {
                 let _ = writeln!(out, "      held back:");
                 for s in steps {
                     let _ = writeln!(out, "        - [{}] {}", s.node, s.description);
                 }
             }
         }
-        let shown: Vec<&str> = plan.blockers.iter().map(|b| b.address.as_str()).collect();
-        let others: Vec<&(&str, Vec<&Step>)> =
-            blocked.iter().filter(|(a, _)| !shown.contains(a)).collect();
+        let shown: Vec<String> = plan
+            .blockers
+            .iter()
+            .map(|b| b.address.to_string())
+            .collect();
+        let others: Vec<&(&str, Vec<&Step>)> = blocked
+            .iter()
+            .filter(|(a, _)| !shown.iter().any(|s| s == a))
+            .collect();
         if !others.is_empty() {
             let _ = writeln!(
                 out,

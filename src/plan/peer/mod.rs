@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use super::builder::{Builder, StepSpec, argv, sh};
-use super::health::World;
-use super::model::Action;
+use crate::plan::address::Address;
+use crate::plan::builder::{Builder, StepSpec, change};
+use crate::plan::gluster;
+use crate::plan::health::World;
+use crate::plan::model::Action;
 
 /// Returns node -> probe step id.
 pub(crate) fn probes(w: &World<'_>, b: &mut Builder) -> BTreeMap<String, String> {
@@ -15,8 +17,9 @@ pub(crate) fn probes(w: &World<'_>, b: &mut Builder) -> BTreeMap<String, String>
         if w.in_pool.contains(name) {
             continue;
         }
-        let addr = format!("peer.{name}");
+        let addr = Address::Peer(name.clone());
         let blocked = runner.is_none() || !w.healthy(name);
+        let probe = gluster::peer_probe(&node.storage);
         let id = b.push(
             StepSpec {
                 id: format!("{addr}/probe"),
@@ -24,24 +27,14 @@ pub(crate) fn probes(w: &World<'_>, b: &mut Builder) -> BTreeMap<String, String>
                 action: Action::Create,
                 node: runner.unwrap_or(name),
                 description: format!("probe {name} ({}) into the trusted pool", node.storage),
-                commands: vec![argv(&["gluster", "--mode=script", "peer", "probe", &node.storage])],
-                guard: (
-                    "pool list shows the peer".into(),
-                    sh(
-                        "gluster --mode=script pool list | awk 'NR>1 {print $2}' | grep -qxF -- \"$1\"",
-                        &[&node.storage],
-                    ),
-                ),
+                commands: vec![probe.argv],
+                guard: probe.guard,
                 depends_on: vec![],
                 destructive: false,
             },
             blocked,
         );
-        b.with_changes(vec![super::builder::change(
-            "storage",
-            None,
-            Some(&node.storage),
-        )]);
+        b.with_changes(vec![change("storage", None, Some(&node.storage))]);
         out.insert(name.clone(), id);
     }
     out

@@ -1,41 +1,49 @@
-//! Where new bricks go. Rules (docs/placement.md has the why and worked numbers):
+//! The candidate pool and the placement of ONE set: the rules below, and the running
+//! free space that every placed set takes from (with undo for trial placements).
 //! - bricks of one set on distinct nodes; with strict zone checking on distinct zones,
 //!   otherwise distinct zones are preferred;
 //! - each brick goes to the eligible device with the MOST free space, ties broken by
 //!   node name then device path: spreads load and keeps large holes for large bricks;
-//! - a bounded depth-first search backs out of a greedy dead end inside a set;
-//! - existing and half-built bricks stay where they are (pins).
+//! - a bounded depth-first search backs out of a greedy dead end inside a set.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{BrickKind, Volume, ZoneChecking};
 
-use super::capacity::{lvm_need, pool_meta, pool_size};
-use super::devices::Candidate;
+use crate::plan::capacity::{lvm_need, pool_meta, pool_size};
+use crate::plan::device::Candidate;
 
 /// Candidate devices with their running free space, indexed by free space.
 #[derive(Clone)]
 pub(crate) struct Pool {
-    pub cands: Vec<Candidate>,
+    pub(crate) cands: Vec<Candidate>,
     order: BTreeSet<(Reverse<u64>, usize)>,
 }
 
 /// One brick to place: its position in the set and size.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Want {
-    pub pos: usize,
-    pub size: u64,
+pub(super) struct Want {
+    pub(crate) pos: usize,
+    pub(crate) size: u64,
 }
 
 /// A chosen device for a brick and what it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Pick {
-    pub cand: usize,
-    pub size: u64,
+    pub(crate) cand: usize,
+    pub(crate) size: u64,
     /// Bytes taken from the device (0 for a pinned brick that already exists).
-    pub allocated: u64,
-    pub free_before: u64,
+    pub(crate) allocated: u64,
+    pub(crate) free_before: u64,
+}
+
+/// A candidate's free space and spare metadata before a `commit`, to roll it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Undo {
+    pub(crate) cand: usize,
+    pub(crate) free: u64,
+    pub(crate) spare: u64,
 }
 
 /// How many candidates one set may look at, backtracking included: enough for any real
@@ -43,7 +51,7 @@ pub(crate) struct Pick {
 const SET_BUDGET: usize = 200_000;
 
 impl Pool {
-    pub fn new(cands: Vec<Candidate>) -> Pool {
+    pub(crate) fn new(cands: Vec<Candidate>) -> Pool {
         let order = cands
             .iter()
             .enumerate()
@@ -53,10 +61,10 @@ impl Pool {
     }
 
     /// Bytes `size` takes on candidate `i` (pool + metadata + spare growth, or size).
-    pub fn need(&self, i: usize, vol: &Volume, size: u64) -> u64 {
+    pub(crate) fn need(&self, i: usize, vol: &Volume, size: u64) -> u64 {
         let c = &self.cands[i];
         match c.kind {
-            BrickKind::Lvm => lvm_need(size, vol.snapshot_factor, c.spare).0,
+            BrickKind::Lvm => lvm_need(size, vol.snapshot_factor, c.spare).total,
             BrickKind::Directory => size,
         }
     }
@@ -72,7 +80,7 @@ impl Pool {
 
     /// Place one set. `pinned` are positions already fixed (existing LVs/dirs) as
     /// (pos, candidate). Returns picks in position order, or None.
-    pub fn place_set(
+    pub(super) fn place_set(
         &self,
         vol: &Volume,
         zones: ZoneChecking,
@@ -190,7 +198,7 @@ impl Pool {
     }
 
     /// Take the picks' space from their devices.
-    pub fn commit(&mut self, vol: &Volume, picks: &[Pick]) {
+    pub(super) fn commit(&mut self, vol: &Volume, picks: &[Pick]) {
         for p in picks {
             if p.allocated == 0 {
                 continue;
@@ -199,25 +207,25 @@ impl Pool {
             self.order.remove(&(Reverse(c.free), p.cand));
             c.free = c.free.saturating_sub(p.allocated);
             if c.kind == BrickKind::Lvm {
-                c.spare = lvm_need(p.size, vol.snapshot_factor, c.spare).3;
+                c.spare = lvm_need(p.size, vol.snapshot_factor, c.spare).spare_after;
             }
             self.order.insert((Reverse(c.free), p.cand));
         }
     }
 
-    /// Undo `commit`s: entries are (candidate, free before, spare before), oldest first.
-    pub fn rollback(&mut self, undo: Vec<(usize, u64, u64)>) {
-        for (i, free, spare) in undo.into_iter().rev() {
-            let c = &mut self.cands[i];
-            self.order.remove(&(Reverse(c.free), i));
-            c.free = free;
-            c.spare = spare;
-            self.order.insert((Reverse(free), i));
+    /// Undo `commit`s, given the states they replaced, oldest first.
+    pub(crate) fn rollback(&mut self, undo: Vec<Undo>) {
+        for u in undo.into_iter().rev() {
+            let c = &mut self.cands[u.cand];
+            self.order.remove(&(Reverse(c.free), u.cand));
+            c.free = u.free;
+            c.spare = u.spare;
+            self.order.insert((Reverse(u.free), u.cand));
         }
     }
 
     /// Candidates a volume may use (kind and tags), for diagnostics.
-    pub fn eligible_cands(&self, vol: &Volume) -> Vec<usize> {
+    pub(crate) fn eligible_cands(&self, vol: &Volume) -> Vec<usize> {
         (0..self.cands.len())
             .filter(|&i| self.eligible(i, vol))
             .collect()

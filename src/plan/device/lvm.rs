@@ -1,88 +1,23 @@
-//! Declared devices and paths -> placement candidates with live free space, plus the
-//! steps that initialise clean devices (pvcreate, vgcreate) and the refusals: a device
-//! carrying any signature is never touched unless `wipe: true` AND `--allow-wipe`.
-
-use std::collections::BTreeMap;
+//! One declared LVM device: recognise it as ours, refuse it (signatures, mounted,
+//! read-only, too small, foreign VG), or plan its initialisation (wipefs when allowed,
+//! pvcreate, vgcreate) and offer it to placement as a candidate.
 
 use crate::config::BrickKind;
 use crate::gather::NodeFacts;
 use crate::units::HumanBytes;
 
-use super::PlanOptions;
-use super::builder::{Builder, StepSpec, argv, sh};
-use super::capacity::{EXTENT, raw_device_capacity};
-use super::health::World;
-use super::model::Action;
-use super::ownership::{is_plain_path, tag_cluster, tag_value, vg_name, vg_tags};
-
-/// Somewhere a brick can go: an LVM device or a declared directory.
-#[derive(Debug, Clone)]
-pub(crate) struct Candidate {
-    pub node: String,
-    pub zone: u32,
-    /// Device path or declared directory.
-    pub device: String,
-    pub kind: BrickKind,
-    /// VG name (lvm only).
-    pub vg: String,
-    /// Bytes free now (VG free, raw capacity, or directory free).
-    pub free: u64,
-    /// Current spare pool-metadata LV size in the VG (lvm only).
-    pub spare: u64,
-    pub tags: BTreeMap<String, String>,
-    /// Id of the last device-preparation step; bricks on this device depend on it.
-    pub ready_step: Option<String>,
-    /// Directory on the root filesystem (gluster then needs `force`).
-    pub on_root_fs: bool,
-}
-
-pub(crate) fn candidates(w: &World<'_>, opts: &PlanOptions, b: &mut Builder) -> Vec<Candidate> {
-    let mut out = Vec::new();
-    for (name, node) in &w.desired.nodes {
-        let Some(f) = w.facts.get(name.as_str()) else {
-            continue;
-        };
-        let healthy = w.healthy(name);
-        for dev in &node.devices {
-            if let Some(c) = device(w, opts, b, name, node.zone, dev, f, healthy) {
-                out.push(c);
-            }
-        }
-        for p in &node.paths {
-            let addr = format!("path.{name}:{}", p.path);
-            let pf = f.paths.get(&p.path);
-            match pf {
-                Some(pf) if pf.exists && pf.free.is_some() => {
-                    if healthy {
-                        out.push(Candidate {
-                            node: name.clone(),
-                            zone: node.zone,
-                            device: p.path.clone(),
-                            kind: BrickKind::Directory,
-                            vg: String::new(),
-                            free: pf.free.unwrap_or(0),
-                            spare: 0,
-                            tags: p.tags.clone(),
-                            ready_step: None,
-                            on_root_fs: pf.mount_target.as_deref() == Some("/"),
-                        });
-                    }
-                }
-                _ => b.block(
-                    "path_missing",
-                    &addr,
-                    format!("declared path {} does not exist on {name} (or its free space is unknown)", p.path),
-                    Some("create the directory on a mounted filesystem, or remove it from the config".into()),
-                ),
-            }
-        }
-    }
-    out.sort_by(|a, b| (&a.node, &a.device).cmp(&(&b.node, &b.device)));
-    out
-}
+use super::Candidate;
+use crate::plan::address::Address;
+use crate::plan::blocker_code::BlockerCode;
+use crate::plan::builder::{Builder, StepSpec, argv, guard, sh};
+use crate::plan::capacity::{EXTENT, raw_device_capacity};
+use crate::plan::health::World;
+use crate::plan::model::Action;
+use crate::plan::options::PlanOptions;
+use crate::plan::ownership::{is_plain_path, tag_cluster, tag_value, vg_name, vg_tags};
 
 #[allow(clippy::too_many_arguments)]
-fn device(
+pub(super) fn device(
     w: &World<'_>,
     opts: &PlanOptions,
     b: &mut Builder,
@@ -92,11 +27,11 @@ fn device(
     f: &NodeFacts,
     healthy: bool,
 ) -> Option<Candidate> {
-    let addr = format!("device.{node}:{}", dev.path);
+    let addr = Address::device(node, &dev.path);
     let cluster = &w.desired.cluster;
     if !is_plain_path(&dev.path) {
         b.block(
-            "invalid_name",
+            BlockerCode::InvalidName,
             &addr,
             format!("device path {:?} has unsafe characters", dev.path),
             None,
@@ -151,7 +86,7 @@ fn device(
                     .map(|c| format!("brickyard cluster {c}"))
                     .unwrap_or_else(|| "something else".to_string());
                 b.block(
-                    "device_signature",
+                    BlockerCode::DeviceSignature,
                     &addr,
                     format!(
                         "{} on {node} is an LVM PV of VG {} ({owner}, {} LVs): refusing to touch it",
@@ -168,7 +103,7 @@ fn device(
     }
     let Some(bd) = f.block_devices.iter().find(|d| d.path == dev.path) else {
         b.block(
-            "device_missing",
+            BlockerCode::DeviceMissing,
             &addr,
             format!("{} does not exist on {node} (lsblk does not list it)", dev.path),
             Some("check the device path (prefer /dev/disk/by-id/... names) or remove it from the config".into()),
@@ -177,7 +112,7 @@ fn device(
     };
     if !bd.mountpoints.is_empty() {
         b.block(
-            "device_in_use",
+            BlockerCode::DeviceInUse,
             &addr,
             format!("{} on {node} is mounted at {}: refusing to touch it", dev.path, bd.mountpoints.join(", ")),
             Some("unmount it and remove it from /etc/fstab first (wipe does not override a mounted device)".into()),
@@ -186,7 +121,7 @@ fn device(
     }
     if bd.read_only {
         b.block(
-            "device_read_only",
+            BlockerCode::DeviceReadOnly,
             &addr,
             format!("{} on {node} is read-only", dev.path),
             None,
@@ -226,7 +161,7 @@ fn device(
                 "set `wipe: true` on this device AND pass --allow-wipe to destroy it, or remove it from the config".to_string()
             };
             b.block(
-                "device_signature",
+                BlockerCode::DeviceSignature,
                 &addr,
                 format!(
                     "{} on {node} is not empty: {}",
@@ -246,13 +181,10 @@ fn device(
                     node,
                     description: format!("wipe all signatures on {} ({})", dev.path, evidence.join("; ")),
                     commands: vec![argv(&["wipefs", "-a", &dev.path])],
-                    guard: (
-                        "the device carries no signature, or is already brickyard's PV".into(),
-                        sh(
+                    guard: guard("the device carries no signature, or is already brickyard's PV", sh(
                             "test -z \"$(wipefs --no-act --noheadings -- \"$1\")\" || test \"$(pvs --noheadings -o vg_name -- \"$1\" 2>/dev/null | tr -d ' ')\" = \"$2\"",
                             &[&dev.path, &want_vg],
-                        ),
-                    ),
+                        )),
                     depends_on: vec![],
                     destructive: true,
                 },
@@ -267,7 +199,7 @@ fn device(
     let free = raw_device_capacity(bd.size);
     if free < EXTENT {
         b.block(
-            "device_too_small",
+            BlockerCode::DeviceTooSmall,
             &addr,
             format!("{} on {node} is only {}", dev.path, HumanBytes(bd.size)),
             None,
@@ -287,7 +219,7 @@ fn device(
                 "--dataalignment=256K",
                 &dev.path,
             ])],
-            guard: ("pvs lists the PV".into(), argv(&["pvs", &dev.path])),
+            guard: guard("pvs lists the PV", argv(&["pvs", &dev.path])),
             depends_on: deps,
             destructive: false,
         },
@@ -312,7 +244,7 @@ fn device(
                 HumanBytes(free)
             ),
             commands: vec![vgcreate],
-            guard: ("vgs lists the VG".into(), argv(&["vgs", &want_vg])),
+            guard: guard("vgs lists the VG", argv(&["vgs", &want_vg])),
             depends_on: vec![pv],
             destructive: false,
         },

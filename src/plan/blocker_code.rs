@@ -1,0 +1,120 @@
+//! Why the planner refused something, as a closed set. The serialised form is the
+//! snake_case string plans have always carried (`"device_signature"`, `"nodes"`, ...),
+//! so JSON output and saved plans are unchanged; a new refusal is a new variant here.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockerCode {
+    // health gate (`health`)
+    NodeUnreachable,
+    GlusterdDown,
+    PeerDisconnected,
+    NoGlusterNode,
+    // what a volume's steps would endanger (`volume`)
+    NodeUnhealthy,
+    UnknownBrickHost,
+    BrickOffline,
+    // names the planner will not put on a command line
+    InvalidName,
+    // devices and paths (`device`)
+    PathMissing,
+    DeviceSignature,
+    DeviceMissing,
+    DeviceInUse,
+    DeviceReadOnly,
+    DeviceTooSmall,
+    // placement (`diagnose`)
+    Nodes,
+    Zones,
+    Capacity,
+    BrickLimits,
+    // volume lifecycle (`volume`)
+    ForeignConflict,
+    HalfAppliedMismatch,
+    LayoutChange,
+    Shrink,
+    Protected,
+    DestroyNotAllowed,
+}
+
+impl BlockerCode {
+    /// The stable string, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlockerCode::NodeUnreachable => "node_unreachable",
+            BlockerCode::GlusterdDown => "glusterd_down",
+            BlockerCode::PeerDisconnected => "peer_disconnected",
+            BlockerCode::NoGlusterNode => "no_gluster_node",
+            BlockerCode::NodeUnhealthy => "node_unhealthy",
+            BlockerCode::UnknownBrickHost => "unknown_brick_host",
+            BlockerCode::BrickOffline => "brick_offline",
+            BlockerCode::InvalidName => "invalid_name",
+            BlockerCode::PathMissing => "path_missing",
+            BlockerCode::DeviceSignature => "device_signature",
+            BlockerCode::DeviceMissing => "device_missing",
+            BlockerCode::DeviceInUse => "device_in_use",
+            BlockerCode::DeviceReadOnly => "device_read_only",
+            BlockerCode::DeviceTooSmall => "device_too_small",
+            BlockerCode::Nodes => "nodes",
+            BlockerCode::Zones => "zones",
+            BlockerCode::Capacity => "capacity",
+            BlockerCode::BrickLimits => "brick_limits",
+            BlockerCode::ForeignConflict => "foreign_conflict",
+            BlockerCode::HalfAppliedMismatch => "half_applied_mismatch",
+            BlockerCode::LayoutChange => "layout_change",
+            BlockerCode::Shrink => "shrink",
+            BlockerCode::Protected => "protected",
+            BlockerCode::DestroyNotAllowed => "destroy_not_allowed",
+        }
+    }
+}
+
+impl fmt::Display for BlockerCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BlockerCode;
+
+    #[test]
+    fn json_is_the_display_string() {
+        let all = [
+            BlockerCode::NodeUnreachable,
+            BlockerCode::GlusterdDown,
+            BlockerCode::PeerDisconnected,
+            BlockerCode::NoGlusterNode,
+            BlockerCode::NodeUnhealthy,
+            BlockerCode::UnknownBrickHost,
+            BlockerCode::BrickOffline,
+            BlockerCode::InvalidName,
+            BlockerCode::PathMissing,
+            BlockerCode::DeviceSignature,
+            BlockerCode::DeviceMissing,
+            BlockerCode::DeviceInUse,
+            BlockerCode::DeviceReadOnly,
+            BlockerCode::DeviceTooSmall,
+            BlockerCode::Nodes,
+            BlockerCode::Zones,
+            BlockerCode::Capacity,
+            BlockerCode::BrickLimits,
+            BlockerCode::ForeignConflict,
+            BlockerCode::HalfAppliedMismatch,
+            BlockerCode::LayoutChange,
+            BlockerCode::Shrink,
+            BlockerCode::Protected,
+            BlockerCode::DestroyNotAllowed,
+        ];
+        for c in all {
+            let json = serde_json::to_string(&c).unwrap_or_default();
+            assert_eq!(json, format!("\"{c}\""));
+            assert_eq!(serde_json::from_str::<BlockerCode>(&json).ok(), Some(c));
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Declared devices and paths -> placement candidates with live free space, plus the
+//! steps that initialise clean devices (pvcreate, vgcreate) and the refusals: a device
+//! carrying any signature is never touched unless `wipe: true` AND `--allow-wipe`.
+
+mod lvm;
+
+use std::collections::BTreeMap;
+
+use crate::config::BrickKind;
+use crate::plan::address::Address;
+use crate::plan::blocker_code::BlockerCode;
+use crate::plan::builder::Builder;
+use crate::plan::health::World;
+use crate::plan::options::PlanOptions;
+
+/// Somewhere a brick can go: an LVM device or a declared directory.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub(crate) node: String,
+    pub(crate) zone: u32,
+    /// Device path or declared directory.
+    pub(crate) device: String,
+    pub(crate) kind: BrickKind,
+    /// VG name (lvm only).
+    pub(crate) vg: String,
+    /// Bytes free now (VG free, raw capacity, or directory free).
+    pub(crate) free: u64,
+    /// Current spare pool-metadata LV size in the VG (lvm only).
+    pub(crate) spare: u64,
+    pub(crate) tags: BTreeMap<String, String>,
+    /// Id of the last device-preparation step; bricks on this device depend on it.
+    pub(crate) ready_step: Option<String>,
+    /// Directory on the root filesystem (gluster then needs `force`).
+    pub(crate) on_root_fs: bool,
+}
+
+pub(crate) fn candidates(w: &World<'_>, opts: &PlanOptions, b: &mut Builder) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for (name, node) in &w.desired.nodes {
+        let Some(f) = w.facts.get(name.as_str()) else {
+            continue;
+        };
+        let healthy = w.healthy(name);
+        for dev in &node.devices {
+            if let Some(c) = lvm::device(w, opts, b, name, node.zone, dev, f, healthy) {
+                out.push(c);
+            }
+        }
+        for p in &node.paths {
+            let addr = Address::Path {
+                node: name.clone(),
+                path: p.path.clone(),
+            };
+            let pf = f.paths.get(&p.path);
+            match pf {
+                Some(pf) if pf.exists && pf.free.is_some() => {
+                    if healthy {
+                        out.push(Candidate {
+                            node: name.clone(),
+                            zone: node.zone,
+                            device: p.path.clone(),
+                            kind: BrickKind::Directory,
+                            vg: String::new(),
+                            free: pf.free.unwrap_or(0),
+                            spare: 0,
+                            tags: p.tags.clone(),
+                            ready_step: None,
+                            on_root_fs: pf.mount_target.as_deref() == Some("/"),
+                        });
+                    }
+                }
+                _ => b.block(
+                    BlockerCode::PathMissing,
+                    &addr,
+                    format!("declared path {} does not exist on {name} (or its free space is unknown)", p.path),
+                    Some("create the directory on a mounted filesystem, or remove it from the config".into()),
+                ),
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.node, &a.device).cmp(&(&b.node, &b.device)));
+    out
+}

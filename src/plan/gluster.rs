@@ -1,0 +1,229 @@
+//! Every gluster command line the planner emits, and the read-only check that proves
+//! it took effect, built in one place: the words gluster expects (layout arguments,
+//! `force` last, `--mode=script`) are spelled once, and a pass only says *what* it wants
+//! (create this volume with these bricks, set this option) and never *how* gluster
+//! spells it. User values travel as positional arguments of `sh -c`, never in the script.
+
+use crate::config::Durability;
+
+use super::builder::{argv, guard, sh};
+use super::model::Guard;
+
+/// One gluster command and its guard (description, read-only check argv).
+pub(crate) struct GlusterCmd {
+    pub(crate) argv: Vec<String>,
+    pub(crate) guard: Guard,
+}
+
+fn gluster(words: &[&str]) -> Vec<String> {
+    let mut v = argv(&["gluster", "--mode=script"]);
+    v.extend(argv(words));
+    v
+}
+
+/// Exits 0 when volume `$1` is started.
+const STARTED: &str = "gluster --mode=script volume info \"$1\" | grep -qx 'Status: Started'";
+
+/// The layout in words, for descriptions and messages (`replica 3 arbiter 1`).
+pub(crate) fn layout(d: &Durability) -> String {
+    match *d {
+        Durability::None => "distribute".into(),
+        Durability::Replicate {
+            replica,
+            arbiter: false,
+        } => format!("replica {replica}"),
+        Durability::Replicate {
+            replica,
+            arbiter: true,
+        } => format!("replica {replica} arbiter 1"),
+        Durability::Disperse { data, redundancy } => format!("disperse {data}+{redundancy}"),
+    }
+}
+
+/// The layout as `gluster volume create` arguments.
+fn layout_args(d: &Durability) -> Vec<String> {
+    match *d {
+        Durability::None => vec![],
+        Durability::Replicate { replica, arbiter } => {
+            let mut v = argv(&["replica", &replica.to_string()]);
+            if arbiter {
+                v.extend(argv(&["arbiter", "1"]));
+            }
+            v
+        }
+        Durability::Disperse { data, redundancy } => argv(&[
+            "disperse-data",
+            &data.to_string(),
+            "redundancy",
+            &redundancy.to_string(),
+        ]),
+    }
+}
+
+/// A brick for `volume create` / `add-brick`: `host:/path`, and whether it sits on the
+/// root filesystem (gluster then refuses it without a trailing `force`).
+pub(crate) struct BrickArg {
+    pub(crate) name: String,
+    pub(crate) on_root_fs: bool,
+}
+
+fn push_bricks(cmd: &mut Vec<String>, bricks: &[BrickArg]) {
+    cmd.extend(bricks.iter().map(|b| b.name.clone()));
+    if bricks.iter().any(|b| b.on_root_fs) {
+        // gluster refuses bricks on the root filesystem without `force`
+        cmd.push("force".into());
+    }
+}
+
+pub(crate) fn volume_create(name: &str, d: &Durability, bricks: &[BrickArg]) -> GlusterCmd {
+    let mut cmd = gluster(&["volume", "create", name]);
+    cmd.extend(layout_args(d));
+    push_bricks(&mut cmd, bricks);
+    GlusterCmd {
+        argv: cmd,
+        guard: guard("volume info finds it", gluster(&["volume", "info", name])),
+    }
+}
+
+/// `add-brick` of whole new sets; the guard looks for the last new brick.
+pub(crate) fn volume_add_brick(name: &str, bricks: &[BrickArg]) -> GlusterCmd {
+    let mut cmd = gluster(&["volume", "add-brick", name]);
+    push_bricks(&mut cmd, bricks);
+    let last = bricks.last().map(|b| b.name.as_str()).unwrap_or_default();
+    GlusterCmd {
+        argv: cmd,
+        guard: guard(
+            "volume info lists the last new brick",
+            sh(
+                "gluster --mode=script volume info \"$1\" | awk -v b=\"$2\" '$2==b {f=1} END {exit !f}'",
+                &[name, last],
+            ),
+        ),
+    }
+}
+
+pub(crate) fn volume_rebalance_start(name: &str) -> GlusterCmd {
+    GlusterCmd {
+        argv: gluster(&["volume", "rebalance", name, "start"]),
+        guard: guard(
+            "a rebalance is running or completed",
+            sh(
+                "gluster --mode=script volume rebalance \"$1\" status 2>/dev/null | grep -qE 'in progress|completed'",
+                &[name],
+            ),
+        ),
+    }
+}
+
+pub(crate) fn volume_set(name: &str, key: &str, value: &str) -> GlusterCmd {
+    GlusterCmd {
+        argv: gluster(&["volume", "set", name, key, value]),
+        guard: guard(
+            "volume get shows the value",
+            sh(
+                "test \"$(gluster --mode=script volume get \"$1\" \"$2\" | awk -v k=\"$2\" '$1==k {print $2}')\" = \"$3\"",
+                &[name, key, value],
+            ),
+        ),
+    }
+}
+
+pub(crate) fn volume_reset(name: &str, key: &str) -> GlusterCmd {
+    GlusterCmd {
+        argv: gluster(&["volume", "reset", name, key]),
+        guard: guard(
+            "volume info no longer lists the option",
+            sh(
+                "! gluster --mode=script volume info \"$1\" | grep -qF -- \"$2: \"",
+                &[name, key],
+            ),
+        ),
+    }
+}
+
+pub(crate) fn volume_start(name: &str) -> GlusterCmd {
+    GlusterCmd {
+        argv: gluster(&["volume", "start", name]),
+        guard: guard("volume info says Started", sh(STARTED, &[name])),
+    }
+}
+
+pub(crate) fn volume_stop(name: &str) -> GlusterCmd {
+    GlusterCmd {
+        argv: gluster(&["volume", "stop", name]),
+        guard: guard(
+            "volume is not started",
+            sh(&format!("! {STARTED}"), &[name]),
+        ),
+    }
+}
+
+pub(crate) fn volume_delete(name: &str) -> GlusterCmd {
+    GlusterCmd {
+        argv: gluster(&["volume", "delete", name]),
+        guard: guard(
+            "volume info no longer finds it",
+            sh(
+                "! gluster --mode=script volume info \"$1\" >/dev/null 2>&1",
+                &[name],
+            ),
+        ),
+    }
+}
+
+/// Probe a node into the trusted pool by its storage address.
+pub(crate) fn peer_probe(storage: &str) -> GlusterCmd {
+    GlusterCmd {
+        argv: gluster(&["peer", "probe", storage]),
+        guard: guard(
+            "pool list shows the peer",
+            sh(
+                "gluster --mode=script pool list | awk 'NR>1 {print $2}' | grep -qxF -- \"$1\"",
+                &[storage],
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn brick(name: &str, on_root_fs: bool) -> BrickArg {
+        BrickArg {
+            name: name.into(),
+            on_root_fs,
+        }
+    }
+
+    #[test]
+    fn create_spells_the_layout_and_puts_force_last() {
+        let d = Durability::Replicate {
+            replica: 3,
+            arbiter: true,
+        };
+        let bricks = [
+            brick("a:/x", false),
+            brick("b:/x", true),
+            brick("c:/x", false),
+        ];
+        let c = volume_create("gfs", &d, &bricks);
+        assert_eq!(
+            c.argv.join(" "),
+            "gluster --mode=script volume create gfs replica 3 arbiter 1 a:/x b:/x c:/x force"
+        );
+        assert_eq!(layout(&d), "replica 3 arbiter 1");
+    }
+
+    #[test]
+    fn add_brick_force_does_not_depend_on_the_volume_name() {
+        let c = volume_add_brick("force", &[brick("a:/x", true), brick("b:/x", false)]);
+        assert_eq!(
+            c.argv.join(" "),
+            "gluster --mode=script volume add-brick force a:/x b:/x force"
+        );
+        assert_eq!(c.guard.argv.last().map(String::as_str), Some("b:/x"));
+        let plain = volume_add_brick("gfs", &[brick("a:/x", false)]);
+        assert!(!plain.argv.iter().any(|a| a == "force"));
+    }
+}

@@ -1,0 +1,240 @@
+//! What create, update and delete of a volume share: the chain of gluster steps on the
+//! runner (`VolSteps`), the new bricks' placements and brick steps, brick names as
+//! gluster sees them, and the node health problems that hold a volume's steps back.
+
+use std::collections::BTreeSet;
+
+use crate::config::{BrickKind, Volume};
+use crate::gather::{VolumeFacts, VolumeStatus};
+
+use super::Ctx;
+use crate::plan::address::Address;
+use crate::plan::blocker_code::BlockerCode;
+use crate::plan::brick::{self, NewBrick};
+use crate::plan::builder::{Builder, StepSpec, change};
+use crate::plan::capacity::is_arbiter;
+use crate::plan::gluster::{self, BrickArg, GlusterCmd};
+use crate::plan::health::World;
+use crate::plan::model::{Action, BrickPlacement};
+use crate::plan::ownership::is_marker_option;
+use crate::plan::placement::Pick;
+
+/// Node health problems that endanger steps on this volume.
+pub(super) fn volume_danger(
+    w: &World<'_>,
+    vf: Option<&VolumeFacts>,
+    nodes: &BTreeSet<String>,
+) -> Option<(BlockerCode, String)> {
+    if w.runner.is_none() {
+        return Some((
+            BlockerCode::NoGlusterNode,
+            "no node can run gluster commands".into(),
+        ));
+    }
+    for n in nodes {
+        if let Some(why) = w.unhealthy.get(n) {
+            return Some((
+                BlockerCode::NodeUnhealthy,
+                format!("node {n} holds bricks of it and is {why}"),
+            ));
+        }
+    }
+    if let Some(vf) = vf {
+        for br in &vf.bricks {
+            match w.node_of_host(&br.host) {
+                None => {
+                    return Some((
+                        BlockerCode::UnknownBrickHost,
+                        format!(
+                            "brick {} is on host {} which is not a declared node",
+                            br.name, br.host
+                        ),
+                    ));
+                }
+                Some(n) => {
+                    if let Some(why) = w.unhealthy.get(n) {
+                        return Some((
+                            BlockerCode::NodeUnhealthy,
+                            format!("brick {} is on node {n}, which is {why}", br.name),
+                        ));
+                    }
+                }
+            }
+            if vf.status == VolumeStatus::Started && br.online == Some(false) {
+                return Some((
+                    BlockerCode::BrickOffline,
+                    format!("brick {} is offline", br.name),
+                ));
+            }
+        }
+    }
+    None
+}
+
+pub(super) fn brick_name(
+    ctx: &Ctx<'_, '_>,
+    node: &str,
+    kind: BrickKind,
+    vg_or_dir: &str,
+    vol: &str,
+    set: u32,
+    pos: u32,
+) -> String {
+    let host = ctx
+        .w
+        .desired
+        .nodes
+        .get(node)
+        .map(|n| n.storage.as_str())
+        .unwrap_or(node);
+    format!(
+        "{host}:{}",
+        brick::brick_path(kind, vg_or_dir, vol, set, pos)
+    )
+}
+
+/// The `host:/path` gluster gets for a picked candidate, and whether it needs `force`.
+pub(super) fn brick_arg(ctx: &Ctx<'_, '_>, name: &str, set: u32, pos: u32, p: &Pick) -> BrickArg {
+    let c = &ctx.pool.cands[p.cand];
+    let vg_or_dir = if c.kind == BrickKind::Lvm {
+        &c.vg
+    } else {
+        &c.device
+    };
+    BrickArg {
+        name: brick_name(ctx, &c.node, c.kind, vg_or_dir, name, set, pos),
+        on_root_fs: c.on_root_fs,
+    }
+}
+
+/// Placements and brick steps for new sets starting at set index `first`.
+pub(super) fn emit_bricks(
+    ctx: &Ctx<'_, '_>,
+    b: &mut Builder,
+    name: &str,
+    vol: &Volume,
+    first: u32,
+    sets: &[Vec<Pick>],
+    blocked: bool,
+) -> Vec<String> {
+    let mut last = Vec::new();
+    for (si, picks) in sets.iter().enumerate() {
+        let set = first + si as u32;
+        for (pos, p) in picks.iter().enumerate() {
+            let c = &ctx.pool.cands[p.cand];
+            let vg_or_dir = if c.kind == BrickKind::Lvm {
+                c.vg.as_str()
+            } else {
+                c.device.as_str()
+            };
+            b.placements.push(BrickPlacement {
+                address: Address::brick(name, set, pos as u32).to_string(),
+                volume: name.to_string(),
+                set,
+                position: pos as u32,
+                node: c.node.clone(),
+                device: c.device.clone(),
+                zone: c.zone,
+                arbiter: is_arbiter(&vol.durability, pos),
+                size: p.size,
+                allocated: p.allocated,
+                device_free_before: p.free_before,
+                device_free_after: p.free_before - p.allocated.min(p.free_before),
+                brick: brick_name(ctx, &c.node, c.kind, vg_or_dir, name, set, pos as u32),
+            });
+            let ids = brick::create(
+                b,
+                &NewBrick {
+                    cluster: &ctx.w.desired.cluster,
+                    volume: name,
+                    set,
+                    pos: pos as u32,
+                    node: &c.node,
+                    kind: c.kind,
+                    vg_or_dir,
+                    size: p.size,
+                    snapshot_factor: vol.snapshot_factor,
+                    after: c.ready_step.iter().cloned().collect(),
+                    blocked,
+                    facts: ctx.w.facts.get(c.node.as_str()).copied(),
+                    in_volume: false,
+                },
+            );
+            last.extend(ids);
+        }
+    }
+    last.sort();
+    last.dedup();
+    last
+}
+
+/// Gluster steps of one volume, chained in order on the runner node.
+pub(super) struct VolSteps<'b, 'n> {
+    pub(super) b: &'b mut Builder,
+    pub(super) name: &'n str,
+    pub(super) runner: &'n str,
+    pub(super) action: Action,
+    pub(super) blocked: bool,
+    /// Step ids the next step waits for.
+    pub(super) last: Vec<String>,
+}
+
+impl VolSteps<'_, '_> {
+    /// Push one gluster step after the previous ones.
+    pub(super) fn push(&mut self, verb: &str, desc: String, cmd: GlusterCmd, destructive: bool) {
+        let addr = Address::volume(self.name);
+        let id = self.b.push(
+            StepSpec {
+                id: format!("{addr}/{verb}"),
+                address: &addr,
+                action: self.action,
+                node: self.runner,
+                description: desc,
+                commands: vec![cmd.argv],
+                guard: cmd.guard,
+                depends_on: std::mem::take(&mut self.last),
+                destructive,
+            },
+            self.blocked,
+        );
+        self.last = vec![id];
+    }
+
+    pub(super) fn set_option(&mut self, key: &str, value: &str, old: Option<&str>) {
+        let name = self.name;
+        self.push(
+            &format!("set/{key}"),
+            format!("set {key} = {value}"),
+            gluster::volume_set(name, key, value),
+            false,
+        );
+        if !is_marker_option(key) {
+            self.b
+                .with_changes(vec![change(&format!("options.{key}"), old, Some(value))]);
+        }
+    }
+
+    pub(super) fn reset_option(&mut self, key: &str, old: Option<&str>) {
+        let name = self.name;
+        self.push(
+            &format!("reset/{key}"),
+            format!("reset {key} to its default"),
+            gluster::volume_reset(name, key),
+            false,
+        );
+        if !is_marker_option(key) {
+            self.b
+                .with_changes(vec![change(&format!("options.{key}"), old, None)]);
+        }
+    }
+
+    pub(super) fn start(&mut self) {
+        let name = self.name;
+        self.push(
+            "start",
+            format!("start volume {name}"),
+            gluster::volume_start(name),
+            false,
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! Diff an existing volume of ours against the config: refuse a layout change or a
+//! shrink, mount lost brick mounts again, expand by whole sets of the recorded brick
+//! size, mark a half-created volume, set and reset options, start it.
+
+use std::collections::BTreeSet;
+
+use crate::config::{Durability, Volume};
+use crate::gather::{VolumeFacts, VolumeStatus};
+use crate::units::HumanBytes;
+
+use super::steps::{VolSteps, brick_arg, emit_bricks, volume_danger};
+use super::{Ctx, pins, remount};
+use crate::plan::address::Address;
+use crate::plan::blocker_code::BlockerCode;
+use crate::plan::builder::{Builder, change};
+use crate::plan::capacity::{brick_size, data_bricks_per_set};
+use crate::plan::diagnose::{self, Expand};
+use crate::plan::gluster::{self, layout};
+use crate::plan::model::Action;
+use crate::plan::ownership::{OPT_BRICK_SIZE, OPT_CLUSTER, OPT_OPTIONS, is_marker_option, lv_name};
+use crate::plan::placement::{Pick, SetRequest, place_sets};
+
+/// Current layout of an existing volume matches the config?
+fn same_layout(d: &Durability, vf: &VolumeFacts) -> bool {
+    match *d {
+        Durability::None => vf.replica_count <= 1 && vf.disperse_count == 0,
+        Durability::Replicate { replica, arbiter } => {
+            vf.replica_count == replica as u32
+                && (vf.arbiter_count > 0) == arbiter
+                && vf.disperse_count == 0
+        }
+        Durability::Disperse { data, redundancy } => {
+            vf.disperse_count == (data + redundancy) as u32
+                && vf.redundancy_count == redundancy as u32
+        }
+    }
+}
+
+/// Diff an existing volume of ours against the config.
+pub(super) fn update(
+    ctx: &mut Ctx<'_, '_>,
+    b: &mut Builder,
+    name: &str,
+    vol: &Volume,
+    vf: &VolumeFacts,
+    marked: bool,
+) {
+    let w = ctx.w;
+    let addr = Address::volume(name);
+    if !same_layout(&vol.durability, vf) {
+        b.block(
+            BlockerCode::LayoutChange,
+            &addr,
+            format!(
+                "volume {name} is {} ({} bricks) but the config says {}: brickyard does not convert volumes",
+                vf.vol_type,
+                vf.brick_count,
+                layout(&vol.durability)
+            ),
+            Some("restore the durability in the config, or migrate the data to a new volume".into()),
+        );
+        return;
+    }
+    let n = vol.durability.set_size() as u64;
+    let k0 = (vf.brick_count as u64 / n).max(1);
+    let data = data_bricks_per_set(&vol.durability);
+    let b0 = vf
+        .options
+        .get(OPT_BRICK_SIZE)
+        .and_then(|v| v.parse::<u64>().ok())
+        .or_else(|| {
+            let br = vf.bricks.first()?;
+            let f = w.facts.get(w.node_of_host(&br.host)?)?;
+            f.lvs
+                .iter()
+                .find(|l| l.name == lv_name(name, 0, 0) && l.pool.is_some())
+                .map(|l| l.size)
+        })
+        .unwrap_or_else(|| brick_size(vol.size, k0, &vol.durability));
+    let cur = k0 * b0 * data;
+    let mut nodes: BTreeSet<String> = vf
+        .bricks
+        .iter()
+        .filter_map(|br| w.node_of_host(&br.host))
+        .map(str::to_string)
+        .collect();
+
+    // expansion: whole new sets of the same brick size
+    let mut new_sets: Vec<Vec<Pick>> = Vec::new();
+    if vol.size > cur {
+        let add = (vol.size - cur).div_ceil(b0 * data);
+        let pins = pins(ctx, name);
+        let req = SetRequest {
+            first: k0 as u32,
+            count: add,
+            brick_size: b0,
+        };
+        let zones = w.desired.placement.zone_checking;
+        match place_sets(&mut ctx.pool, zones, vol, req, &pins, &mut Vec::new()) {
+            Some(s) => new_sets = s,
+            None => {
+                let expand = Expand {
+                    sets: k0,
+                    brick_size: b0,
+                    add,
+                };
+                diagnose::volume_blocker(w, &ctx.pool, b, name, vol, Some(expand));
+                return;
+            }
+        }
+    } else if brick_size(vol.size, k0, &vol.durability) < b0 {
+        b.block(
+            BlockerCode::Shrink,
+            &addr,
+            format!(
+                "volume {name} holds {} ({k0} set(s) of {} bricks) and the config asks for {}: volumes cannot shrink",
+                HumanBytes(cur),
+                HumanBytes(b0),
+                HumanBytes(vol.size)
+            ),
+            Some(format!("set size to {} (or more); shrinking means migrating data to a new, smaller volume", HumanBytes(cur))),
+        );
+    }
+    for p in new_sets.iter().flatten() {
+        nodes.insert(ctx.pool.cands[p.cand].node.clone());
+    }
+    let danger = volume_danger(w, Some(vf), &nodes);
+    let blocked = danger.is_some();
+    let before = b.steps.len();
+    let brick_steps = emit_bricks(ctx, b, name, vol, k0 as u32, &new_sets, blocked);
+    let remounts = remount::remount_bricks(ctx, b, name, vol, vf, n, blocked);
+    let Some(runner) = w.runner.clone() else {
+        return;
+    };
+    let mut vs = VolSteps {
+        b,
+        name,
+        runner: &runner,
+        action: Action::Update,
+        blocked,
+        last: remounts,
+    };
+    if !marked {
+        vs.set_option(OPT_CLUSTER, &w.desired.cluster, None);
+        vs.set_option(OPT_BRICK_SIZE, &b0.to_string(), None);
+    }
+    if !new_sets.is_empty() {
+        let mut deps = brick_steps;
+        let mut bricks = Vec::new();
+        for (si, picks) in new_sets.iter().enumerate() {
+            for (pos, p) in picks.iter().enumerate() {
+                let c = &ctx.pool.cands[p.cand];
+                if let Some(pr) = ctx.probes.get(&c.node) {
+                    deps.push(pr.clone());
+                }
+                bricks.push(brick_arg(ctx, name, k0 as u32 + si as u32, pos as u32, p));
+            }
+        }
+        deps.sort();
+        deps.dedup();
+        vs.last.extend(deps);
+        vs.push(
+            "add-brick",
+            format!(
+                "add {} set(s) of {} bricks to {name}",
+                new_sets.len(),
+                HumanBytes(b0)
+            ),
+            gluster::volume_add_brick(name, &bricks),
+            false,
+        );
+        vs.b.with_changes(vec![
+            change(
+                "size",
+                Some(&HumanBytes(cur).to_string()),
+                Some(&HumanBytes(cur + new_sets.len() as u64 * b0 * data).to_string()),
+            ),
+            change(
+                "sets",
+                Some(&k0.to_string()),
+                Some(&(k0 + new_sets.len() as u64).to_string()),
+            ),
+        ]);
+        vs.push(
+            "rebalance",
+            format!("start rebalancing {name} onto the new bricks"),
+            gluster::volume_rebalance_start(name),
+            false,
+        );
+    }
+    // options: set where the live effective value differs; reset what we set before
+    for (k, v) in &vol.options {
+        let live = vf.effective_options.get(k).or_else(|| vf.options.get(k));
+        if live != Some(v) {
+            vs.set_option(k, v, live.map(String::as_str));
+        }
+    }
+    let recorded: BTreeSet<&str> = vf
+        .options
+        .get(OPT_OPTIONS)
+        .map(|s| s.split(',').filter(|k| !k.is_empty()).collect())
+        .unwrap_or_default();
+    for k in &recorded {
+        if !vol.options.contains_key(*k) && !is_marker_option(k) {
+            let old = vf.options.get(*k).or_else(|| vf.effective_options.get(*k));
+            vs.reset_option(k, old.map(String::as_str));
+        }
+    }
+    let want: BTreeSet<&str> = vol.options.keys().map(String::as_str).collect();
+    if want != recorded {
+        if want.is_empty() {
+            vs.reset_option(OPT_OPTIONS, None);
+        } else {
+            let keys = want.iter().copied().collect::<Vec<_>>().join(",");
+            vs.set_option(OPT_OPTIONS, &keys, None);
+        }
+    }
+    if vf.status != VolumeStatus::Started {
+        vs.start();
+        let old = format!("{:?}", vf.status).to_lowercase();
+        vs.b.with_changes(vec![change("status", Some(&old), Some("started"))]);
+    }
+    if let Some((code, why)) = danger
+        && b.steps.len() > before
+    {
+        b.block(
+            code,
+            &addr,
+            format!("changes to volume {name} are held back: {why}"),
+            None,
+        );
+    }
+}
