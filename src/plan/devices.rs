@@ -13,7 +13,8 @@ use super::builder::{Builder, StepSpec, argv, sh};
 use super::capacity::{EXTENT, raw_device_capacity};
 use super::health::World;
 use super::model::Action;
-use super::ownership::{is_plain_path, tag_cluster, tag_value, vg_name, vg_tags};
+use super::ownership::{tag_cluster, tag_value, vg_name, vg_tags};
+use crate::config::names;
 
 /// Somewhere a brick can go: an LVM device or a declared directory.
 #[derive(Debug, Clone)]
@@ -94,7 +95,7 @@ fn device(
 ) -> Option<Candidate> {
     let addr = format!("device.{node}:{}", dev.path);
     let cluster = &w.desired.cluster;
-    if !is_plain_path(&dev.path) {
+    if names::device_path(&dev.path).is_err() {
         b.block(
             "invalid_name",
             &addr,

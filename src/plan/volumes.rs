@@ -18,9 +18,10 @@ use super::health::World;
 use super::model::{Action, BrickPlacement};
 use super::ownership::{
     MOUNT_ROOT, OPT_BRICK_SIZE, OPT_CLUSTER, OPT_OPTIONS, brick_identity, dir_brick_path,
-    is_marker_option, is_plain_name, lv_name, lvm_safe,
+    is_marker_option, lv_name, lvm_safe,
 };
 use super::placement::{Pick, Pool, Want};
+use crate::config::names;
 
 /// How many set counts past the smallest allowed one are tried before giving up: more
 /// sets make smaller bricks that fit more holes, but past a few dozen the answer is no.
@@ -136,7 +137,7 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
     }
     for (name, vol) in &w.desired.volumes {
         let addr = format!("volume.{name}");
-        if !is_plain_name(name) {
+        if names::volume_name(name).is_err() {
             b.block(
                 "invalid_name",
                 &addr,
