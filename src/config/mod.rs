@@ -13,7 +13,7 @@ mod hcl;
 pub mod heketi;
 pub mod model;
 pub(crate) mod names;
-pub mod raw;
+mod raw;
 mod rules;
 pub mod schema;
 mod yaml;
@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 pub use diagnostic::{Diagnostic, Severity, codes, render_report, report_json};
 pub use model::*;
+pub use raw::Span;
 
 /// Largest config file brickyard reads. Real configs are a few KiB; the budget keeps
 /// a wrong `-c /dev/zero` or a huge generated file from eating memory.
