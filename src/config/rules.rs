@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::decode::nodes::NodeIn;
 use super::diagnostic::{Diagnostic, codes};
 use super::model::{BrickKind, Durability, Placement, ZoneChecking};
+use super::names;
 use super::raw::Span;
 
 /// One named rule; `F` is the check's signature.
@@ -55,10 +56,25 @@ pub(crate) const VOLUME_RULES: &[Rule<VolumeCheck>] = &[
         code: codes::NOT_ENOUGH_ZONES,
         check: enough_zones,
     },
+    Rule {
+        name: "device-mapper can name every brick's LVs",
+        code: codes::INVALID_VOLUME_NAME,
+        check: dm_names_fit,
+    },
+    Rule {
+        name: "glusterd can name every brick's volfile",
+        code: codes::INVALID_VOLUME_NAME,
+        check: brick_volfile_names_fit,
+    },
 ];
 
 /// A present volume as the volume rules see it.
 pub(crate) struct VolumeCtx<'a> {
+    /// The volume's name, when it passed [`super::names::volume_name`].
+    pub(crate) name: Option<&'a str>,
+    pub(crate) name_span: Span,
+    /// Declared size, when valid.
+    pub(crate) size: Option<u64>,
     /// "volume `name`", as messages say it.
     pub(crate) section: &'a str,
     pub(crate) nodes: &'a [NodeIn],
@@ -236,6 +252,106 @@ fn enough_zones(ctx: &VolumeCtx<'_>) -> Vec<Diagnostic> {
         )
         .label(ctx.dur_span, format!("needs {need} zones per set"))
         .help("give the nodes distinct `zone` numbers, or set `placement.zone_checking: none` to accept several bricks of a set in one zone"),
+    ]
+}
+
+/// The largest set and position numbers a volume can reach: at most one set per
+/// `brick_min_size` of its size, and positions below the set size.
+fn largest_set_and_pos(ctx: &VolumeCtx<'_>) -> (u32, u32) {
+    let min = ctx.placement.map_or(1, |p| p.brick_min_size.max(1));
+    let sets = ctx.size.map_or(1, |s| s.div_ceil(min));
+    let set = u32::try_from(sets.saturating_sub(1)).unwrap_or(u32::MAX);
+    let pos = u32::try_from(ctx.durability.set_size().saturating_sub(1)).unwrap_or(u32::MAX);
+    (set, pos)
+}
+
+/// The kernel names an LV `<vg>-<lv>` with every `-` in either doubled, and a thin pool
+/// also gets `<vg>-<pool>-tpool` and `<vg>-<pool>_tmeta`; device-mapper refuses names of
+/// 128 characters or more (`DM_NAME_LEN`), so lvcreate would fail.
+fn dm_names_fit(ctx: &VolumeCtx<'_>) -> Vec<Diagnostic> {
+    const DM_NAME_MAX: usize = 127;
+    let (Some(vol), BrickKind::Lvm) = (ctx.name, ctx.kind) else {
+        return Vec::new();
+    };
+    let (set, pos) = largest_set_and_pos(ctx);
+    let esc = |s: &str| s.len() + s.matches('-').count();
+    let worst = ctx
+        .eligible()
+        .into_iter()
+        .flat_map(|n| n.devices.iter().map(move |d| (n, d)))
+        .map(|(n, d)| {
+            let vg = names::vg_name(&d.path);
+            let pool = names::pool_name(vol, set, pos);
+            (esc(&vg) + 1 + esc(&pool) + "-tpool".len(), n, d)
+        })
+        .filter(|(len, _, _)| *len > DM_NAME_MAX)
+        .max_by_key(|(len, _, _)| *len);
+    let Some((len, n, d)) = worst else {
+        return Vec::new();
+    };
+    vec![
+        Diagnostic::error(
+            codes::INVALID_VOLUME_NAME,
+            format!(
+                "{}: the device-mapper name of its thin pool on `{}` of node `{}` would be {len} characters, more than {DM_NAME_MAX}",
+                ctx.section, d.path, n.name
+            ),
+        )
+        .label(ctx.name_span, "in every brick's LV names")
+        .help("device-mapper names an LV `<vg>-<lv>` with every `-` doubled; shorten the volume name (or use fewer `-`), or use a shorter device path"),
+    ]
+}
+
+/// glusterd keeps each brick's volfile as `<vol>.<host>.<brick path>.vol` (the path
+/// without its first `/`, every other `/` as `-`) in /var/lib/glusterd/vols/<vol>/, and
+/// refuses a brick whose file name, with its `/`, reaches `_POSIX_PATH_MAX` (256)
+/// (`glusterd_is_valid_volfpath`). The volume name is in it twice, with the storage host
+/// and the VG or directory; checked here with the largest set and position numbers
+/// the volume can have, because no single name's limit can cover the sum.
+fn brick_volfile_names_fit(ctx: &VolumeCtx<'_>) -> Vec<Diagnostic> {
+    const POSIX_PATH_MAX: usize = 256;
+    let Some(vol) = ctx.name else {
+        return Vec::new(); // the name itself is already refused
+    };
+    let (set, pos) = largest_set_and_pos(ctx);
+    let mut worst: Option<(usize, String, &str)> = None;
+    for n in ctx.eligible() {
+        let bricks: Vec<String> = match ctx.kind {
+            BrickKind::Lvm => n
+                .devices
+                .iter()
+                .map(|d| {
+                    let vg = names::vg_name(&d.path);
+                    names::lvm_brick_dir(&vg, &names::lv_name(vol, set, pos))
+                })
+                .collect(),
+            BrickKind::Directory => n
+                .paths
+                .iter()
+                .map(|p| names::dir_brick_path(&p.path, vol, set, pos))
+                .collect(),
+        };
+        for brick in bricks {
+            // "/" + vol + "." + host + "." + brick without its leading "/" + ".vol"
+            let len = 1 + vol.len() + 1 + n.storage.len() + 1 + (brick.len() - 1) + 4;
+            if len >= POSIX_PATH_MAX && worst.as_ref().is_none_or(|w| len > w.0) {
+                worst = Some((len, brick, &n.name));
+            }
+        }
+    }
+    let Some((len, brick, node)) = worst else {
+        return Vec::new();
+    };
+    vec![
+        Diagnostic::error(
+            codes::INVALID_VOLUME_NAME,
+            format!(
+                "{}: glusterd would refuse brick `{brick}` on node `{node}`: its volfile name would be {len} characters, {POSIX_PATH_MAX} or more",
+                ctx.section
+            ),
+        )
+        .label(ctx.name_span, "in every brick's volfile name")
+        .help("glusterd names a brick's volfile `<volume>.<host>.<brick path>.vol`; shorten the volume name, the device path or directory, or the node's storage host name"),
     ]
 }
 

@@ -177,12 +177,16 @@ fn validate_and_plan_agree_on_volume_names() {
 }
 
 /// The same for device paths: a device validate accepts is never `invalid_name` in the
-/// plan, and a path whose VG name LVM would refuse is refused by validate.
+/// plan, and a path whose VG name LVM would refuse is refused by validate, saying so.
+/// (Near that limit the device-mapper name of the pool, a cross-entity rule, refuses
+/// the path first for any volume.)
 #[test]
 fn validate_and_plan_agree_on_device_paths() {
     use crate::config::names::LVM_NAME_MAX;
     for len in [
         10,
+        90,
+        110,
         LVM_NAME_MAX - 4,
         LVM_NAME_MAX - 3,
         LVM_NAME_MAX - 2,
@@ -190,16 +194,19 @@ fn validate_and_plan_agree_on_device_paths() {
     ] {
         let device = format!("/dev/{}", "d".repeat(len));
         let l = parse_str("m.yaml", &lvm_config("gfs", &device), Format::Yaml);
-        let fits = len <= LVM_NAME_MAX - 3;
-        assert_eq!(l.desired.is_some(), fits, "{len}: {}", l.render(100, false));
-        if let Some(d) = l.desired {
-            assert_eq!(invalid_name_blockers(&d), Vec::<String>::new(), "{device}");
-        } else {
-            assert!(
-                l.diagnostics[0]
-                    .message
-                    .contains("longer than LVM's 127 characters")
-            );
+        if len <= 90 {
+            assert!(l.desired.is_some(), "{len}: {}", l.render(100, false));
+        }
+        match l.desired {
+            Some(d) => assert_eq!(invalid_name_blockers(&d), Vec::<String>::new(), "{device}"),
+            None if len > LVM_NAME_MAX - 3 => {
+                assert!(
+                    l.diagnostics[0]
+                        .message
+                        .contains("longer than LVM's 127 characters")
+                )
+            }
+            None => assert!(l.diagnostics[0].message.contains("device-mapper name")),
         }
     }
     for device in [
@@ -246,4 +253,38 @@ fn cluster_node_and_tag_names_share_one_limit() {
             }
         }
     }
+}
+
+/// glusterd refuses a brick whose volfile name `<vol>.<host>.<brick path>.vol` reaches
+/// 256 characters; no single name's limit covers the sum, so the volume rule checks it.
+#[test]
+fn brick_volfile_names_must_fit_glusterd() {
+    let vol = "v".repeat(crate::config::names::VOLUME_NAME_MAX);
+    let host = format!("{}.example.com", "h".repeat(63));
+    let device = "/dev/sdb".to_string();
+    let text = format!(
+        "cluster: c\nplacement: {{ zone_checking: none }}\nnodes:\n  a: {{ manage: {host}, devices: [{device}] }}\nvolumes:\n  {vol}:\n    size: 1GiB\n    durability: {{ type: none }}\n"
+    );
+    let l = parse_str("m.yaml", &text, Format::Yaml);
+    assert_eq!(l.error_count(), 1, "{}", l.render(100, false));
+    let d = &l.diagnostics[0];
+    assert_eq!(d.code, crate::config::codes::INVALID_VOLUME_NAME);
+    assert!(d.message.contains("volfile name would be"), "{}", d.message);
+    // the same volume on a short host and device is fine
+    let short = text.replace(&host, "gfs1");
+    let l = parse_str("m.yaml", &short, Format::Yaml);
+    assert!(!l.has_errors(), "{}", l.render(100, false));
+}
+
+/// device-mapper names `<vg>-<lv>` double every `-` and must stay under 128 characters.
+#[test]
+fn lvm_device_mapper_names_must_fit() {
+    let vol = format!("v{}", "-v".repeat(31)); // 63 characters, 31 of them `-`
+    let device = format!("/dev/disk/by-id/{}", "d".repeat(30));
+    let text = lvm_config(&vol, &device);
+    let l = parse_str("m.yaml", &text, Format::Yaml);
+    assert_eq!(l.error_count(), 1, "{}", l.render(100, false));
+    assert!(l.diagnostics[0].message.contains("device-mapper name"));
+    let l = parse_str("m.yaml", &lvm_config(&vol, "/dev/sdb"), Format::Yaml);
+    assert!(!l.has_errors(), "{}", l.render(100, false));
 }

@@ -123,6 +123,9 @@ impl Decoder<'_> {
         {
             let dur_span = dur_entry.map(|d| d.key_span).unwrap_or(e.key_span);
             let ctx = VolumeCtx {
+                name: name_ok.then_some(e.key.as_str()),
+                name_span: e.key_span,
+                size,
                 section: &section,
                 nodes,
                 durability: dur,
