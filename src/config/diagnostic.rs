@@ -162,7 +162,7 @@ impl Diagnostic {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub fn line_column(text: &str, byte: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, byte: usize) -> (usize, usize) {
     let byte = Span::new(byte, byte).clamp_to(text).start;
     let before = &text[..byte];
     let line = before.matches('\n').count() + 1;
@@ -255,7 +255,7 @@ pub fn report_json(diagnostics: &[Diagnostic]) -> serde_json::Value {
 }
 
 /// Edit-distance suggestion for "did you mean ...?" (None when nothing is close).
-pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (strsim::damerau_levenshtein(word, c), *c))

@@ -24,7 +24,7 @@ const LABELLED: &[(&str, &str, bool)] = &[
 
 /// Parse HCL text. On a syntax error there is no tree; otherwise the tree plus any
 /// structural findings (duplicates, expressions) are returned together.
-pub fn parse(text: &str) -> Result<(Value, Vec<Diagnostic>), Diagnostic> {
+pub(crate) fn parse(text: &str) -> Result<(Value, Vec<Diagnostic>), Diagnostic> {
     let body = hcl_edit::parser::parse_body(text).map_err(|e| {
         let at = e.location().offset();
         let message = e.message().trim().to_string();

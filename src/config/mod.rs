@@ -1,25 +1,29 @@
 //! The operator's declared storage: parsed from YAML or HCL, validated, and turned
 //! into one [`Desired`] model. Pure: reads nothing but the config file it is given.
 //!
-//! Two stages, like ripgrep's: format parsers ([`yaml`], [`hcl`]) produce one
-//! format-neutral [`raw`] tree that keeps byte spans; the one [`validate`] pass walks
-//! it, reports every mistake at its line, and only then builds the model the planner
-//! trusts. Both formats therefore give the identical model by construction.
+//! Stages, like ripgrep's: format parsers (`yaml`, `hcl`) produce one format-neutral
+//! [`raw`] tree that keeps byte spans; `decode` walks it section by section, the named
+//! cross-entity rules in `rules` check what spans sections, and only then is the model
+//! the planner trusts built. Every name and path rule is in `names`, which the planner
+//! calls too. Both formats give the identical model by construction.
 
+mod decode;
 pub mod diagnostic;
-pub mod hcl;
+mod hcl;
 pub mod heketi;
 pub mod model;
-pub mod raw;
+pub(crate) mod names;
+mod raw;
+mod rules;
 pub mod schema;
-pub mod validate;
-pub mod yaml;
+mod yaml;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use diagnostic::{Diagnostic, Severity, codes, render_report, report_json};
 pub use model::*;
+pub use raw::Span;
 
 /// Largest config file brickyard reads. Real configs are a few KiB; the budget keeps
 /// a wrong `-c /dev/zero` or a huge generated file from eating memory.
@@ -196,12 +200,12 @@ pub fn parse_str(file_name: &str, text: &str, format: Format) -> Loaded {
     let shared = Arc::new(text.to_string());
     let (desired, diagnostics) = match format {
         Format::Yaml => match yaml::parse(text) {
-            Ok(root) => validate::validate(&root, text, format),
+            Ok(root) => decode::validate(&root, text, format),
             Err(d) => (None, vec![d]),
         },
         Format::Hcl => match hcl::parse(text) {
             Ok((root, mut found)) => {
-                let (desired, more) = validate::validate(&root, text, format);
+                let (desired, more) = decode::validate(&root, text, format);
                 found.extend(more);
                 (desired, found)
             }

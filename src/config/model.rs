@@ -7,6 +7,13 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::units::{GIB, TIB};
+
+/// Default smallest brick (Heketi's default too).
+pub const DEFAULT_BRICK_MIN: u64 = GIB;
+/// Default largest brick before a volume gets another distribute set.
+pub const DEFAULT_BRICK_MAX: u64 = 4 * TIB;
+
 /// The whole declared cluster.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Desired {
@@ -28,10 +35,22 @@ pub struct Placement {
     pub brick_max_size: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// What an absent `placement` (or an absent field of it) means.
+impl Default for Placement {
+    fn default() -> Placement {
+        Placement {
+            zone_checking: ZoneChecking::default(),
+            brick_min_size: DEFAULT_BRICK_MIN,
+            brick_max_size: DEFAULT_BRICK_MAX,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ZoneChecking {
     /// Bricks of one set must be in distinct zones.
+    #[default]
     Strict,
     /// Zones are a preference only: spread when possible.
     None,
@@ -52,10 +71,26 @@ pub struct Ssh {
     pub connect_timeout: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// The documented ssh defaults: root on port 22, strict host keys, 10 s to connect.
+impl Default for Ssh {
+    fn default() -> Ssh {
+        Ssh {
+            user: "root".to_string(),
+            port: 22,
+            identity_file: None,
+            known_hosts: KnownHosts::default(),
+            options: Vec::new(),
+            sudo: false,
+            connect_timeout: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum KnownHosts {
     /// Unknown or changed host keys are refused.
+    #[default]
     Strict,
     /// Unknown keys are recorded on first contact; changed keys are still refused.
     AcceptNew,
@@ -120,9 +155,10 @@ pub enum BrickKind {
     Directory,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VolumeState {
+    #[default]
     Present,
     Absent,
 }
@@ -136,6 +172,16 @@ pub enum Durability {
     Replicate { replica: u8, arbiter: bool },
     /// Erasure coding: `data` + `redundancy` bricks per set.
     Disperse { data: u8, redundancy: u8 },
+}
+
+/// An absent `durability`: three full copies.
+impl Default for Durability {
+    fn default() -> Durability {
+        Durability::Replicate {
+            replica: 3,
+            arbiter: false,
+        }
+    }
 }
 
 impl Durability {

@@ -40,13 +40,13 @@ impl Span {
 
 /// A value with the span of the text it came from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Value {
-    pub kind: Kind,
-    pub span: Span,
+pub(crate) struct Value {
+    pub(crate) kind: Kind,
+    pub(crate) span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// Keys in source order; duplicates were already reported by the parser.
     Map(Vec<Entry>),
     Seq(Vec<Value>),
@@ -61,15 +61,15 @@ pub enum Kind {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    pub key: String,
-    pub key_span: Span,
-    pub value: Value,
+pub(crate) struct Entry {
+    pub(crate) key: String,
+    pub(crate) key_span: Span,
+    pub(crate) value: Value,
 }
 
 impl Kind {
     /// The word used in "expected X, found Y" messages.
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match self {
             Kind::Map(_) => "a map",
             Kind::Seq(_) => "a list",

@@ -12,8 +12,8 @@ use schemars::JsonSchema;
 use super::model::{BrickKind, KnownHosts, VolumeState, ZoneChecking};
 
 /// Top-level keys of a config file.
-pub const ROOT_FIELDS: &[&str] = &["cluster", "ssh", "placement", "nodes", "volumes"];
-pub const SSH_FIELDS: &[&str] = &[
+pub(crate) const ROOT_FIELDS: &[&str] = &["cluster", "ssh", "placement", "nodes", "volumes"];
+pub(crate) const SSH_FIELDS: &[&str] = &[
     "user",
     "port",
     "identity_file",
@@ -22,11 +22,11 @@ pub const SSH_FIELDS: &[&str] = &[
     "sudo",
     "connect_timeout",
 ];
-pub const PLACEMENT_FIELDS: &[&str] = &["zone_checking", "brick_min_size", "brick_max_size"];
-pub const NODE_FIELDS: &[&str] = &["manage", "storage", "zone", "devices", "paths", "ssh"];
-pub const DEVICE_FIELDS: &[&str] = &["path", "tags", "wipe"];
-pub const PATH_FIELDS: &[&str] = &["path", "tags"];
-pub const VOLUME_FIELDS: &[&str] = &[
+pub(crate) const PLACEMENT_FIELDS: &[&str] = &["zone_checking", "brick_min_size", "brick_max_size"];
+pub(crate) const NODE_FIELDS: &[&str] = &["manage", "storage", "zone", "devices", "paths", "ssh"];
+pub(crate) const DEVICE_FIELDS: &[&str] = &["path", "tags", "wipe"];
+pub(crate) const PATH_FIELDS: &[&str] = &["path", "tags"];
+pub(crate) const VOLUME_FIELDS: &[&str] = &[
     "size",
     "durability",
     "snapshot_factor",
@@ -36,7 +36,7 @@ pub const VOLUME_FIELDS: &[&str] = &[
     "device_tags",
     "brick_kind",
 ];
-pub const DURABILITY_FIELDS: &[&str] = &["type", "replica", "arbiter", "data", "redundancy"];
+pub(crate) const DURABILITY_FIELDS: &[&str] = &["type", "replica", "arbiter", "data", "redundancy"];
 
 /// A size with a unit: `100GiB`, `1.5TiB`, `500GB`. Bare numbers are refused.
 #[derive(JsonSchema)]

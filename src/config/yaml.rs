@@ -10,7 +10,7 @@ use super::raw::{Entry, Kind, Span, Value};
 
 /// Parse YAML text. A syntax error stops here (the tree is unusable after it) and is
 /// returned as a single diagnostic pointing at the parser's location.
-pub fn parse(text: &str) -> Result<Value, Diagnostic> {
+pub(crate) fn parse(text: &str) -> Result<Value, Diagnostic> {
     match serde_saphyr::from_str::<Node>(text) {
         Ok(node) => Ok(node.into_value(text)),
         Err(err) => Err(convert_error(text, &err)),

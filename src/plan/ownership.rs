@@ -1,6 +1,9 @@
-//! Names and ownership markers: how brickyard recognises what it made without a state
-//! file. Gather reads these markers back, apply runs commands built from these names,
-//! so every convention lives here, once (see docs/placement.md, "Names and markers").
+//! Ownership markers: how brickyard recognises what it made without a state file.
+//! Gather reads these markers back, apply runs commands built from these names (see
+//! docs/placement.md, "Names and markers"). The names themselves (VG, pool, LV, mount,
+//! brick paths) and the rules for operator-written names live in
+//! [`crate::config::names`], shared with config validation; they are re-exported here
+//! so plan code keeps one import.
 //!
 //! - VG per device: `by_<device path without /dev/, unsafe chars -> _>` (e.g. `by_sdb`).
 //! - Thin pool `tp_<vol>_<set>_<pos>`, thin LV `brick_<vol>_<set>_<pos>`.
@@ -15,8 +18,11 @@
 //!   options as userspace comments (never passed to the kernel); fstab(5) has no
 //!   trailing-comment syntax, so a `# brickyard` suffix could be parsed as a field.
 
-/// Where brick filesystems are mounted.
-pub const MOUNT_ROOT: &str = "/var/lib/brickyard/mounts";
+pub(crate) use crate::config::names::{
+    MOUNT_ROOT, dir_brick_path, lv_device, lv_name, lvm_brick_dir, lvm_safe, mount_path, pool_name,
+    vg_name,
+};
+
 /// Volume option that marks a volume as managed by brickyard (value: cluster name).
 pub const OPT_CLUSTER: &str = "user.brickyard.cluster";
 /// Volume option recording the size of each data brick (bytes), for expand/shrink.
@@ -29,54 +35,6 @@ pub const MOUNT_OPTS: &str = "rw,inode64,noatime,nouuid";
 /// True for the options brickyard uses as markers; they are never diffed as user options.
 pub fn is_marker_option(key: &str) -> bool {
     key.starts_with("user.brickyard.")
-}
-
-/// A name safe in LVM names, tags and paths: `[A-Za-z0-9_+.-]`, not starting with `-`.
-pub fn lvm_safe(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "_+.-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if out.starts_with('-') {
-        out.replace_range(0..1, "_");
-    }
-    out
-}
-
-/// VG name for a declared device: stable across runs, readable, unique per node.
-pub fn vg_name(device: &str) -> String {
-    let short = device.strip_prefix("/dev/").unwrap_or(device);
-    format!("by_{}", lvm_safe(short.trim_start_matches('/')))
-}
-
-pub fn pool_name(volume: &str, set: u32, pos: u32) -> String {
-    format!("tp_{}_{set}_{pos}", lvm_safe(volume))
-}
-
-pub fn lv_name(volume: &str, set: u32, pos: u32) -> String {
-    format!("brick_{}_{set}_{pos}", lvm_safe(volume))
-}
-
-pub fn lv_device(vg: &str, lv: &str) -> String {
-    format!("/dev/{vg}/{lv}")
-}
-
-pub fn mount_path(vg: &str, lv: &str) -> String {
-    format!("{MOUNT_ROOT}/{vg}/{lv}")
-}
-
-pub fn lvm_brick_dir(vg: &str, lv: &str) -> String {
-    format!("{}/brick", mount_path(vg, lv))
-}
-
-pub fn dir_brick_path(base: &str, volume: &str, set: u32, pos: u32) -> String {
-    format!("{}/{volume}/s{set}p{pos}", base.trim_end_matches('/'))
 }
 
 pub fn fstab_line(cluster: &str, vg: &str, lv: &str) -> String {
@@ -127,44 +85,9 @@ pub fn brick_identity(tags: &[String]) -> Option<(String, u32, u32)> {
     Some((vol.to_string(), set, pos))
 }
 
-/// Names the planner builds into paths and commands must be plain: anything else is
-/// refused before it can reach a command line (config validation should catch it first).
-pub fn is_plain_name(s: &str) -> bool {
-    !s.is_empty()
-        && !s.starts_with('-')
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-}
-
-/// An absolute path without `..`, whitespace or shell-significant characters.
-pub fn is_plain_path(s: &str) -> bool {
-    s.starts_with('/')
-        && !s.split('/').any(|c| c == "..")
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-/+:@".contains(c))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_lvm_safe_and_stable() {
-        assert_eq!(vg_name("/dev/sdb"), "by_sdb");
-        assert_eq!(
-            vg_name("/dev/disk/by-id/virtio-abc:1"),
-            "by_disk_by-id_virtio-abc_1"
-        );
-        assert_eq!(lv_name("gfs", 1, 2), "brick_gfs_1_2");
-        assert_eq!(pool_name("gfs", 0, 0), "tp_gfs_0_0");
-        assert_eq!(
-            lvm_brick_dir("by_sdb", "brick_gfs_0_1"),
-            "/var/lib/brickyard/mounts/by_sdb/brick_gfs_0_1/brick"
-        );
-        assert_eq!(dir_brick_path("/data/", "gfs", 0, 2), "/data/gfs/s0p2");
-        assert_eq!(lvm_safe("-a b"), "_a_b");
-    }
 
     #[test]
     fn tags_round_trip() {
@@ -178,17 +101,6 @@ mod tests {
                 "{t}"
             );
         }
-    }
-
-    #[test]
-    fn refuses_unsafe_names_and_paths() {
-        assert!(is_plain_name("gfs-1.a"));
-        assert!(!is_plain_name("a b"));
-        assert!(!is_plain_name("-x"));
-        assert!(is_plain_path("/dev/disk/by-id/x:1"));
-        assert!(!is_plain_path("/data/../etc"));
-        assert!(!is_plain_path("/data/$(x)"));
-        assert!(!is_plain_path("relative"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::gather::NodeFacts;
 use crate::units::HumanBytes;
 
 use super::Candidate;
+use crate::config::names;
 use crate::plan::address::Address;
 use crate::plan::blocker_code::BlockerCode;
 use crate::plan::builder::{Builder, StepSpec, argv, guard, sh};
@@ -14,7 +15,7 @@ use crate::plan::capacity::{EXTENT, raw_device_capacity};
 use crate::plan::health::World;
 use crate::plan::model::Action;
 use crate::plan::options::PlanOptions;
-use crate::plan::ownership::{is_plain_path, tag_cluster, tag_value, vg_name, vg_tags};
+use crate::plan::ownership::{tag_cluster, tag_value, vg_name, vg_tags};
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn device(
@@ -29,7 +30,7 @@ pub(super) fn device(
 ) -> Option<Candidate> {
     let addr = Address::device(node, &dev.path);
     let cluster = &w.desired.cluster;
-    if !is_plain_path(&dev.path) {
+    if names::device_path(&dev.path).is_err() {
         b.block(
             BlockerCode::InvalidName,
             &addr,

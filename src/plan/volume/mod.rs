@@ -13,6 +13,7 @@ mod update;
 
 use std::collections::BTreeMap;
 
+use crate::config::names;
 use crate::config::{BrickKind, VolumeState};
 use crate::gather::VolumeFacts;
 
@@ -22,7 +23,7 @@ use super::builder::Builder;
 use super::health::World;
 use super::options::PlanOptions;
 use super::ownership::{
-    MOUNT_ROOT, OPT_CLUSTER, brick_identity, dir_brick_path, is_plain_name, lv_name, lvm_safe,
+    MOUNT_ROOT, OPT_CLUSTER, brick_identity, dir_brick_path, lv_name, lvm_safe,
 };
 use super::placement::{Pin, Pins, Pool};
 
@@ -100,7 +101,7 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
     }
     for (name, vol) in &w.desired.volumes {
         let addr = Address::volume(name);
-        if !is_plain_name(name) {
+        if names::volume_name(name).is_err() {
             b.block(
                 BlockerCode::InvalidName,
                 &addr,

@@ -1,0 +1,441 @@
+//! Every rule for a name or path the operator writes, and every name brickyard derives
+//! from them, in one place. Config validation and the planner both call these
+//! functions, so a name `brickyard validate` accepts is never refused by `plan` (a
+//! desired state read from JSON skips validation, so the planner checks again with the
+//! same rule). docs/config.md, "Names and paths", says which rule applies where and why.
+//!
+//! A rule returns why a name is refused ([`NameError`], [`PathError`]); the config
+//! decoder turns that into a pointed diagnostic, the planner into an `invalid_name`
+//! blocker.
+
+/// Cluster, node and tag names (key and value): they end up in LVM tags
+/// (`brickyard.node=<n>`), fstab mount options, logs and plan addresses; short keeps
+/// every derived marker far inside LVM's 1024-character tag limit.
+pub(crate) const NAME_MAX: usize = 63;
+
+/// Volume names. Gluster alone would allow 256 (`GD_VOLUME_NAME_MAX`), but the name is
+/// built into more than gluster's own records:
+/// - LVM names are at most 127 characters (`NAME_LEN` 128 with the NUL), and the thin
+///   pool `tp_<vol>_<set>_<pos>` gets internal LVs `<pool>_tmeta`/`<pool>_tdata`: with
+///   set and position up to 10 digits each that is the name plus 31 characters;
+/// - device-mapper names `<vg>-<lv>` (`DM_NAME_LEN` 128) double every `-` and add the
+///   VG name and a `-tpool` layer suffix;
+/// - glusterd keeps each brick's volfile as one file `<vol>.<host>.<brick path>.vol`
+///   that must stay under 256 characters (`glusterd_is_valid_volfpath`), and the brick
+///   path carries the volume name again.
+///
+/// 64 leaves room for a VG name and a host name in all of them; it is also the limit
+/// the planner always used.
+pub(crate) const VOLUME_NAME_MAX: usize = 64;
+
+/// LVM's longest VG or LV name (lvm2 `NAME_LEN` 128, including the terminating NUL).
+pub(crate) const LVM_NAME_MAX: usize = 127;
+
+/// Names gluster's CLI refuses as volume names (glusterfs cli/src/cli-cmd-parser.c,
+/// `cli_validate_volname`).
+pub(crate) const RESERVED_VOLUME_NAMES: &[&str] = &[
+    "volume",
+    "type",
+    "subvolumes",
+    "option",
+    "end-volume",
+    "all",
+    "volume_not_in_ring",
+    "description",
+    "force",
+    "snap-max-hard-limit",
+    "snap-max-soft-limit",
+    "auto-delete",
+    "activate-on-create",
+];
+
+/// Sub-strings LVM refuses in an LV name because it names its own internal volumes
+/// with them (lvm2 lib/misc/lvm-string.c, `apply_lvname_restrictions`, across versions).
+pub(crate) const LVM_RESERVED_STRINGS: &[&str] = &[
+    "_cdata", "_cmeta", "_corig", "_cpool", "_cvol", "_wcorig", "_imeta", "_iorig", "_mimage",
+    "_mlog", "_pmspare", "_rimage", "_rmeta", "_tdata", "_tmeta", "_vdata", "_vorigin",
+];
+
+/// System directories a directory brick may not live in.
+pub(crate) const SYSTEM_DIRS: &[&str] = &[
+    "/dev", "/proc", "/sys", "/run", "/etc", "/boot", "/usr", "/bin", "/sbin", "/lib",
+];
+
+/// Where brick filesystems are mounted.
+pub(crate) const MOUNT_ROOT: &str = "/var/lib/brickyard/mounts";
+
+/// Why a name is refused. [`NameError::why`] is the end of the sentence
+/// "volume name `x` ...".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NameError {
+    Empty,
+    TooLong(usize),
+    StartsWithDash,
+    FirstNotAlnum,
+    Reserved,
+    BadChar(char),
+    LvmReserved(&'static str),
+}
+
+impl NameError {
+    pub(crate) fn why(&self) -> String {
+        match self {
+            NameError::Empty => "is empty".to_string(),
+            NameError::TooLong(max) => format!("is longer than {max} characters"),
+            NameError::StartsWithDash => "starts with `-`".to_string(),
+            NameError::FirstNotAlnum => "must start with a letter or digit".to_string(),
+            NameError::Reserved => "is a word gluster reserves".to_string(),
+            NameError::BadChar(c) => format!("contains {}", describe_char(*c)),
+            NameError::LvmReserved(s) => {
+                format!("would put `{s}` into its LVM names (`brick_<name>_…`), which LVM reserves")
+            }
+        }
+    }
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+/// Letters, digits, `-`, `_`, `.`, starting with a letter or digit, at most `max`.
+fn safe_name(name: &str, max: usize) -> Result<(), NameError> {
+    if name.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if name.len() > max {
+        return Err(NameError::TooLong(max));
+    }
+    if !name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+    {
+        return Err(NameError::FirstNotAlnum);
+    }
+    match name.chars().find(|c| !is_name_char(*c)) {
+        Some(c) => Err(NameError::BadChar(c)),
+        None => Ok(()),
+    }
+}
+
+/// The help line shared by cluster, node and tag names.
+pub(crate) fn safe_name_help() -> String {
+    format!(
+        "use letters, digits, `-`, `_` and `.`, starting with a letter or digit, at most {NAME_MAX} characters"
+    )
+}
+
+pub(crate) fn cluster_name(name: &str) -> Result<(), NameError> {
+    safe_name(name, NAME_MAX)
+}
+
+pub(crate) fn node_name(name: &str) -> Result<(), NameError> {
+    safe_name(name, NAME_MAX)
+}
+
+/// A tag key or value (device/path `tags`, volume `device_tags`).
+pub(crate) fn tag(name: &str) -> Result<(), NameError> {
+    safe_name(name, NAME_MAX)
+}
+
+/// Gluster's rule (charset, reserved words, no leading `-`), the length that fits every
+/// derived name ([`VOLUME_NAME_MAX`]), and LVM's reserved sub-strings.
+pub(crate) fn volume_name(name: &str) -> Result<(), NameError> {
+    if name.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if name.starts_with('-') {
+        return Err(NameError::StartsWithDash);
+    }
+    if RESERVED_VOLUME_NAMES.contains(&name) {
+        return Err(NameError::Reserved);
+    }
+    if name.len() > VOLUME_NAME_MAX {
+        return Err(NameError::TooLong(VOLUME_NAME_MAX));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        return Err(NameError::BadChar(c));
+    }
+    // the LV names are `brick_<vol>_…` and `tp_<vol>_…`: the `_` before the name counts
+    let in_lv = format!("_{name}_");
+    match LVM_RESERVED_STRINGS.iter().find(|s| in_lv.contains(*s)) {
+        Some(s) => Err(NameError::LvmReserved(s)),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn volume_name_help() -> String {
+    format!(
+        "gluster volume names use letters, digits, `-` and `_`, do not start with `-`, are at most {VOLUME_NAME_MAX} characters (they become LVM and brick names) and are not one of: {}",
+        RESERVED_VOLUME_NAMES.join(", ")
+    )
+}
+
+/// A POSIX user name for ssh.
+pub(crate) fn ssh_user(u: &str) -> bool {
+    !u.is_empty()
+        && u.len() <= 32
+        && u.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && u.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+/// A DNS name: dot-separated labels of letters, digits and inner `-`.
+pub(crate) fn is_hostname(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.trim_end_matches('.').split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// Why a path is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PathError {
+    /// A character outside [`is_path_char`].
+    BadChar(char),
+    /// Relative, or with `.`, `..` or empty components.
+    NotNormal,
+    /// A device outside `/dev/`.
+    NotUnderDev,
+    /// A device whose VG name ([`vg_name`]) would exceed [`LVM_NAME_MAX`].
+    VgNameTooLong,
+    /// A directory brick inside a [`SYSTEM_DIRS`] entry.
+    SystemDir,
+}
+
+/// The characters a path may carry: no shell metacharacters, no whitespace.
+pub(crate) fn is_path_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | ':' | '+' | '@')
+}
+
+pub(crate) fn path_chars(path: &str) -> Result<(), PathError> {
+    match path.chars().find(|c| !is_path_char(*c)) {
+        Some(c) => Err(PathError::BadChar(c)),
+        None => Ok(()),
+    }
+}
+
+/// Absolute, normalised (no `.`/`..`/empty components; one trailing `/` allowed) and
+/// made of safe characters.
+pub(crate) fn abs_path(path: &str) -> Result<(), PathError> {
+    path_chars(path)?;
+    let comps: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    let normal = path.starts_with('/')
+        && !comps.is_empty()
+        && comps
+            .iter()
+            .all(|c| !c.is_empty() && *c != "." && *c != "..");
+    if normal {
+        Ok(())
+    } else {
+        Err(PathError::NotNormal)
+    }
+}
+
+/// A declared block device: a safe absolute path under `/dev/` whose VG name fits LVM.
+pub(crate) fn device_path(path: &str) -> Result<(), PathError> {
+    abs_path(path)?;
+    if !path.starts_with("/dev/") {
+        return Err(PathError::NotUnderDev);
+    }
+    if vg_name(path).len() > LVM_NAME_MAX {
+        return Err(PathError::VgNameTooLong);
+    }
+    Ok(())
+}
+
+/// A declared directory for directory bricks: a safe absolute path outside the system
+/// directories.
+pub(crate) fn dir_path(path: &str) -> Result<(), PathError> {
+    abs_path(path)?;
+    let system = SYSTEM_DIRS
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    if system {
+        return Err(PathError::SystemDir);
+    }
+    Ok(())
+}
+
+/// A character as named in a message.
+pub(crate) fn describe_char(c: char) -> String {
+    match c {
+        ' ' => "a space".to_string(),
+        '\t' => "a tab".to_string(),
+        '\n' => "a newline".to_string(),
+        c if c.is_control() => format!("a control character (U+{:04X})", c as u32),
+        c if "$`;|&<>()\\\"'*?![]{}~#".contains(c) => format!("the shell metacharacter `{c}`"),
+        c => format!("the character `{c}`"),
+    }
+}
+
+// ---- names brickyard derives (see docs/placement.md, "Names and markers") ----
+
+/// A name safe in LVM names, tags and paths: `[A-Za-z0-9_+.-]`, not starting with `-`.
+pub(crate) fn lvm_safe(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_+.-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.starts_with('-') {
+        out.replace_range(0..1, "_");
+    }
+    out
+}
+
+/// VG name for a declared device: stable across runs, readable, unique per node.
+pub(crate) fn vg_name(device: &str) -> String {
+    let short = device.strip_prefix("/dev/").unwrap_or(device);
+    format!("by_{}", lvm_safe(short.trim_start_matches('/')))
+}
+
+/// Thin pool of one brick.
+pub(crate) fn pool_name(volume: &str, set: u32, pos: u32) -> String {
+    format!("tp_{}_{set}_{pos}", lvm_safe(volume))
+}
+
+/// Thin LV of one brick.
+pub(crate) fn lv_name(volume: &str, set: u32, pos: u32) -> String {
+    format!("brick_{}_{set}_{pos}", lvm_safe(volume))
+}
+
+pub(crate) fn lv_device(vg: &str, lv: &str) -> String {
+    format!("/dev/{vg}/{lv}")
+}
+
+pub(crate) fn mount_path(vg: &str, lv: &str) -> String {
+    format!("{MOUNT_ROOT}/{vg}/{lv}")
+}
+
+/// The brick directory inside an LVM brick's filesystem.
+pub(crate) fn lvm_brick_dir(vg: &str, lv: &str) -> String {
+    format!("{}/brick", mount_path(vg, lv))
+}
+
+/// A directory brick under a declared path.
+pub(crate) fn dir_brick_path(base: &str, volume: &str, set: u32, pos: u32) -> String {
+    format!("{}/{volume}/s{set}p{pos}", base.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_lvm_safe_and_stable() {
+        assert_eq!(vg_name("/dev/sdb"), "by_sdb");
+        assert_eq!(
+            vg_name("/dev/disk/by-id/virtio-abc:1"),
+            "by_disk_by-id_virtio-abc_1"
+        );
+        assert_eq!(lv_name("gfs", 1, 2), "brick_gfs_1_2");
+        assert_eq!(pool_name("gfs", 0, 0), "tp_gfs_0_0");
+        assert_eq!(
+            lvm_brick_dir("by_sdb", "brick_gfs_0_1"),
+            "/var/lib/brickyard/mounts/by_sdb/brick_gfs_0_1/brick"
+        );
+        assert_eq!(dir_brick_path("/data/", "gfs", 0, 2), "/data/gfs/s0p2");
+        assert_eq!(lvm_safe("-a b"), "_a_b");
+    }
+
+    #[test]
+    fn refuses_unsafe_names_and_paths() {
+        assert!(volume_name("gfs-1_a").is_ok());
+        assert_eq!(volume_name("a b"), Err(NameError::BadChar(' ')));
+        assert_eq!(volume_name("-x"), Err(NameError::StartsWithDash));
+        assert_eq!(volume_name("gfs.1"), Err(NameError::BadChar('.')));
+        assert!(device_path("/dev/disk/by-id/x:1").is_ok());
+        assert_eq!(abs_path("/data/../etc"), Err(PathError::NotNormal));
+        assert_eq!(abs_path("/data/$(x)"), Err(PathError::BadChar('$')));
+        assert_eq!(abs_path("relative"), Err(PathError::NotNormal));
+        assert_eq!(device_path("/srv/disk"), Err(PathError::NotUnderDev));
+        assert_eq!(dir_path("/etc/bricks"), Err(PathError::SystemDir));
+        assert!(dir_path("/bricks/d0/").is_ok());
+    }
+
+    /// Every name a valid volume name derives fits LVM: at most 127 characters, the LVM
+    /// charset, and none of LVM's reserved sub-strings, even with the largest set and
+    /// position numbers and the pool's `_tmeta`/`_tdata` internal LVs.
+    #[test]
+    fn a_valid_volume_name_gives_valid_lvm_names() {
+        let longest = "v".repeat(VOLUME_NAME_MAX);
+        assert!(volume_name(&longest).is_ok());
+        for lv in [
+            lv_name(&longest, u32::MAX, u32::MAX),
+            format!("{}_tmeta", pool_name(&longest, u32::MAX, u32::MAX)),
+        ] {
+            assert!(lv.len() <= LVM_NAME_MAX, "{lv}");
+        }
+        for bad in [
+            "tdata",
+            "tdatax",
+            "x_tmeta",
+            "a_rimage_b",
+            "cpool",
+            "x_vorigin",
+        ] {
+            assert!(
+                matches!(volume_name(bad), Err(NameError::LvmReserved(_))),
+                "{bad}"
+            );
+        }
+        for ok in ["xtdata", "xtmeta", "data", "brick"] {
+            assert!(volume_name(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn volume_name_length_boundary() {
+        for (len, ok) in [
+            (63, true),
+            (64, true),
+            (65, false),
+            (70, false),
+            (256, false),
+        ] {
+            let name = "a".repeat(len);
+            assert_eq!(volume_name(&name).is_ok(), ok, "{len}");
+        }
+        assert_eq!(
+            volume_name(&"a".repeat(65)),
+            Err(NameError::TooLong(VOLUME_NAME_MAX))
+        );
+    }
+
+    #[test]
+    fn a_device_path_longer_than_lvm_allows_is_refused() {
+        // `by_` + the path without `/dev/`: 127 characters is the last one LVM takes
+        let fits = format!("/dev/{}", "d".repeat(LVM_NAME_MAX - 3));
+        assert!(device_path(&fits).is_ok());
+        let over = format!("/dev/{}", "d".repeat(LVM_NAME_MAX - 2));
+        assert_eq!(device_path(&over), Err(PathError::VgNameTooLong));
+    }
+
+    #[test]
+    fn safe_names_and_hosts() {
+        assert!(node_name("gfs1.a-b_c").is_ok());
+        assert_eq!(node_name("_x"), Err(NameError::FirstNotAlnum));
+        assert_eq!(cluster_name(&"c".repeat(64)), Err(NameError::TooLong(63)));
+        assert_eq!(tag("a;b"), Err(NameError::BadChar(';')));
+        assert!(is_hostname("gfs1.example.com"));
+        assert!(!is_hostname("-oProxyCommand=x"));
+        assert!(ssh_user("_svc-1"));
+        assert!(!ssh_user("1root"));
+    }
+}
