@@ -8,6 +8,7 @@
 //! calls too. Both formats give the identical model by construction.
 
 mod decode;
+mod decoded;
 pub mod diagnostic;
 mod hcl;
 pub mod heketi;

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::decode::nodes::NodeIn;
+use super::decoded::NodeIn;
 use super::diagnostic::{Diagnostic, codes};
 use super::model::{BrickKind, Durability, Placement, ZoneChecking};
 use super::names;

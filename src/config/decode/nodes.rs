@@ -11,19 +11,7 @@ use super::super::names::{self, LVM_NAME_MAX, PathError};
 use super::super::raw::{Entry, Kind, Span, Value};
 use super::super::schema::{DEVICE_FIELDS, NODE_FIELDS, PATH_FIELDS};
 use super::{Decoder, printable};
-
-/// A decoded node, spans kept: the low half of "raw -> typed -> model".
-pub(crate) struct NodeIn {
-    pub(crate) name: String,
-    pub(crate) manage: String,
-    pub(crate) manage_span: Span,
-    pub(crate) storage: String,
-    pub(crate) storage_span: Span,
-    pub(crate) zone: u32,
-    pub(crate) devices: Vec<Device>,
-    pub(crate) paths: Vec<DirPath>,
-    pub(crate) ssh: Ssh,
-}
+use crate::config::decoded::NodeIn;
 
 impl Decoder<'_> {
     pub(super) fn nodes(&mut self, e: &Entry, ssh: &Ssh) -> Vec<NodeIn> {

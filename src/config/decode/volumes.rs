@@ -11,8 +11,8 @@ use super::super::names;
 use super::super::raw::{Entry, Kind, Span, Value};
 use super::super::rules::{self, VolumeCtx};
 use super::super::schema::VOLUME_FIELDS;
-use super::nodes::NodeIn;
 use super::{Decoder, printable};
+use crate::config::decoded::NodeIn;
 
 impl Decoder<'_> {
     pub(super) fn volumes(
