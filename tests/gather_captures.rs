@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use brickyard::config::*;
 use brickyard::gather::parse::parse_probe;
-use brickyard::gather::{NodeObservation, Transports, VolumeStatus, gather};
+use brickyard::gather::{NodeObservation, VolumeStatus, gather};
 use brickyard::transport::replay::{CaptureMeta, ReplayTransport};
-use brickyard::transport::{Counting, Transport, TransportError};
+use brickyard::transport::{Counting, Transport, TransportError, Transports};
 
 fn captures() -> Vec<(String, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/captures");
