@@ -9,6 +9,7 @@ pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod gather;
+pub mod lock;
 pub mod plan;
 pub mod render;
 pub mod transport;

@@ -1,13 +1,13 @@
 //! Carrying out a Plan over transports: guarded, parallel, resumable, locked.
-//! Apply never decides what to do; the plan already did.
+//! Apply never decides what to do; the plan already did. The lock it takes lives in
+//! `crate::lock`; the transports it is given come from `crate::transport`.
 
 pub mod executor;
-pub mod lock;
 pub mod progress;
 pub mod run;
 pub mod stale;
 
 pub use executor::{
-    ApplyError, ApplyOptions, Failure, NotRun, Observer, Outcome, Report, Silent, Summary,
-    Transports, execute, validate,
+    ApplyError, ApplyOptions, Failure, NotRun, Observer, Outcome, Report, Silent, Summary, execute,
+    validate,
 };

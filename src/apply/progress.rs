@@ -116,7 +116,7 @@ fn terminal_width() -> usize {
 }
 
 /// `[node] address: description` — the prefix every line about a step starts with.
-pub fn step_label(step: &Step) -> String {
+pub(crate) fn step_label(step: &Step) -> String {
     format!("[{}] {}: {}", step.node, step.address, step.description)
 }
 

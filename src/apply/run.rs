@@ -8,10 +8,10 @@ use std::future::Future;
 
 use tokio::sync::watch;
 
-use crate::apply::executor::{self, ApplyError, ApplyOptions, Observer, Report, Transports};
-use crate::apply::lock::{self, LockError, LockLocation};
-use crate::gather::LockInfo;
+use crate::apply::executor::{self, ApplyError, ApplyOptions, Observer, Report};
+use crate::lock::{self, LockError, LockInfo, LockLocation};
 use crate::plan::Plan;
+use crate::transport::Transports;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -33,7 +33,7 @@ pub struct Finished {
 }
 
 /// Nodes the plan runs anything on: those get locked.
-pub fn touched_nodes(plan: &Plan) -> BTreeSet<String> {
+pub(crate) fn touched_nodes(plan: &Plan) -> BTreeSet<String> {
     plan.steps
         .iter()
         .filter(|s| !s.commands.is_empty() || !s.guard.argv.is_empty())

@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::gather::{LockInfo, NodeFacts, NodeObservation, Observed};
+use crate::gather::{NodeFacts, NodeObservation, Observed};
+use crate::lock::LockInfo;
 use crate::plan::{Plan, Step};
 
 /// Removes our own lock record from the facts: it was not there when the plan was made,

@@ -9,12 +9,12 @@ use std::process::ExitCode;
 
 use tokio::sync::watch;
 
-use crate::apply::lock::{LockError, LockLocation};
 use crate::apply::progress::{Progress, Style};
 use crate::apply::run::{RunError, locked_apply};
 use crate::apply::{ApplyOptions, Outcome, Report, stale};
 use crate::config::Desired;
 use crate::gather::Observed;
+use crate::lock::{LockError, LockLocation};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::render::plan as render;
 
@@ -133,7 +133,7 @@ async fn apply(args: &ApplyArgs) -> u8 {
         fail_fast: args.fail_fast,
         ..ApplyOptions::default()
     };
-    let me = crate::apply::lock::this_holder();
+    let me = crate::lock::this_holder();
     let stop = interrupt_watch();
     let progress = Progress::new(
         std::io::stderr(),

@@ -49,13 +49,13 @@ fn gather_cmd(args: &Args) -> Result<u8, String> {
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let obs = rt.block_on(async {
-        let transports = crate::gather::ssh_transports(&desired);
+        let transports = crate::transport::ssh_transports(&desired);
         // Ctrl-C: stop gathering, but still close every ControlMaster before exiting.
         let r = tokio::select! {
             o = crate::gather::gather(&desired, &transports, args.parallelism) => Some(o),
             _ = tokio::signal::ctrl_c() => None,
         };
-        crate::gather::close_all(&transports).await;
+        crate::transport::close_all(&transports).await;
         r
     });
     let Some(obs) = obs else {

@@ -126,9 +126,9 @@ fn gather_live(desired: &Desired) -> Result<Observed, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     eprintln!("Gathering facts from {} node(s)...", desired.nodes.len());
     Ok(rt.block_on(async {
-        let transports = crate::gather::ssh_transports(desired);
+        let transports = crate::transport::ssh_transports(desired);
         let obs = crate::gather::gather(desired, &transports, 16).await;
-        crate::gather::close_all(&transports).await;
+        crate::transport::close_all(&transports).await;
         obs
     }))
 }

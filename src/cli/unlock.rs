@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::apply::lock::{self, Cleared, LockLocation, LockState};
+use crate::lock::{self, Cleared, LockLocation, LockState};
 use crate::transport::Transport;
 
 use super::apply::session;

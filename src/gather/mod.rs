@@ -1,6 +1,7 @@
 //! Reading the real state of every node: one read-only probe per node over a
 //! [`crate::transport::Transport`], parsed locally into [`Observed`].
 //! There is no state file; these facts are the only truth the planner sees.
+//! Gather is handed its [`Transports`]; it never builds one (that is `transport`'s job).
 
 pub mod model;
 pub mod parse;
@@ -8,36 +9,11 @@ pub mod probe;
 
 pub use model::*;
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use futures::future::join_all;
 use tokio::sync::Semaphore;
 
 use crate::config::{Desired, Node};
-use crate::transport::ssh::{SshTarget, SshTransport};
-use crate::transport::{Transport, TransportError};
-
-/// One transport per config node name.
-pub type Transports = BTreeMap<String, Arc<dyn Transport>>;
-
-/// SSH transports for every node of the config (connections open lazily, on first use).
-pub fn ssh_transports(desired: &Desired) -> Transports {
-    desired
-        .nodes
-        .iter()
-        .map(|(name, node)| {
-            let t: Arc<dyn Transport> =
-                Arc::new(SshTransport::new(SshTarget::from_node(name, node)));
-            (name.clone(), t)
-        })
-        .collect()
-}
-
-/// Close every transport (ControlMasters), concurrently.
-pub async fn close_all(transports: &Transports) {
-    join_all(transports.values().map(|t| t.close())).await;
-}
+use crate::transport::{Transport, TransportError, Transports};
 
 /// Gather every declared node concurrently, at most `parallelism` at a time. Never fails
 /// as a whole: a node that cannot be read is recorded as [`NodeObservation::Unreachable`].
@@ -70,7 +46,7 @@ pub async fn gather(desired: &Desired, transports: &Transports, parallelism: usi
 }
 
 /// Probe one node: exactly one `Transport::run`.
-pub async fn gather_node(node: &Node, t: &dyn Transport) -> NodeObservation {
+async fn gather_node(node: &Node, t: &dyn Transport) -> NodeObservation {
     let out = match t.run(&probe::command(node)).await {
         Ok(o) => o,
         Err(e) => return NodeObservation::Unreachable(transport_error(&e)),
@@ -109,7 +85,7 @@ pub async fn gather_node(node: &Node, t: &dyn Transport) -> NodeObservation {
     }
 }
 
-pub fn transport_error(e: &TransportError) -> NodeError {
+fn transport_error(e: &TransportError) -> NodeError {
     NodeError {
         kind: e.kind().to_string(),
         message: e.to_string(),

@@ -6,6 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+/// The holder of an apply lock seen on a node; the lock protocol (and this type) lives in
+/// `crate::lock`.
+pub use crate::lock::LockInfo;
+
 /// Bumped on any incompatible change; `plan --facts` refuses other versions.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -221,12 +225,4 @@ pub struct PathFacts {
     pub fstype: Option<String>,
     pub total: Option<u64>,
     pub free: Option<u64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LockInfo {
-    pub holder_host: String,
-    pub pid: u32,
-    /// As written by the holder (RFC 3339).
-    pub started: String,
 }

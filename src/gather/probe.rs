@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use crate::config::Node;
 use crate::transport::RemoteCommand;
+use crate::transport::shell::sh_s;
 
 /// The probe script. Read-only by construction; see its header and docs/gather.md.
 pub const SCRIPT: &str = include_str!("probe.sh");
 
 /// Generous: under software emulation the gluster CLI alone takes seconds per call.
-pub const TIMEOUT: Duration = Duration::from_secs(180);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Positional arguments for the probe, from a node's declared devices and paths.
 pub fn args(node: &Node) -> Vec<String> {
@@ -29,10 +30,8 @@ pub fn command(node: &Node) -> RemoteCommand {
     command_with_args(args(node))
 }
 
-pub fn command_with_args(args: Vec<String>) -> RemoteCommand {
-    let mut argv = vec!["sh".to_string(), "-s".into(), "--".into()];
-    argv.extend(args);
-    RemoteCommand::new(argv)
+fn command_with_args(args: Vec<String>) -> RemoteCommand {
+    RemoteCommand::new(sh_s(args))
         .with_stdin(SCRIPT.as_bytes())
         .with_timeout(TIMEOUT)
 }

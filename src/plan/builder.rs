@@ -48,9 +48,7 @@ pub(crate) fn argv(words: &[&str]) -> Vec<String> {
 
 /// A read-only `sh -c SCRIPT sh ARGS...` check: user values travel as positional args.
 pub(crate) fn sh(script: &str, args: &[&str]) -> Vec<String> {
-    let mut v = argv(&["sh", "-c", script, "sh"]);
-    v.extend(args.iter().map(|a| a.to_string()));
-    v
+    crate::transport::shell::sh_c(script, args)
 }
 
 impl Builder {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::plan::{Action, Plan, Step};
-use crate::transport::quote;
+use crate::transport::shell::quote;
 use crate::units::HumanBytes;
 
 struct Paint(bool);

@@ -1,14 +1,29 @@
 //! How commands reach nodes. Everything above this layer speaks argv and never knows
-//! about SSH; quoting for a remote shell happens here, in [`quote`], and nowhere else.
+//! about SSH; shell words (quoting, `sh -c` argv) are built in [`shell`] and nowhere else.
+//! This room imports only `config` (for a node's `ssh:` settings).
 
 pub mod replay;
-pub mod ssh;
+pub mod shell;
+mod ssh;
 
+pub use shell::{quote, quote_word};
+pub use ssh::ssh_transports;
+
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::future::join_all;
+
+/// One transport per config node name: what gather, apply and unlock are given.
+pub type Transports = BTreeMap<String, Arc<dyn Transport>>;
+
+/// Close every transport (ControlMasters), concurrently.
+pub async fn close_all(transports: &Transports) {
+    join_all(transports.values().map(|t| t.close())).await;
+}
 
 /// One remote command: an argv, optional stdin (e.g. a script for `sh -s`), and a timeout.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,15 +42,6 @@ impl RemoteCommand {
         RemoteCommand {
             argv: argv.into_iter().map(Into::into).collect(),
             stdin: None,
-            timeout: Duration::from_secs(120),
-        }
-    }
-
-    /// A shell script sent over stdin to `sh -s`: one command, no temp files on the node.
-    pub fn script(script: impl Into<Vec<u8>>) -> Self {
-        RemoteCommand {
-            argv: vec!["sh".into(), "-s".into()],
-            stdin: Some(script.into()),
             timeout: Duration::from_secs(120),
         }
     }
@@ -162,71 +168,5 @@ impl Transport for Counting {
     }
     async fn close(&self) {
         self.inner.close().await
-    }
-}
-
-/// Quote an argv for a POSIX shell: the only place remote command lines are built.
-/// Words of safe characters stay bare for readable logs; everything else is single-quoted.
-pub fn quote(argv: &[String]) -> String {
-    argv.iter()
-        .map(|a| quote_word(a))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-pub fn quote_word(word: &str) -> String {
-    let safe = !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
-    if safe {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn s(v: &[&str]) -> Vec<String> {
-        v.iter().map(|x| x.to_string()).collect()
-    }
-
-    #[test]
-    fn quotes_only_what_needs_it() {
-        assert_eq!(
-            quote(&s(&["lvs", "--reportformat", "json"])),
-            "lvs --reportformat json"
-        );
-        assert_eq!(quote(&s(&["echo", "a b"])), "echo 'a b'");
-        assert_eq!(quote(&s(&["echo", ""])), "echo ''");
-        assert_eq!(quote(&s(&["echo", "it's"])), r"echo 'it'\''s'");
-        assert_eq!(quote(&s(&["x", "$(rm -rf /)"])), "x '$(rm -rf /)'");
-    }
-
-    #[test]
-    fn quoted_words_survive_a_real_shell() {
-        let nasty = [
-            "a b",
-            "it's",
-            "$(echo pwned)",
-            "`id`",
-            "\"q\"",
-            "x;y",
-            "\\n",
-            "*",
-            "~",
-        ];
-        for w in nasty {
-            let line = format!("printf %s {}", quote_word(w));
-            let out = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(&line)
-                .output()
-                .expect("sh runs");
-            assert_eq!(String::from_utf8_lossy(&out.stdout), w, "word {w:?}");
-        }
     }
 }

@@ -18,21 +18,35 @@ use async_trait::async_trait;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Mutex;
 
-use super::{Output, RemoteCommand, Transport, TransportError, quote};
-use crate::config::{KnownHosts, Ssh};
+use super::shell::{quote, truncate};
+use super::{Output, RemoteCommand, Transport, TransportError, Transports};
+use crate::config::{Desired, KnownHosts, Node, Ssh};
+
+/// SSH transports for every node of the config (connections open lazily, on first use).
+pub fn ssh_transports(desired: &Desired) -> Transports {
+    desired
+        .nodes
+        .iter()
+        .map(|(name, node)| {
+            let t: Arc<dyn Transport> =
+                Arc::new(SshTransport::new(SshTarget::from_node(name, node)));
+            (name.clone(), t)
+        })
+        .collect()
+}
 
 /// How to reach one node. Built from the config's `Node` (see [`SshTarget::from_node`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SshTarget {
+pub(crate) struct SshTarget {
     /// Config node name (for messages and `Transport::node`).
-    pub node: String,
+    pub(crate) node: String,
     /// Host or address given to ssh (the node's `manage`).
-    pub host: String,
-    pub ssh: Ssh,
+    pub(crate) host: String,
+    pub(crate) ssh: Ssh,
 }
 
 impl SshTarget {
-    pub fn from_node(name: &str, node: &crate::config::Node) -> Self {
+    pub(crate) fn from_node(name: &str, node: &Node) -> Self {
         SshTarget {
             node: name.to_string(),
             host: node.manage.clone(),
@@ -41,8 +55,8 @@ impl SshTarget {
     }
 
     /// The argv of the ControlMaster (without the `ssh` program name), for this target
-    /// with its socket and log in `dir`. Public for tests and `--debug` style output.
-    pub fn master_args(&self, dir: &Path) -> Vec<String> {
+    /// with its socket and log in `dir`.
+    pub(crate) fn master_args(&self, dir: &Path) -> Vec<String> {
         let s = &self.ssh;
         let mut a: Vec<String> = vec![
             "-E".into(),
@@ -103,7 +117,7 @@ struct Master {
     dir: tempfile::TempDir,
 }
 
-pub struct SshTransport {
+pub(crate) struct SshTransport {
     target: SshTarget,
     /// Connected lazily on the first command, so that building transports never fails
     /// and a dead node shows up as that command's error.
@@ -111,15 +125,11 @@ pub struct SshTransport {
 }
 
 impl SshTransport {
-    pub fn new(target: SshTarget) -> Self {
+    pub(crate) fn new(target: SshTarget) -> Self {
         SshTransport {
             target,
             master: Mutex::new(None),
         }
-    }
-
-    pub fn target(&self) -> &SshTarget {
-        &self.target
     }
 
     async fn master(&self) -> Result<Arc<Master>, TransportError> {
@@ -345,7 +355,7 @@ impl Transport for SshTransport {
 }
 
 fn short(line: &str) -> String {
-    crate::gather::parse::sections::truncate(line, 60)
+    truncate(line, 60)
 }
 
 fn mux_error(node: &str, e: openssh::Error) -> TransportError {
@@ -378,7 +388,7 @@ fn ssh_detail(text: &str) -> String {
 }
 
 /// Classify why the ControlMaster could not be established, from ssh's log/stderr and exit code.
-pub fn classify_master_failure(
+pub(crate) fn classify_master_failure(
     node: &str,
     host: &str,
     text: &str,
@@ -454,7 +464,7 @@ fn names_missing(line: &str, p: &str) -> bool {
 
 /// Turn a finished command into an error when the failure is the transport's business
 /// (sudo wants a password, the program does not exist) rather than the command's result.
-pub fn classify_command_failure(
+pub(crate) fn classify_command_failure(
     node: &str,
     argv: &[String],
     sudo: bool,

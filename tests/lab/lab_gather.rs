@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use crate::common::lab::{Lab, Node, Tier, host_ok, replica3_volume, wait_for};
 use brickyard::config::{Desired, Format};
-use brickyard::gather::{self, NodeFacts, NodeObservation, Observed, Transports, VolumeStatus};
-use brickyard::transport::{Counting, Transport};
+use brickyard::gather::{self, NodeFacts, NodeObservation, Observed, VolumeStatus};
+use brickyard::transport::{self, Counting, Transport, Transports};
 
 const VOL: &str = "labgather";
 const OPTION: (&str, &str) = ("performance.cache-size", "64MB");
@@ -64,12 +64,12 @@ fn gather_with(
 ) -> Observed {
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     rt.block_on(async {
-        let transports: Transports = gather::ssh_transports(desired)
+        let transports: Transports = transport::ssh_transports(desired)
             .into_iter()
             .map(|(name, t)| (name, wrap(t)))
             .collect();
         let obs = gather::gather(desired, &transports, 32).await;
-        gather::close_all(&transports).await;
+        transport::close_all(&transports).await;
         obs
     })
 }

@@ -9,11 +9,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use brickyard::apply::executor::STEP_SCRIPT;
 use brickyard::apply::progress::{Progress, Style};
-use brickyard::apply::{
-    ApplyError, ApplyOptions, NotRun, Observer, Outcome, Silent, Transports, execute,
-};
+use brickyard::apply::{ApplyError, ApplyOptions, NotRun, Observer, Outcome, Silent, execute};
 use brickyard::plan::{Action, Guard, Plan, Step};
-use brickyard::transport::{Output, RemoteCommand, Transport, TransportError};
+use brickyard::transport::{Output, RemoteCommand, Transport, TransportError, Transports};
 
 /// Shared state of the fake cluster: effects that exist, and what ran when.
 #[derive(Default)]

@@ -6,12 +6,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use brickyard::apply::Transports;
-use brickyard::apply::lock::{
-    self, Cleared, LockError, LockLocation, LockState, Staleness, holder_text,
+use brickyard::lock::{
+    self, Cleared, LockError, LockInfo, LockLocation, LockState, Staleness, holder_text,
 };
-use brickyard::gather::LockInfo;
-use brickyard::transport::{Output, RemoteCommand, Transport, TransportError};
+use brickyard::transport::{Output, RemoteCommand, Transport, TransportError, Transports};
 use tempfile::TempDir;
 
 struct LocalShell {

@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use brickyard::apply::{ApplyOptions, Outcome, Silent, Transports, execute};
+use brickyard::apply::{ApplyOptions, Outcome, Silent, execute};
 use brickyard::plan::{Action, Guard, Plan, Step};
-use brickyard::transport::{Output, RemoteCommand, Transport, TransportError};
+use brickyard::transport::{Output, RemoteCommand, Transport, TransportError, Transports};
 use tempfile::TempDir;
 
 struct LocalShell {

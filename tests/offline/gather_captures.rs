@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use brickyard::config::*;
 use brickyard::gather::parse::parse_probe;
-use brickyard::gather::{NodeObservation, Transports, VolumeStatus, gather};
+use brickyard::gather::{NodeObservation, VolumeStatus, gather};
 use brickyard::transport::replay::{CaptureMeta, ReplayTransport};
-use brickyard::transport::{Counting, Transport, TransportError};
+use brickyard::transport::{Counting, Transport, TransportError, Transports};
 
 /// Every capture file the tests here read: each `<node>.txt` probe output (snapshotted)
 /// and its `<node>.json` metadata (checked below); the fixture-usage check counts these.

@@ -4,9 +4,9 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::apply::Transports;
 use crate::config::{self, Desired};
 use crate::gather::Observed;
+use crate::transport::Transports;
 
 /// Reads and validates the config, printing diagnostics on stderr. None = exit 1.
 pub fn load_config(config: Option<PathBuf>) -> Option<(PathBuf, Desired)> {
@@ -53,7 +53,7 @@ const GATHER_PARALLELISM: usize = 32;
 
 pub async fn connect(desired: &Desired) -> Cluster {
     Cluster {
-        transports: crate::gather::ssh_transports(desired),
+        transports: crate::transport::ssh_transports(desired),
     }
 }
 
@@ -68,6 +68,6 @@ impl Cluster {
 
     /// Closes every connection (ControlMasters); safe to call more than once.
     pub async fn close(&self) {
-        crate::gather::close_all(&self.transports).await;
+        crate::transport::close_all(&self.transports).await;
     }
 }

@@ -16,7 +16,7 @@ fn cli_output(xml: &str) -> Result<Document<'_>, String> {
         return Err(if first.is_empty() {
             "empty output".to_string()
         } else {
-            format!("not XML: {}", super::sections::truncate(first, 120))
+            format!("not XML: {}", crate::transport::shell::truncate(first, 120))
         });
     }
     let doc = Document::parse(text).map_err(|e| format!("invalid XML: {e}"))?;

@@ -8,7 +8,6 @@ pub mod fstab;
 pub mod gluster_xml;
 pub mod identity;
 pub mod json;
-pub mod lock;
 pub mod lsblk;
 pub mod lvm;
 pub mod paths;
@@ -34,7 +33,7 @@ pub fn parse_probe(stdout: &str) -> Result<NodeFacts, ProbeError> {
     let s = sections::split(stdout);
     match s.version {
         None => {
-            return Err(ProbeError::NoHeader(sections::truncate(
+            return Err(ProbeError::NoHeader(crate::transport::shell::truncate(
                 stdout.trim_start(),
                 60,
             )));
@@ -200,7 +199,7 @@ impl<'a> Builder<'a> {
             self.f.warnings.extend(warnings);
         }
         if let Some(t) = self.ok("lock", &[]) {
-            let (lock, warning) = lock::parse(t);
+            let (lock, warning) = crate::lock::parse_probe_section(t);
             self.f.lock = lock;
             self.f.warnings.extend(warning);
         }

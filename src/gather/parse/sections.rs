@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::transport::shell::truncate;
+
 pub const MARKER: &str = "@@brickyard@@";
 /// The probe output format this parser understands (`@@brickyard@@ probe N`).
 pub const PROBE_VERSION: u32 = 1;
@@ -166,15 +168,6 @@ fn insert(out: &mut Sections, name: String, s: Section) {
 fn strip_one_newline(s: &mut String) {
     if s.ends_with('\n') {
         s.pop();
-    }
-}
-
-pub(crate) fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let cut: String = s.chars().take(max).collect();
-        format!("{cut}…")
     }
 }
 

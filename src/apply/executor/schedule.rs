@@ -1,0 +1,174 @@
+//! The scheduler: starts every step whose dependencies are done, at most one per node,
+//! one cluster-wide gluster change at a time, within the parallelism bound; blocks what
+//! sits behind a failure; stops starting new steps when asked.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::sync::watch;
+
+use super::graph::{is_cluster_wide, validate};
+use super::options::{ApplyError, ApplyOptions};
+use super::outcome::{NotRun, Observer, Outcome, Report};
+use super::script::run_step;
+use crate::plan::{Plan, Step};
+use crate::transport::Transports;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    Pending,
+    Running,
+    Finished(Outcome),
+}
+
+impl State {
+    fn satisfied(&self) -> bool {
+        matches!(
+            self,
+            State::Finished(Outcome::Done { .. } | Outcome::AlreadyDone)
+        )
+    }
+}
+
+/// Executes the plan. Returns Err only when the plan is refused before anything ran;
+/// step failures are in the [`Report`]. When `stop` turns true, running steps finish
+/// and nothing new starts (the caller then releases locks and exits cleanly).
+pub async fn execute(
+    plan: &Plan,
+    transports: &Transports,
+    opts: &ApplyOptions,
+    observer: &dyn Observer,
+    mut stop: Option<watch::Receiver<bool>>,
+) -> Result<Report, ApplyError> {
+    validate(plan, transports, opts)?;
+    let steps = &plan.steps;
+    let n = steps.len();
+    let index: HashMap<&str, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    let deps: Vec<Vec<usize>> = steps
+        .iter()
+        .map(|s| s.depends_on.iter().map(|d| index[d.as_str()]).collect())
+        .collect();
+    let mut dependents = vec![Vec::new(); n];
+    for (i, ds) in deps.iter().enumerate() {
+        for &d in ds {
+            dependents[d].push(i);
+        }
+    }
+    let cluster_wide: Vec<bool> = steps.iter().map(is_cluster_wide).collect();
+    let parallelism = opts.parallelism.max(1);
+
+    let mut state = vec![State::Pending; n];
+    let mut busy_nodes: BTreeSet<&str> = BTreeSet::new();
+    let mut gluster_busy = false;
+    let mut stopping = stop.as_ref().is_some_and(|s| *s.borrow());
+    let mut running = FuturesUnordered::new();
+
+    loop {
+        if !stopping {
+            for i in 0..n {
+                if running.len() >= parallelism {
+                    break;
+                }
+                if state[i] != State::Pending
+                    || !deps[i].iter().all(|&d| state[d].satisfied())
+                    || busy_nodes.contains(steps[i].node.as_str())
+                    || (cluster_wide[i] && gluster_busy)
+                {
+                    continue;
+                }
+                let step = &steps[i];
+                state[i] = State::Running;
+                busy_nodes.insert(step.node.as_str());
+                gluster_busy |= cluster_wide[i];
+                observer.started(step);
+                let transport = transports.get(&step.node).cloned();
+                running.push(async move { (i, run_step(step, transport, opts).await) });
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
+        let finished = match stop.as_mut() {
+            Some(rx) if !stopping => {
+                tokio::select! {
+                    f = running.next() => f,
+                    changed = rx.changed() => {
+                        // A dropped sender means nobody can ask us to stop any more.
+                        if changed.is_ok() && *rx.borrow() {
+                            stopping = true;
+                        } else if changed.is_err() {
+                            stop = None;
+                        }
+                        continue;
+                    }
+                }
+            }
+            _ => running.next().await,
+        };
+        let Some((i, outcome)) = finished else {
+            break;
+        };
+        let step = &steps[i];
+        busy_nodes.remove(step.node.as_str());
+        if cluster_wide[i] {
+            gluster_busy = false;
+        }
+        let failed = matches!(outcome, Outcome::Failed(_));
+        observer.finished(step, &outcome);
+        state[i] = State::Finished(outcome);
+        if failed {
+            block_dependents(i, steps, &dependents, &mut state, observer);
+            stopping |= opts.fail_fast;
+        }
+    }
+
+    // Anything still pending was never started because the run stopped (steps behind a
+    // failure were already marked blocked when it failed).
+    for (i, s) in state.iter_mut().enumerate() {
+        if *s == State::Pending {
+            let outcome = Outcome::NotRun(NotRun::Stopped);
+            observer.finished(&steps[i], &outcome);
+            *s = State::Finished(outcome);
+        }
+    }
+    Ok(Report {
+        outcomes: steps
+            .iter()
+            .zip(state)
+            .map(|(step, s)| match s {
+                State::Finished(o) => (step.id.clone(), o),
+                // Unreachable by construction: the loop only exits with nothing running.
+                State::Pending | State::Running => {
+                    (step.id.clone(), Outcome::NotRun(NotRun::Stopped))
+                }
+            })
+            .collect(),
+    })
+}
+
+/// Marks every step behind a failed one (transitively) as blocked by it.
+fn block_dependents(
+    failed: usize,
+    steps: &[Step],
+    dependents: &[Vec<usize>],
+    state: &mut [State],
+    observer: &dyn Observer,
+) {
+    let mut queue: VecDeque<usize> = dependents[failed].iter().copied().collect();
+    while let Some(j) = queue.pop_front() {
+        if state[j] != State::Pending {
+            continue;
+        }
+        let outcome = Outcome::NotRun(NotRun::Blocked {
+            failed: steps[failed].id.clone(),
+        });
+        observer.finished(&steps[j], &outcome);
+        state[j] = State::Finished(outcome);
+        queue.extend(dependents[j].iter().copied());
+    }
+}
