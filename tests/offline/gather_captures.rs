@@ -175,6 +175,69 @@ fn states_are_read_correctly() {
     assert!(f.section_errors.contains_key("pool_list"));
 }
 
+/// Arbiter, disperse and a 2x3 distributed-replicate volume, started on one pool
+/// (`scripts/capture-testdata layouts`): their layout fields, the arbiter brick's place,
+/// the set order, and every node reporting the same cluster-wide volumes.
+#[test]
+fn arbiter_disperse_and_multi_set_layouts_are_read_correctly() {
+    let per_node: Vec<_> = ["n1", "n2", "n3"]
+        .iter()
+        .map(|n| parse_probe(&read("n-layouts", n)).unwrap())
+        .collect();
+    let f = &per_node[0];
+    let vol = |name: &str| {
+        f.volumes
+            .iter()
+            .find(|v| v.name == name)
+            .unwrap_or_else(|| panic!("volume {name} in {:?}", f.volumes))
+    };
+    let layout = |name: &str| {
+        let v = vol(name);
+        (
+            v.vol_type.as_str(),
+            v.status.clone(),
+            v.brick_count,
+            v.dist_count,
+            v.replica_count,
+            v.arbiter_count,
+            v.disperse_count,
+            v.redundancy_count,
+        )
+    };
+    use VolumeStatus::Started;
+    assert_eq!(layout("ga"), ("Replicate", Started, 3, 1, 3, 1, 0, 0));
+    assert_eq!(layout("gd"), ("Disperse", Started, 3, 1, 1, 0, 3, 1));
+    assert_eq!(
+        layout("gr"),
+        ("Distributed-Replicate", Started, 6, 2, 3, 0, 0, 0)
+    );
+    // the arbiter is the last brick of its set, and only it
+    let arb: Vec<bool> = vol("ga").bricks.iter().map(|b| b.is_arbiter).collect();
+    assert_eq!(arb, [false, false, true]);
+    // gluster's order: set 0 is the three d0 bricks, set 1 the three d1 bricks
+    let gr: Vec<&str> = vol("gr").bricks.iter().map(|b| b.path.as_str()).collect();
+    assert_eq!(gr[..3], ["/bricks/d0/gr"; 3]);
+    assert_eq!(gr[3..], ["/bricks/d1/gr"; 3]);
+    let hosts: Vec<&str> = vol("gr").bricks.iter().map(|b| b.host.as_str()).collect();
+    assert_eq!(hosts[..3], hosts[3..]);
+    for v in ["ga", "gd", "gr"] {
+        assert!(
+            vol(v).bricks.iter().all(|b| b.online == Some(true)),
+            "{v}: every brick online"
+        );
+    }
+    // cluster-wide state is the same whichever node is asked
+    for other in &per_node[1..] {
+        let names = |f: &brickyard::gather::NodeFacts| {
+            f.volumes
+                .iter()
+                .map(|v| (v.name.clone(), v.vol_type.clone(), v.brick_count))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(f), names(other));
+    }
+}
+
 #[test]
 fn garbage_never_panics() {
     for text in [
