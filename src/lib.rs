@@ -6,7 +6,6 @@
 //! `plan` and `config` do no I/O; everything that acts is thin and sits behind traits.
 
 pub mod apply;
-pub mod cli;
 pub mod config;
 pub mod gather;
 pub mod plan;

@@ -1,5 +1,10 @@
+//! The `brickyard` binary. Everything about the command line (clap, terminals, colors,
+//! errors, exit codes) lives in the `cli` module here, not in the library.
+
 use std::process::ExitCode;
 
+mod cli;
+
 fn main() -> ExitCode {
-    brickyard::cli::run()
+    cli::run()
 }

@@ -10,6 +10,7 @@ mod common;
 mod apply_executor;
 mod apply_lock;
 mod apply_step_script;
+mod cli_config_loading;
 mod cli_validate;
 mod config_diagnostics;
 mod config_examples;
