@@ -2,7 +2,6 @@
 //! JSON to `-o FILE` or stdout (`--json`); a human summary on a terminal. Exit 1 names
 //! the unreachable nodes.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::error::{CommandError, CommandResult, Exit};
@@ -49,7 +48,7 @@ pub(crate) fn run(ui: &Ui, args: Args) -> CommandResult {
     }
     if args.json {
         println!("{json}");
-    } else if std::io::stdout().is_terminal() || args.out.is_none() {
+    } else if ui.stdout_is_terminal() || args.out.is_none() {
         print!("{}", brickyard::render::facts::summary(&obs));
     }
     let down: Vec<String> = obs

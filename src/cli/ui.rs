@@ -18,6 +18,7 @@ const MIN_WIDTH: usize = 40;
 pub(crate) struct Ui {
     color_stdout: bool,
     color_stderr: bool,
+    stdout_terminal: bool,
     stderr_terminal: bool,
     /// Width of config reports: `COLUMNS` when set and usable, else 100.
     width: usize,
@@ -36,10 +37,12 @@ impl Ui {
     /// `no_color`: the command's `--no-color` flag (commands without one pass false).
     pub(crate) fn new(no_color: bool) -> Ui {
         let may_color = !no_color && std::env::var_os("NO_COLOR").is_none();
+        let stdout_terminal = std::io::stdout().is_terminal();
         let stderr_terminal = std::io::stderr().is_terminal();
         Ui {
-            color_stdout: may_color && std::io::stdout().is_terminal(),
+            color_stdout: may_color && stdout_terminal,
             color_stderr: may_color && stderr_terminal,
+            stdout_terminal,
             stderr_terminal,
             width: std::env::var("COLUMNS")
                 .ok()
@@ -58,6 +61,11 @@ impl Ui {
     /// Color what goes to stderr (reports, progress).
     pub(crate) fn color_stderr(&self) -> bool {
         self.color_stderr
+    }
+
+    /// A person reads stdout (summaries are for them, data for pipes).
+    pub(crate) fn stdout_is_terminal(&self) -> bool {
+        self.stdout_terminal
     }
 
     /// Live status lines only make sense on a terminal.

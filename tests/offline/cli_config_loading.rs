@@ -54,6 +54,15 @@ fn desired_json(yaml: &Path) -> String {
     serde_json::to_string_pretty(&desired).expect("model serializes")
 }
 
+/// A tempdir with `desired.json`: the model of [`local_config`], passed through `edit`.
+fn local_dir(edit: impl FnOnce(String) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let yaml = dir.path().join("local.yaml");
+    std::fs::write(&yaml, local_config(dead_port())).expect("write");
+    std::fs::write(dir.path().join("desired.json"), edit(desired_json(&yaml))).expect("write");
+    dir
+}
+
 #[test]
 fn two_config_files_give_every_command_the_same_full_report() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -108,10 +117,7 @@ fn validate_and_plan_accept_a_json_desired_model() {
 
 #[test]
 fn commands_that_connect_accept_a_json_desired_model() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let yaml = dir.path().join("local.yaml");
-    std::fs::write(&yaml, local_config(dead_port())).expect("write");
-    std::fs::write(dir.path().join("desired.json"), desired_json(&yaml)).expect("write");
+    let dir = local_dir(|json| json);
     for args in [
         &["gather", "-c", "desired.json"][..],
         &["apply", "-c", "desired.json", "--auto-approve"],
@@ -136,12 +142,8 @@ fn commands_that_connect_accept_a_json_desired_model() {
 
 #[test]
 fn a_json_desired_model_is_validated_like_a_config() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let yaml = dir.path().join("local.yaml");
-    std::fs::write(&yaml, local_config(dead_port())).expect("write");
     // A name the config rules refuse, written straight into the model.
-    let json = desired_json(&yaml).replace("\"cluster\": \"t\"", "\"cluster\": \"-t;rm\"");
-    std::fs::write(dir.path().join("desired.json"), json).expect("write");
+    let dir = local_dir(|json| json.replace("\"cluster\": \"t\"", "\"cluster\": \"-t;rm\""));
     for args in COMMANDS {
         let args = [*args, &["-c", "desired.json"][..]].concat();
         let out = brickyard(&args, dir.path());
