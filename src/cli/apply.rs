@@ -3,124 +3,112 @@
 //! the planner's; this file only wires config, gather, plan, render and apply together
 //! and turns outcomes into exit codes (0 applied / nothing to do / cancelled, 1 otherwise).
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use tokio::sync::watch;
 
-use crate::apply::progress::{Progress, Style};
-use crate::apply::run::{RunError, locked_apply};
-use crate::apply::{ApplyOptions, Outcome, Report, stale};
-use crate::config::Desired;
-use crate::gather::Observed;
-use crate::lock::{LockError, LockLocation};
-use crate::plan::{self, Plan, PlanOptions};
-use crate::render::plan as render;
+use brickyard::apply::progress::{Progress, Style};
+use brickyard::apply::run::{RunError, locked_apply};
+use brickyard::apply::{ApplyOptions, Outcome, Report, stale};
+use brickyard::config::Desired;
+use brickyard::gather::Observed;
+use brickyard::lock::{LockError, LockLocation};
+use brickyard::plan::{self, Plan, PlanOptions};
+use brickyard::render::plan as render;
 
-use super::exit;
-
-pub(crate) mod session;
+use super::error::{CommandError, CommandResult, Exit};
+use super::loader::{self, Config};
+use super::session::{self, Cluster, GATHER_PARALLELISM};
+use super::ui::{Approval, Ui};
 
 #[derive(Debug, clap::Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     /// Config file (default: brickyard.yaml, brickyard.yml or brickyard.hcl in the current directory).
     #[arg(short = 'c', long = "config", value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    config: Option<PathBuf>,
     /// A plan saved with `brickyard plan -o`: applied without a prompt if it is still current.
     #[arg(value_name = "PLANFILE")]
-    pub planfile: Option<PathBuf>,
+    planfile: Option<PathBuf>,
     /// Apply without asking (needed when there is no terminal to ask on).
     #[arg(long)]
-    pub auto_approve: bool,
+    auto_approve: bool,
     /// Steps running at once across the cluster (one per node at most).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub parallelism: u16,
+    parallelism: u16,
     /// Allow steps that destroy data (volume deletion).
     #[arg(long)]
-    pub allow_destroy: bool,
+    allow_destroy: bool,
     /// Allow wiping devices whose config says `wipe: true`.
     #[arg(long)]
-    pub allow_wipe: bool,
+    allow_wipe: bool,
     /// Start nothing new after the first failed step.
     #[arg(long)]
-    pub fail_fast: bool,
+    fail_fast: bool,
     /// Never color the output (NO_COLOR is respected too).
     #[arg(long)]
-    pub no_color: bool,
+    pub(crate) no_color: bool,
 }
 
-pub fn run(args: ApplyArgs) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(exit::ERROR);
-        }
-    };
-    let code = rt.block_on(apply(&args));
-    ExitCode::from(code)
-}
-
-async fn apply(args: &ApplyArgs) -> u8 {
-    let color_err =
-        !args.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
-    let color_out =
-        !args.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
-    let Some((config_path, desired)) = session::load_config(args.config.clone()) else {
-        return exit::ERROR;
-    };
+pub(crate) fn run(ui: &Ui, args: ApplyArgs) -> CommandResult {
+    let config = loader::load(ui, args.config.as_deref())?;
     let popts = PlanOptions {
         allow_destroy: args.allow_destroy,
         allow_wipe: args.allow_wipe,
     };
     let saved = match &args.planfile {
-        Some(path) => match read_plan(path, &desired) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::ERROR;
-            }
-        },
+        Some(path) => Some(read_plan(path, &config.desired).map_err(CommandError::message)?),
         None => None,
     };
-    let cluster = session::connect(&desired).await;
+    ui.block_on(async {
+        let cluster = session::connect(&config.desired).await;
+        let result = apply(ui, &args, &config, &popts, saved, &cluster).await;
+        cluster.close().await;
+        result
+    })?
+}
+
+/// Everything after connecting; the caller closes the connections whatever happens.
+async fn apply(
+    ui: &Ui,
+    args: &ApplyArgs,
+    config: &Config,
+    popts: &PlanOptions,
+    saved: Option<Plan>,
+    cluster: &Cluster,
+) -> CommandResult {
+    let desired = &config.desired;
     let transports = cluster.transports();
 
     // The plan to run, and the facts it was computed from (when we computed it).
     let (approved, before): (Plan, Option<Observed>) = match saved {
         Some(p) => (p, None),
         None => {
-            let observed = cluster.gather(&desired).await;
-            let p = plan::plan(&desired, &observed, &popts);
-            print!("{}", render::human(&p, color_out));
+            let observed = cluster.gather(desired, GATHER_PARALLELISM).await;
+            let p = plan::plan(desired, &observed, popts);
+            print!("{}", render::human(&p, ui.color_stdout()));
             let _ = std::io::stdout().flush();
             if p.steps.is_empty() {
-                cluster.close().await;
-                return if p.blockers.is_empty() {
-                    exit::OK
+                return Ok(if p.blockers.is_empty() {
+                    Exit::Success
                 } else {
                     eprintln!("Nothing can be applied: every change is blocked (see above).");
-                    exit::ERROR
-                };
+                    Exit::Failure
+                });
             }
-            match approve(args.auto_approve) {
+            match approve(ui, args.auto_approve) {
                 Approval::Yes => {}
                 Approval::No => {
                     eprintln!("Apply cancelled.");
-                    cluster.close().await;
-                    return exit::OK;
+                    return Ok(Exit::Success);
                 }
                 Approval::NoTerminal => {
-                    eprintln!(
-                        "error: no terminal to ask for approval, and --auto-approve was not given; nothing was changed.\n  \
-                         Pass --auto-approve, or save a reviewed plan with `brickyard plan -o PLANFILE` and run `brickyard apply PLANFILE`."
-                    );
-                    cluster.close().await;
-                    return exit::ERROR;
+                    return Err(CommandError::message(
+                        "no terminal to ask for approval, and --auto-approve was not given; nothing was changed.",
+                    )
+                    .with_hint(
+                        "  Pass --auto-approve, or save a reviewed plan with `brickyard plan -o PLANFILE` and run `brickyard apply PLANFILE`.",
+                    ));
                 }
             }
             (p, Some(observed))
@@ -133,20 +121,20 @@ async fn apply(args: &ApplyArgs) -> u8 {
         fail_fast: args.fail_fast,
         ..ApplyOptions::default()
     };
-    let me = crate::lock::this_holder();
+    let me = brickyard::lock::this_holder();
     let stop = interrupt_watch();
     let progress = Progress::new(
         std::io::stderr(),
         approved.steps.len(),
         Style {
-            color: color_err,
-            live: std::io::stderr().is_terminal(),
+            color: ui.color_stderr(),
+            live: ui.stderr_is_terminal(),
         },
     );
     let recheck = || async {
-        let mut fresh = cluster.gather(&desired).await;
+        let mut fresh = cluster.gather(desired, GATHER_PARALLELISM).await;
         stale::strip_own_lock(&mut fresh, &me);
-        still_current(&approved, &desired, &popts, before.as_ref(), &fresh)
+        still_current(&approved, desired, popts, before.as_ref(), &fresh)
     };
     let result = locked_apply(
         &approved,
@@ -160,30 +148,26 @@ async fn apply(args: &ApplyArgs) -> u8 {
     )
     .await;
     progress.clear();
-    cluster.close().await;
     match result {
         Ok(done) => {
             for (node, problem) in &done.unreleased {
                 eprintln!(
                     "warning: the lock on {node} was not released ({problem}); clear it with `{}`",
-                    unlock_hint(&config_path, args.config.is_some(), node)
+                    unlock_hint(config, node)
                 );
             }
-            finish(&done.report, &approved)
+            Ok(finish(&done.report, &approved))
         }
         Err(RunError::Locked(e)) => {
-            eprintln!("error: {e}");
-            lock_help(&e, &config_path, args.config.is_some());
-            exit::ERROR
+            let hint = lock_help(&e, config);
+            Err(CommandError::message(e.to_string()).with_hint(hint))
         }
-        Err(RunError::Stale(why)) => {
-            eprintln!("error: the plan is stale; nothing was changed.\n{why}");
-            eprintln!("Run `brickyard plan` again and review the new plan.");
-            exit::ERROR
-        }
+        Err(RunError::Stale(why)) => Err(CommandError::message(format!(
+            "the plan is stale; nothing was changed.\n{why}"
+        ))
+        .with_hint("Run `brickyard plan` again and review the new plan.")),
         Err(RunError::Invalid(e)) => {
-            eprintln!("error: {e}; nothing was changed");
-            exit::ERROR
+            Err(CommandError::message(format!("{e}; nothing was changed")))
         }
     }
 }
@@ -263,28 +247,13 @@ fn read_plan(path: &Path, desired: &Desired) -> Result<Plan, String> {
     Ok(p)
 }
 
-enum Approval {
-    Yes,
-    No,
-    NoTerminal,
-}
-
-fn approve(auto: bool) -> Approval {
+fn approve(ui: &Ui, auto: bool) -> Approval {
     if auto {
         return Approval::Yes;
     }
-    if !std::io::stdin().is_terminal() {
-        return Approval::NoTerminal;
-    }
-    eprint!(
-        "\nDo you want to perform these actions? Only 'yes' will be accepted.\n  Enter a value: "
-    );
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    match std::io::stdin().lock().read_line(&mut answer) {
-        Ok(_) if answer.trim() == "yes" => Approval::Yes,
-        _ => Approval::No,
-    }
+    ui.approve(
+        "\nDo you want to perform these actions? Only 'yes' will be accepted.\n  Enter a value: ",
+    )
 }
 
 /// First Ctrl-C (or SIGTERM): finish running steps, start nothing new, release the locks.
@@ -313,7 +282,7 @@ fn interrupt_watch() -> watch::Receiver<bool> {
     rx
 }
 
-fn finish(report: &Report, plan: &Plan) -> u8 {
+fn finish(report: &Report, plan: &Plan) -> Exit {
     let failures: Vec<_> = report
         .outcomes
         .iter()
@@ -338,33 +307,34 @@ fn finish(report: &Report, plan: &Plan) -> u8 {
     }
     if report.success() && plan.blockers.is_empty() {
         eprintln!("Apply complete.");
-        exit::OK
+        Exit::Success
     } else {
-        exit::ERROR
+        Exit::Failure
     }
 }
 
-fn unlock_hint(config: &Path, explicit: bool, node: &str) -> String {
-    if explicit {
+fn unlock_hint(config: &Config, node: &str) -> String {
+    if config.explicit {
         format!(
             "brickyard unlock -c {} --node {node}",
-            crate::transport::quote_word(&config.display().to_string())
+            brickyard::transport::quote_word(&config.path.display().to_string())
         )
     } else {
         format!("brickyard unlock --node {node}")
     }
 }
 
-fn lock_help(e: &LockError, config: &Path, explicit: bool) {
-    let cmd = unlock_hint(config, explicit, e.node());
+/// What to do about a lock apply could not take (printed after the error).
+fn lock_help(e: &LockError, config: &Config) -> String {
+    let cmd = unlock_hint(config, e.node());
     if e.is_stale() {
-        eprintln!(
+        format!(
             "  The lock is stale. If you are sure no apply is running, clear it with:\n    {cmd}"
-        );
+        )
     } else {
-        eprintln!(
+        format!(
             "  Another apply is running against this cluster. Wait for it to finish.\n  \
              If it is gone (its machine died), clear the lock with:\n    {cmd}"
-        );
+        )
     }
 }

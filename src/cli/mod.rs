@@ -1,27 +1,26 @@
-//! The command line: clap commands, terminals, colors and exit codes live here only.
+//! The command line: clap commands, terminals, colors, errors and exit codes live here
+//! only (in the binary, not the library). Every command is
+//! `fn run(ui: &Ui, args) -> CommandResult`: it reads its config through `loader`,
+//! talks to nodes through `session`, asks `Ui` about colors and the terminal, and
+//! returns an error instead of printing it; [`run`] prints it, once, and maps exit codes.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 mod apply;
+mod error;
 mod gather;
-pub mod import;
+mod import;
+mod loader;
 mod plan;
+mod session;
+mod ui;
 mod unlock;
-pub mod validate;
+mod validate;
 
-/// Documented exit codes (README.md, "Commands").
-pub mod exit {
-    /// Success; for `plan --detailed-exitcode`, no changes.
-    pub const OK: u8 = 0;
-    /// Error, invalid config, or a failed apply.
-    pub const ERROR: u8 = 1;
-    /// `plan --detailed-exitcode`: the plan has changes.
-    pub const CHANGES: u8 = 2;
-    /// Bad command-line usage (clap's own code).
-    pub const USAGE: u8 = 64;
-}
+use error::{CommandError, CommandResult};
+use ui::Ui;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,13 +28,13 @@ pub mod exit {
     version,
     about = "Declarative GlusterFS: plan and apply storage over SSH"
 )]
-pub struct Cli {
+struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    command: Command,
 }
 
 #[derive(Debug, clap::Subcommand)]
-pub enum Command {
+enum Command {
     /// Check a config file and report every mistake (exit 0 valid, 1 invalid).
     Validate(validate::Args),
     /// Convert another tool's description of a cluster into a brickyard config.
@@ -50,27 +49,39 @@ pub enum Command {
     Unlock(unlock::UnlockArgs),
 }
 
-pub fn run() -> ExitCode {
-    // clap exits 2 on usage errors, which would read as "plan has changes" under
-    // --detailed-exitcode; map usage errors to their own documented code.
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
-            let _ = e.print();
-            return ExitCode::from(code);
+impl Command {
+    /// The command's own `--no-color` flag.
+    fn no_color(&self) -> bool {
+        match self {
+            Command::Plan(a) => a.no_color,
+            Command::Apply(a) => a.no_color,
+            _ => false,
         }
+    }
+}
+
+pub(crate) fn run() -> ExitCode {
+    let result = match Cli::try_parse() {
+        Ok(cli) => dispatch(cli.command),
+        Err(e) => Err(CommandError::cli(e)),
     };
-    match cli.command {
-        Command::Validate(args) => validate::run(args),
-        Command::Import(args) => import::run(args),
-        Command::Plan(args) => plan::run(args),
-        Command::Gather(args) => gather::run(args),
-        Command::Apply(args) => apply::run(args),
-        Command::Unlock(args) => unlock::run(args),
+    match result {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            e.print();
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn dispatch(command: Command) -> CommandResult {
+    let ui = Ui::new(command.no_color());
+    match command {
+        Command::Validate(args) => validate::run(&ui, args),
+        Command::Import(args) => import::run(&ui, args),
+        Command::Plan(args) => plan::run(&ui, args),
+        Command::Gather(args) => gather::run(&ui, args),
+        Command::Apply(args) => apply::run(&ui, args),
+        Command::Unlock(args) => unlock::run(&ui, args),
     }
 }

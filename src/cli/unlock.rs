@@ -3,65 +3,49 @@
 //! lock whose holder is a running process on this host is refused.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use crate::lock::{self, Cleared, LockLocation, LockState};
-use crate::transport::Transport;
+use brickyard::lock::{self, Cleared, LockLocation, LockState};
+use brickyard::transport::Transport;
 
-use super::apply::session;
-use super::exit;
+use super::error::{CommandError, CommandResult, Exit};
+use super::ui::Ui;
+use super::{loader, session};
 
 #[derive(Debug, clap::Args)]
-pub struct UnlockArgs {
+pub(crate) struct UnlockArgs {
     /// Config file (default: brickyard.yaml, brickyard.yml or brickyard.hcl in the current directory).
     #[arg(short = 'c', long = "config", value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    config: Option<PathBuf>,
     /// Only this node (default: every node of the config).
     #[arg(long, value_name = "NODE")]
-    pub node: Vec<String>,
+    node: Vec<String>,
 }
 
-pub fn run(args: UnlockArgs) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(exit::ERROR);
-        }
-    };
-    ExitCode::from(rt.block_on(unlock(args)))
-}
-
-async fn unlock(args: UnlockArgs) -> u8 {
-    let Some((_, desired)) = session::load_config(args.config) else {
-        return exit::ERROR;
-    };
-    let unknown: Vec<&String> = args
+pub(crate) fn run(ui: &Ui, args: UnlockArgs) -> CommandResult {
+    let desired = loader::load(ui, args.config.as_deref())?.desired;
+    let unknown: Vec<&str> = args
         .node
         .iter()
         .filter(|n| !desired.nodes.contains_key(*n))
+        .map(String::as_str)
         .collect();
     if !unknown.is_empty() {
-        eprintln!(
-            "error: not a node of the config: {}",
-            unknown
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        return exit::ERROR;
+        return Err(CommandError::message(format!(
+            "not a node of the config: {}",
+            unknown.join(", ")
+        )));
     }
-    let cluster = session::connect(&desired).await;
+    ui.block_on(unlock(&desired, &args.node))
+}
+
+async fn unlock(desired: &brickyard::config::Desired, only: &[String]) -> Exit {
+    let cluster = session::connect(desired).await;
     let transports = cluster.transports();
     let at = LockLocation::default();
     let this_host = lock::local_hostname();
     let mut failed = false;
     for (node, transport) in &transports {
-        if !args.node.is_empty() && !args.node.contains(node) {
+        if !only.is_empty() && !only.contains(node) {
             continue;
         }
         match unlock_node(&at, &**transport, &this_host).await {
@@ -73,7 +57,7 @@ async fn unlock(args: UnlockArgs) -> u8 {
         }
     }
     cluster.close().await;
-    if failed { exit::ERROR } else { exit::OK }
+    if failed { Exit::Failure } else { Exit::Success }
 }
 
 async fn unlock_node(

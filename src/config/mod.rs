@@ -9,6 +9,7 @@
 
 mod decode;
 mod decoded;
+mod desired_json;
 pub mod diagnostic;
 mod hcl;
 pub mod heketi;
@@ -143,14 +144,19 @@ pub fn discover(dir: &Path) -> Result<PathBuf, LoadError> {
     }
 }
 
-/// Read and validate a config file. The format comes from the extension. A file over
+/// Read and validate a config file. The format comes from the extension; a `.json`
+/// file is the Desired model, validated the same way (see `desired_json`). A file over
 /// [`MAX_CONFIG_BYTES`] or not UTF-8 is an invalid config (a diagnostic), not a
 /// `LoadError`.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     use std::io::Read;
-    let format = Format::from_path(path).ok_or_else(|| LoadError::UnknownFormat {
-        path: path.to_path_buf(),
-    })?;
+    let json = path.extension().is_some_and(|e| e == "json");
+    let format = Format::from_path(path);
+    if format.is_none() && !json {
+        return Err(LoadError::UnknownFormat {
+            path: path.to_path_buf(),
+        });
+    }
     let read_err = |source| LoadError::Read {
         path: path.to_path_buf(),
         source,
@@ -162,7 +168,10 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
         .read_to_end(&mut bytes)
         .map_err(read_err)?;
     let name = path.display().to_string();
-    Ok(parse_bytes(&name, &bytes, format))
+    Ok(match format {
+        Some(format) => parse_bytes(&name, &bytes, format),
+        None => desired_json::parse(&name, &bytes),
+    })
 }
 
 /// Validate config bytes (size budget and UTF-8 checked here).

@@ -11,6 +11,8 @@ mod apply_executor;
 mod apply_lock;
 mod apply_step_script;
 mod architecture;
+mod cli_config_loading;
+mod cli_exit_codes;
 mod cli_validate;
 mod config_diagnostics;
 mod config_examples;
