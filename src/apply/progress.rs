@@ -127,7 +127,7 @@ impl<W: Write + Send> Observer for Progress<W> {
         };
         inner
             .running
-            .push((step.node.clone(), step.address.clone(), Instant::now()));
+            .push((step.node.clone(), step.address.to_string(), Instant::now()));
         self.redraw(&mut inner);
     }
 
@@ -139,7 +139,7 @@ impl<W: Write + Send> Observer for Progress<W> {
         if let Some(pos) = inner
             .running
             .iter()
-            .position(|(n, a, _)| *n == step.node && *a == step.address)
+            .position(|(n, a, _)| *n == step.node && *a == step.address.to_string())
         {
             inner.running.remove(pos);
         }
@@ -170,10 +170,10 @@ mod tests {
     use super::*;
     use crate::plan::{Action, Guard};
 
-    fn step(node: &str, address: &str) -> Step {
+    fn step(node: &str, volume: &str) -> Step {
         Step {
-            id: address.into(),
-            address: address.into(),
+            id: volume.into(),
+            address: crate::plan::Address::volume(volume),
             action: Action::Create,
             node: node.into(),
             description: "do it".into(),
@@ -198,25 +198,25 @@ mod tests {
                 live: true,
             },
         );
-        let (a, b) = (step("n1", "brick.a"), step("n2", "brick.b"));
+        let (a, b) = (step("n1", "a"), step("n2", "b"));
         p.started(&a);
         p.started(&b);
         p.finished(&a, &Outcome::AlreadyDone);
         p.clear();
         let text = String::from_utf8(p.into_inner().unwrap()).unwrap();
         assert!(
-            text.contains("0/2 finished, running: [n1] brick.a 0s, [n2] brick.b 0s"),
+            text.contains("0/2 finished, running: [n1] volume.a 0s, [n2] volume.b 0s"),
             "{text:?}"
         );
         // The finished line starts on a cleared line and is colored.
         assert!(
             text.contains(
-                "\r\x1b[2K[n1] brick.a: do it ... \x1b[2mskipped (already done)\x1b[0m\n"
+                "\r\x1b[2K[n1] volume.a: do it ... \x1b[2mskipped (already done)\x1b[0m\n"
             ),
             "{text:?}"
         );
         assert!(
-            text.contains("1/2 finished, running: [n2] brick.b 0s"),
+            text.contains("1/2 finished, running: [n2] volume.b 0s"),
             "{text:?}"
         );
         assert!(

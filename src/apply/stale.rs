@@ -238,7 +238,7 @@ mod tests {
     fn step(id: &str, node: &str, cmd: &str) -> Step {
         Step {
             id: id.into(),
-            address: id.into(),
+            address: Address::volume(id),
             action: Action::Create,
             node: node.into(),
             description: format!("do {id}"),

@@ -58,7 +58,7 @@ impl Builder {
         self.steps.push(PStep {
             step: Step {
                 id: spec.id,
-                address: spec.address.to_string(),
+                address: spec.address.clone(),
                 action: spec.action,
                 node: spec.node.to_string(),
                 description: spec.description,

@@ -50,8 +50,8 @@ pub struct Step {
     /// Stable id, unique in the plan (e.g. `brick.gfs[0][1]/mkfs`).
     pub id: String,
     /// Resource address, e.g. `volume.gfs`, `brick.gfs[0][1]`, `device.gfs1:/dev/sdb`, `peer.gfs2`,
-    /// rendered from an [`Address`]: apply and render treat it as an opaque label.
-    pub address: String,
+    /// serialised as that string; a saved plan with an address brickyard cannot read is refused.
+    pub address: Address,
     pub action: Action,
     /// Config node name the commands run on.
     pub node: String,
@@ -85,8 +85,8 @@ pub struct Change {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrickPlacement {
-    /// e.g. `brick.gfs[0][1]` (set 0, position 1), rendered from [`Address::Brick`].
-    pub address: String,
+    /// e.g. `brick.gfs[0][1]` (set 0, position 1).
+    pub address: Address,
     pub volume: String,
     pub set: u32,
     pub position: u32,
@@ -148,10 +148,10 @@ impl Plan {
     /// delete step counts as destroyed (or replaced when it also has create steps), one
     /// with only create steps as added, anything else as changed.
     pub fn resource_summary(&self) -> (usize, usize, usize) {
-        let mut by_addr: std::collections::BTreeMap<&str, (bool, bool, bool)> =
+        let mut by_addr: std::collections::BTreeMap<&Address, (bool, bool, bool)> =
             std::collections::BTreeMap::new();
         for step in &self.steps {
-            let e = by_addr.entry(step.address.as_str()).or_default();
+            let e = by_addr.entry(&step.address).or_default();
             match step.action {
                 Action::Create => e.0 = true,
                 Action::Update => e.1 = true,

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::plan::{Action, Plan, Step};
+use crate::plan::{Action, Address, Plan, Step};
 use crate::transport::shell::quote;
 use crate::units::HumanBytes;
 
@@ -45,9 +45,9 @@ fn classify(steps: &[&Step]) -> Kind {
     }
 }
 
-fn group(steps: &[Step]) -> Vec<(&str, Vec<&Step>)> {
-    let mut order: Vec<&str> = Vec::new();
-    let mut by: BTreeMap<&str, Vec<&Step>> = BTreeMap::new();
+fn group(steps: &[Step]) -> Vec<(&Address, Vec<&Step>)> {
+    let mut order: Vec<&Address> = Vec::new();
+    let mut by: BTreeMap<&Address, Vec<&Step>> = BTreeMap::new();
     for s in steps {
         let e = by.entry(&s.address).or_default();
         if e.is_empty() {
@@ -134,7 +134,7 @@ pub fn human(plan: &Plan, color: bool) -> String {
                     if b.arbiter {
                         format!("{} (arbiter)", b.address)
                     } else {
-                        b.address.clone()
+                        b.address.to_string()
                     },
                     b.node.clone(),
                     b.device.clone(),
@@ -182,21 +182,16 @@ pub fn human(plan: &Plan, color: bool) -> String {
             if let Some(h) = &bl.help {
                 let _ = writeln!(out, "      help: {h}");
             }
-            if let Some((_, steps)) = blocked.iter().find(|(a, _)| *a == bl.address.to_string()) {
+            if let Some((_, steps)) = blocked.iter().find(|(a, _)| **a == bl.address) {
                 let _ = writeln!(out, "      held back:");
                 for s in steps {
                     let _ = writeln!(out, "        - [{}] {}", s.node, s.description);
                 }
             }
         }
-        let shown: Vec<String> = plan
-            .blockers
+        let others: Vec<&(&Address, Vec<&Step>)> = blocked
             .iter()
-            .map(|b| b.address.to_string())
-            .collect();
-        let others: Vec<&(&str, Vec<&Step>)> = blocked
-            .iter()
-            .filter(|(a, _)| !shown.iter().any(|s| s == a))
+            .filter(|(a, _)| !plan.blockers.iter().any(|b| b.address == **a))
             .collect();
         if !others.is_empty() {
             let _ = writeln!(

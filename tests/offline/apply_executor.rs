@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use brickyard::apply::executor::STEP_SCRIPT;
 use brickyard::apply::progress::{Progress, Style};
 use brickyard::apply::{ApplyError, ApplyOptions, NotRun, Observer, Outcome, Silent, execute};
-use brickyard::plan::{Action, Guard, Plan, Step};
+use brickyard::plan::{Action, Address, Guard, Plan, Step};
 use brickyard::transport::{Output, RemoteCommand, Transport, TransportError, Transports};
 
 /// Shared state of the fake cluster: effects that exist, and what ran when.
@@ -220,7 +220,7 @@ fn argv(s: &str) -> Vec<String> {
 fn step(id: &str, node: &str, effect: &str, commands: &[&str], deps: &[&str]) -> Step {
     Step {
         id: id.into(),
-        address: format!("thing.{id}"),
+        address: Address::volume(id),
         action: Action::Create,
         node: node.into(),
         description: format!("make {effect}"),
@@ -647,7 +647,7 @@ async fn malformed_or_destructive_plans_are_refused_before_anything_runs() {
             {
                 let mut d = mk("del", "n1", 0, &[]);
                 d.destructive = true;
-                d.address = "volume.gone".into();
+                d.address = Address::volume("gone");
                 plan(vec![mk("a", "n2", 0, &[]), d])
             },
             |e| matches!(e, ApplyError::DestroyNotAllowed(a) if a == &["volume.gone".to_string()]),
@@ -705,16 +705,16 @@ async fn progress_lines_name_node_address_and_result() {
         .map(|l| (l.split(':').next().unwrap(), l))
         .collect();
     assert_eq!(
-        lines["[n1] thing.old"],
-        "[n1] thing.old: make old ... skipped (already done)"
+        lines["[n1] volume.old"],
+        "[n1] volume.old: make old ... skipped (already done)"
     );
     assert_eq!(
-        lines["[n1] thing.new"],
-        "[n1] thing.new: make new ... done (1.2s)"
+        lines["[n1] volume.new"],
+        "[n1] volume.new: make new ... done (1.2s)"
     );
     assert!(
-        lines["[n2] thing.bad"]
-            .starts_with("[n2] thing.bad: make bad ... FAILED on n2: command failed")
+        lines["[n2] volume.bad"]
+            .starts_with("[n2] volume.bad: make bad ... FAILED on n2: command failed")
     );
     assert!(
         text.contains(
@@ -723,8 +723,8 @@ async fn progress_lines_name_node_address_and_result() {
         "{text}"
     );
     assert_eq!(
-        lines["[n3] thing.dep"],
-        "[n3] thing.dep: make dep ... not run (depends on failed bad)"
+        lines["[n3] volume.dep"],
+        "[n3] volume.dep: make dep ... not run (depends on failed bad)"
     );
     assert!(!text.contains('\x1b'), "no escapes off a terminal");
 }

@@ -247,7 +247,7 @@ mod locked_apply {
     use super::*;
     use brickyard::apply::run::{RunError, locked_apply};
     use brickyard::apply::{ApplyOptions, Outcome, Silent};
-    use brickyard::plan::{Action, Guard, Plan, Step};
+    use brickyard::plan::{Action, Address, Guard, Plan, Step};
 
     /// Steps that create a directory in each node's root, guarded by `test -d`.
     fn dir_plan(nodes: &[&str]) -> Plan {
@@ -260,7 +260,7 @@ mod locked_apply {
                 .iter()
                 .map(|n| Step {
                     id: format!("dir.{n}"),
-                    address: format!("dir.{n}"),
+                    address: Address::Node(n.to_string()),
                     action: Action::Create,
                     node: n.to_string(),
                     description: "make the directory".into(),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use brickyard::apply::{ApplyOptions, Outcome, Silent, execute};
-use brickyard::plan::{Action, Guard, Plan, Step};
+use brickyard::plan::{Action, Address, Guard, Plan, Step};
 use brickyard::transport::{Output, RemoteCommand, Transport, TransportError, Transports};
 use tempfile::TempDir;
 
@@ -41,7 +41,7 @@ fn words(v: &[&str]) -> Vec<String> {
 fn step(guard: &[&str], commands: &[&[&str]]) -> Step {
     Step {
         id: "s".into(),
-        address: "thing.s".into(),
+        address: Address::volume("s"),
         action: Action::Create,
         node: "local".into(),
         description: "the step".into(),

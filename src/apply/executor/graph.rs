@@ -53,7 +53,7 @@ pub fn validate(
         .steps
         .iter()
         .filter(|s| s.destructive)
-        .map(|s| s.address.clone())
+        .map(|s| s.address.to_string())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -108,7 +108,7 @@ mod tests {
     fn only_gluster_commands_are_cluster_wide() {
         let mut s = Step {
             id: "x".into(),
-            address: "x".into(),
+            address: crate::plan::Address::volume("x"),
             action: Action::Create,
             node: "n".into(),
             description: String::new(),

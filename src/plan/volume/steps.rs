@@ -128,7 +128,7 @@ pub(super) fn emit_bricks(
                 c.device.as_str()
             };
             b.placements.push(BrickPlacement {
-                address: Address::brick(name, set, pos as u32).to_string(),
+                address: Address::brick(name, set, pos as u32),
                 volume: name.to_string(),
                 set,
                 position: pos as u32,
