@@ -39,6 +39,8 @@ pub enum BlockerCode {
     Shrink,
     Protected,
     DestroyNotAllowed,
+    // values the planner will not put on a command line (`volume`)
+    UnsafeValue,
 }
 
 impl BlockerCode {
@@ -69,6 +71,7 @@ impl BlockerCode {
             BlockerCode::Shrink => "shrink",
             BlockerCode::Protected => "protected",
             BlockerCode::DestroyNotAllowed => "destroy_not_allowed",
+            BlockerCode::UnsafeValue => "unsafe_value",
         }
     }
 }
@@ -110,6 +113,7 @@ mod tests {
             BlockerCode::Shrink,
             BlockerCode::Protected,
             BlockerCode::DestroyNotAllowed,
+            BlockerCode::UnsafeValue,
         ];
         for c in all {
             let json = serde_json::to_string(&c).unwrap_or_default();
