@@ -41,6 +41,8 @@ pub enum BlockerCode {
     DestroyNotAllowed,
     // values the planner will not put on a command line (`volume`)
     UnsafeValue,
+    // node-recorded numbers out of range (`volume`)
+    BadRecordedSize,
 }
 
 impl BlockerCode {
@@ -72,6 +74,7 @@ impl BlockerCode {
             BlockerCode::Protected => "protected",
             BlockerCode::DestroyNotAllowed => "destroy_not_allowed",
             BlockerCode::UnsafeValue => "unsafe_value",
+            BlockerCode::BadRecordedSize => "bad_recorded_size",
         }
     }
 }
@@ -114,6 +117,7 @@ mod tests {
             BlockerCode::Protected,
             BlockerCode::DestroyNotAllowed,
             BlockerCode::UnsafeValue,
+            BlockerCode::BadRecordedSize,
         ];
         for c in all {
             let json = serde_json::to_string(&c).unwrap_or_default();

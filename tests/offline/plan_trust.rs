@@ -44,6 +44,16 @@ fn argvs(p: &Plan) -> Vec<String> {
         .collect()
 }
 
+/// No command of the plan (runnable or blocked) contains `needle`.
+fn no_argv(p: &Plan, needle: &str) {
+    let all = argvs(p);
+    assert!(!all.iter().any(|a| a.contains(needle)), "{needle}: {all:?}");
+}
+
+fn has_code(p: &Plan, code: &str) {
+    assert!(codes(p).iter().any(|c| c == code), "{code}: {:?}", codes(p));
+}
+
 fn codes(p: &Plan) -> Vec<String> {
     p.blockers.iter().map(|b| b.code.to_string()).collect()
 }
@@ -89,11 +99,7 @@ fn finding_6_option_key_starting_with_dash_is_refused() {
     let (mut d, f) = base();
     d["volumes"]["gfs"]["options"]["--xml"] = "on".into();
     let p = run(d, f);
-    assert!(
-        !argvs(&p).iter().any(|a| a.contains("--xml")),
-        "{:?}",
-        argvs(&p)
-    );
+    no_argv(&p, "--xml");
     assert!(
         p.blockers
             .iter()
@@ -150,4 +156,86 @@ fn finding_6_recorded_keys_all_force_and_dashes_are_refused() {
             "{key}: {msgs:?}"
         );
     }
+}
+
+const BLANK: &str = include_str!("../../testdata/plan/_shared/gfs3-blank.facts.json");
+
+/// Finding #7: a 16 EiB volume with `brick_max_size` 16 EiB "fitted" on 90 GiB disks in
+/// release arithmetic (the brick's need wrapped to 31.94 GiB) and panicked in debug.
+#[test]
+fn finding_7_a_16_eib_volume_does_not_fit_on_small_disks() {
+    let (mut d, _) = base();
+    d["volumes"]["gfs"]["size"] = u64::MAX.into();
+    d["placement"]["brick_max_size"] = u64::MAX.into();
+    let f: Value = serde_json::from_str(BLANK).expect("facts json");
+    let p = run(d, f);
+    assert!(p.placements.is_empty(), "{:?}", p.placements);
+    no_argv(&p, "volume create");
+    has_code(&p, "capacity");
+}
+
+/// Finding #7: the recorded brick size is node data; `0` divided by zero, `1` asked for
+/// 2^34 sets, others wrapped. Each is a `bad_recorded_size` blocker naming the volume.
+#[test]
+fn finding_7_absurd_recorded_brick_size_is_a_blocker() {
+    for bad in [
+        "0",
+        "1",
+        "abc",
+        "-5",
+        "18446744073709551615",
+        "9223372036854775808",
+    ] {
+        let (mut d, mut f) = base();
+        // ask for growth so the recorded size is used for arithmetic
+        d["volumes"]["gfs"]["size"] = (20u64 << 30).into();
+        set_recorded(&mut f, "user.brickyard.brick-size", bad);
+        let p = run(d, f);
+        let hit = p
+            .blockers
+            .iter()
+            .find(|b| b.code.to_string() == "bad_recorded_size")
+            .unwrap_or_else(|| panic!("{bad}: {:?}", codes(&p)));
+        assert!(hit.message.contains("gfs"), "{}", hit.message);
+        assert!(
+            !argvs(&p).iter().any(|a| a.contains("add-brick")),
+            "{bad}: {:?}",
+            argvs(&p)
+        );
+    }
+}
+
+/// The recorded size of a healthy volume is still used to grow it.
+#[test]
+fn finding_7_a_sane_recorded_size_still_expands() {
+    let (mut d, f) = base();
+    d["volumes"]["gfs"]["size"] = (20u64 << 30).into();
+    let p = run(d, f);
+    assert!(
+        !codes(&p).contains(&"bad_recorded_size".to_string()),
+        "{:?}",
+        codes(&p)
+    );
+    assert!(
+        argvs(&p).iter().any(|a| a.contains("add-brick")),
+        "{:?}",
+        argvs(&p)
+    );
+}
+
+/// Finding #7: VG numbers from the node whose product overflows 64 bits wrapped to a
+/// small or bogus free size; now such a VG has nothing free.
+#[test]
+fn finding_7_vg_free_overflow_does_not_panic_or_wrap() {
+    let (mut d, mut f) = base();
+    d["volumes"]["gfs"]["size"] = (20u64 << 30).into();
+    for node in f["nodes"].as_object_mut().expect("nodes").values_mut() {
+        for vg in node["vgs"].as_array_mut().into_iter().flatten() {
+            vg["free_count"] = (u64::MAX / 2).into();
+            vg["extent_size"] = 4194304u64.into();
+        }
+    }
+    let p = run(d, f);
+    no_argv(&p, "add-brick");
+    has_code(&p, "capacity");
 }

@@ -76,7 +76,8 @@ pub(super) fn device(
                     .max()
                     .unwrap_or(0);
                 let free = if vg.extent_size > 0 {
-                    vg.free_count * vg.extent_size
+                    // node data: a product past 64 bits is nonsense, so nothing is free (finding #7)
+                    vg.free_count.checked_mul(vg.extent_size).unwrap_or(0)
                 } else {
                     vg.free
                 };
