@@ -43,6 +43,8 @@ pub enum BlockerCode {
     UnsafeValue,
     // node-recorded numbers out of range (`volume`)
     BadRecordedSize,
+    // derived VG names that do not identify one device (`device`)
+    VgNameConflict,
 }
 
 impl BlockerCode {
@@ -75,6 +77,7 @@ impl BlockerCode {
             BlockerCode::DestroyNotAllowed => "destroy_not_allowed",
             BlockerCode::UnsafeValue => "unsafe_value",
             BlockerCode::BadRecordedSize => "bad_recorded_size",
+            BlockerCode::VgNameConflict => "vg_name_conflict",
         }
     }
 }
@@ -118,6 +121,7 @@ mod tests {
             BlockerCode::DestroyNotAllowed,
             BlockerCode::UnsafeValue,
             BlockerCode::BadRecordedSize,
+            BlockerCode::VgNameConflict,
         ];
         for c in all {
             let json = serde_json::to_string(&c).unwrap_or_default();

@@ -239,3 +239,64 @@ fn finding_7_vg_free_overflow_does_not_panic_or_wrap() {
     no_argv(&p, "add-brick");
     has_code(&p, "capacity");
 }
+
+/// Finding #14: `/dev/mapper/a_b` and `/dev/mapper_a/b` both become VG `by_mapper_a_b`;
+/// the second vgcreate's guard passed on the name and both devices' bricks went to one VG.
+#[test]
+fn finding_14_two_devices_with_one_vg_name_are_refused() {
+    let (mut d, _) = base();
+    let dev = d["nodes"]["gfs1"]["devices"][0].clone();
+    let mut a = dev.clone();
+    a["path"] = "/dev/mapper/a_b".into();
+    let mut b = dev;
+    b["path"] = "/dev/mapper_a/b".into();
+    d["nodes"]["gfs1"]["devices"] = Value::Array(vec![a, b]);
+    let f: Value = serde_json::from_str(BLANK).expect("facts json");
+    let p = run(d, f);
+    let hits: Vec<_> = p
+        .blockers
+        .iter()
+        .filter(|b| b.code.to_string() == "vg_name_conflict")
+        .collect();
+    assert_eq!(hits.len(), 2, "{:?}", codes(&p));
+    assert!(hits.iter().all(|b| b.message.contains("by_mapper_a_b")));
+    assert!(!vgcreate_on(&p, "gfs1"));
+}
+
+/// Finding #14: a VG that already carries the derived name but lives on another PV
+/// (foreign, or a renamed disk) was reused because the vgcreate guard checks the name.
+#[test]
+fn finding_14_existing_vg_of_our_name_on_another_pv_is_refused() {
+    let (d, converged) = base();
+    let mut f: Value = serde_json::from_str(BLANK).expect("facts json");
+    let mut pv = converged["nodes"]["gfs1"]["pvs"][0].clone();
+    pv["name"] = "/dev/sdc".into();
+    let mut vg = converged["nodes"]["gfs1"]["vgs"][0].clone();
+    vg["tags"] = Value::Array(vec![]);
+    assert_eq!(vg["name"], "by_sdb");
+    f["nodes"]["gfs1"]["pvs"] = Value::Array(vec![pv]);
+    f["nodes"]["gfs1"]["vgs"] = Value::Array(vec![vg]);
+    let p = run(d, f);
+    let hit = p
+        .blockers
+        .iter()
+        .find(|b| b.code.to_string() == "vg_name_conflict")
+        .unwrap_or_else(|| panic!("{:?}", codes(&p)));
+    assert!(
+        hit.message.contains("by_sdb") && hit.message.contains("/dev/sdc"),
+        "{}",
+        hit.message
+    );
+    assert!(hit.address.to_string().contains("gfs1"), "{}", hit.address);
+    assert!(!vgcreate_on(&p, "gfs1"));
+}
+
+/// Whether the plan (runnable or blocked) creates a VG on `node`.
+fn vgcreate_on(p: &Plan, node: &str) -> bool {
+    p.steps.iter().chain(&p.blocked_steps).any(|s| {
+        s.node == node
+            && s.commands
+                .iter()
+                .any(|c| c.first().is_some_and(|w| w == "vgcreate"))
+    })
+}
