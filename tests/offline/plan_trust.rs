@@ -300,3 +300,23 @@ fn vgcreate_on(p: &Plan, node: &str) -> bool {
                 .any(|c| c.first().is_some_and(|w| w == "vgcreate"))
     })
 }
+
+/// Finding #7: a desired state read from JSON skips validation; `replica: 0` and
+/// `disperse data: 0` divided by zero in the planner. Planning must not panic.
+#[test]
+fn finding_7_zero_sized_sets_from_json_do_not_panic() {
+    for durability in [
+        serde_json::json!({"type": "replicate", "replica": 0, "arbiter": false}),
+        serde_json::json!({"type": "disperse", "data": 0, "redundancy": 0}),
+        serde_json::json!({"type": "disperse", "data": 200, "redundancy": 100}),
+    ] {
+        for facts in [FACTS, BLANK] {
+            let (mut d, _) = base();
+            d["volumes"]["gfs"]["durability"] = durability.clone();
+            let f: Value = serde_json::from_str(facts).expect("facts json");
+            let p = run(d, f);
+            no_argv(&p, "volume create");
+            has_code(&p, "unsafe_value");
+        }
+    }
+}

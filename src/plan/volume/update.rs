@@ -98,7 +98,8 @@ pub(super) fn update(
         );
         return;
     }
-    let n = vol.durability.set_size() as u64;
+    // at least 1: a JSON desired state skips validation and may say `replica: 0` (finding #7)
+    let n = (vol.durability.set_size() as u64).max(1);
     let k0 = (vf.brick_count as u64 / n).max(1);
     let data = data_bricks_per_set(&vol.durability);
     let b0 = match vf.options.get(OPT_BRICK_SIZE) {

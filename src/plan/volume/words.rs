@@ -4,8 +4,9 @@
 //! `user.brickyard.options` like `all` or `--glusterd-sock=...` turns our `volume reset`
 //! into something else. Config keys and values come from the operator, recorded keys
 //! from any gluster administrator of the pool; both are checked before any step is built.
+//! A layout with no bricks per set (unvalidated JSON) is refused here too.
 
-use crate::config::Volume;
+use crate::config::{Durability, Volume};
 use crate::gather::VolumeFacts;
 
 use crate::plan::address::Address;
@@ -23,6 +24,24 @@ pub(super) fn refuse_unsafe(
 ) -> bool {
     let addr = Address::volume(name);
     let mut refused = false;
+    // a JSON desired state skips validation: sets of no bricks divided by zero, and
+    // `data + redundancy` past 255 wraps in u8 arithmetic (finding #7)
+    let empty = match vol.durability {
+        Durability::None => false,
+        Durability::Replicate { replica, .. } => replica == 0,
+        Durability::Disperse { data, redundancy } => {
+            data == 0 || data.checked_add(redundancy).is_none()
+        }
+    };
+    if empty {
+        b.block(
+            BlockerCode::UnsafeValue,
+            &addr,
+            format!("volume {name}: its durability has no bricks per set or more than 255; gluster cannot build it"),
+            Some("validate the config (`brickyard validate`): replica and disperse data must be at least 1".into()),
+        );
+        refused = true;
+    }
     for (k, v) in &vol.options {
         let problem = unsafe_key(k)
             .map(|why| format!("option key {k:?} {why}"))
