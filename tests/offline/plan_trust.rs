@@ -320,3 +320,18 @@ fn finding_7_zero_sized_sets_from_json_do_not_panic() {
         }
     }
 }
+
+/// Finding #7: brick limits of one byte make the set count of a 16 EiB volume u64::MAX;
+/// the count of tries past it overflowed. The plan refuses, without a panic.
+#[test]
+fn finding_7_set_count_near_u64_max_does_not_overflow() {
+    let (mut d, _) = base();
+    d["volumes"]["gfs"]["size"] = u64::MAX.into();
+    d["placement"]["brick_max_size"] = 1.into();
+    d["placement"]["brick_min_size"] = 1.into();
+    let f: Value = serde_json::from_str(BLANK).expect("facts json");
+    let p = run(d, f);
+    no_argv(&p, "volume create");
+    assert!(p.placements.is_empty());
+    assert!(!p.blockers.is_empty());
+}

@@ -113,7 +113,7 @@ pub(crate) fn set_counts(
         place.brick_min_size,
         place.brick_max_size,
     )?;
-    Some(lo..=hi.min(lo + K_TRIES))
+    Some(lo..=hi.min(lo.saturating_add(K_TRIES)))
 }
 
 /// Do the pins fit a layout of `sets` sets (from 0) of `data_brick` bricks?
