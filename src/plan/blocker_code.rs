@@ -39,6 +39,12 @@ pub enum BlockerCode {
     Shrink,
     Protected,
     DestroyNotAllowed,
+    // values the planner will not put on a command line (`volume`)
+    UnsafeValue,
+    // node-recorded numbers out of range (`volume`)
+    BadRecordedSize,
+    // derived VG names that do not identify one device (`device`)
+    VgNameConflict,
 }
 
 impl BlockerCode {
@@ -69,6 +75,9 @@ impl BlockerCode {
             BlockerCode::Shrink => "shrink",
             BlockerCode::Protected => "protected",
             BlockerCode::DestroyNotAllowed => "destroy_not_allowed",
+            BlockerCode::UnsafeValue => "unsafe_value",
+            BlockerCode::BadRecordedSize => "bad_recorded_size",
+            BlockerCode::VgNameConflict => "vg_name_conflict",
         }
     }
 }
@@ -110,6 +119,9 @@ mod tests {
             BlockerCode::Shrink,
             BlockerCode::Protected,
             BlockerCode::DestroyNotAllowed,
+            BlockerCode::UnsafeValue,
+            BlockerCode::BadRecordedSize,
+            BlockerCode::VgNameConflict,
         ];
         for c in all {
             let json = serde_json::to_string(&c).unwrap_or_default();

@@ -63,7 +63,8 @@ pub(crate) fn lvm_need(brick: u64, snapshot_factor: f64, spare: u64) -> LvmNeed 
     let meta = pool_meta(tp);
     let grow = meta.saturating_sub(spare);
     LvmNeed {
-        total: tp + meta + grow,
+        // saturating: a 16 EiB brick must never wrap to a few GiB and "fit" (finding #7)
+        total: tp.saturating_add(meta).saturating_add(grow),
         pool: tp,
         meta,
         spare_after: spare.max(meta),
@@ -73,14 +74,15 @@ pub(crate) fn lvm_need(brick: u64, snapshot_factor: f64, spare: u64) -> LvmNeed 
 /// Bricks one set contributes to usable capacity: replicate 1, disperse `data`, none 1.
 pub(crate) fn data_bricks_per_set(d: &Durability) -> u64 {
     match *d {
-        Durability::Disperse { data, .. } => data as u64,
+        // at least 1: an unvalidated JSON desired state may say `data: 0` (finding #7)
+        Durability::Disperse { data, .. } => (data as u64).max(1),
         _ => 1,
     }
 }
 
 /// Data brick size for `sets` sets: `alignUp(size / (sets × data), extent)`.
 pub(crate) fn brick_size(volume_size: u64, sets: u64, d: &Durability) -> u64 {
-    let div = sets.max(1) * data_bricks_per_set(d);
+    let div = sets.max(1).saturating_mul(data_bricks_per_set(d));
     align_up(volume_size.div_ceil(div), EXTENT)
 }
 
@@ -129,6 +131,24 @@ mod tests {
         assert_eq!(tp + pool_meta(tp), 8_433_664 * 1024);
         // and the spare metadata LV doubles the metadata for the first pool of a VG
         assert_eq!(lvm_need(8 * GIB, 1.0, 0).total, 8 * GIB + 88 * MIB);
+    }
+
+    #[test]
+    fn finding_7_huge_numbers_saturate_instead_of_wrapping() {
+        // a 16 EiB brick once took "31.94 GiB" in release arithmetic and fitted on 90 GiB
+        let need = lvm_need(u64::MAX, 1.0, 0);
+        assert_eq!(need.total, u64::MAX);
+        assert!(need.total >= need.pool && need.pool >= u64::MAX - EXTENT);
+        let need = lvm_need(u64::MAX - 3 * GIB, 1.5, 0);
+        assert_eq!(need.total, u64::MAX);
+        // `disperse data: 0` from a JSON desired state divided by zero
+        let ec0 = Durability::Disperse {
+            data: 0,
+            redundancy: 2,
+        };
+        assert_eq!(data_bricks_per_set(&ec0), 1);
+        assert_eq!(brick_size(8 * GIB, 1, &ec0), 8 * GIB);
+        assert!(brick_size(u64::MAX, u64::MAX, &ec0) <= EXTENT);
     }
 
     #[test]

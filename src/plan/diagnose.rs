@@ -185,7 +185,7 @@ pub(crate) fn volume_blocker(
     let per_brick = match vol.brick_kind {
         BrickKind::Lvm => format!(
             "{} ({} thin pool + {} metadata, plus up to {} spare metadata on a VG's first pool)",
-            HumanBytes(tp + meta),
+            HumanBytes(tp.saturating_add(meta)),
             HumanBytes(tp),
             HumanBytes(meta),
             HumanBytes(meta)
@@ -227,10 +227,14 @@ pub(crate) fn volume_blocker(
         }) => {
             let data = data_bricks_per_set(&vol.durability);
             let fit = max_sets(pool, place.zone_checking, vol, b0, add);
+            let reach = k0
+                .saturating_add(fit)
+                .saturating_mul(b0)
+                .saturating_mul(data);
             format!(
                 "largest size reachable now: {} ({} bytes, {} more set(s)); add devices or nodes, or lower snapshot_factor",
-                HumanBytes((k0 + fit) * b0 * data),
-                (k0 + fit) * b0 * data,
+                HumanBytes(reach),
+                reach,
                 fit
             )
         }

@@ -9,6 +9,52 @@ use crate::config::Durability;
 use super::builder::{argv, guard, sh};
 use super::model::Guard;
 
+/// Why gluster would not read `key` as the plain option key it looks like, if it would
+/// not. gluster's CLI (`parse_cmdline`, glusterfs cli/src/cli.c) takes every argv word
+/// that starts with `--` as an option of its own (`--log-file=`, `--remote-host=`,
+/// `--glusterd-sock=`), wherever the word stands, and brickyard does not rely on a `--`
+/// ending that scan; `volume reset <v> all` resets every option (our markers, auth,
+/// ssl) and `force` is a keyword there. So a key must look like a gluster option key
+/// (the same rule config validation applies): letters, digits, `.`, `-`, `_`, starting
+/// with a letter or digit. Keys recorded on a node (`user.brickyard.options`) are node
+/// data, not config, and go through this too (review finding #6).
+pub(crate) fn unsafe_key(key: &str) -> Option<&'static str> {
+    if key.is_empty() {
+        return Some("is empty");
+    }
+    if key.len() > 128 {
+        return Some("is longer than 128 characters");
+    }
+    if key.starts_with('-') {
+        return Some("starts with `-`, which gluster reads as an option of its own");
+    }
+    if ["all", "force"].iter().any(|w| key.eq_ignore_ascii_case(w)) {
+        return Some("is a gluster keyword (`volume reset <v> all` resets every option)");
+    }
+    let first_ok = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    let chars_ok = key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if !first_ok || !chars_ok {
+        return Some("is not a plain gluster option key (letters, digits, `.`, `-`, `_`)");
+    }
+    None
+}
+
+/// Why gluster would not take `value` as a plain option value, if it would not: a word
+/// starting with `-` may be read as a CLI option (see [`unsafe_key`]). A negative whole
+/// number (`storage.owner-uid -1`) cannot start with `--` and stays allowed (finding #6).
+pub(crate) fn unsafe_value(value: &str) -> Option<&'static str> {
+    let negative_number = value
+        .strip_prefix('-')
+        .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
+    (value.starts_with('-') && !negative_number)
+        .then_some("starts with `-`, which gluster reads as an option of its own")
+}
+
 /// One gluster command and its guard (description, read-only check argv).
 pub(crate) struct GlusterCmd {
     pub(crate) argv: Vec<String>,

@@ -23,4 +23,5 @@ mod gather_captures;
 mod heketi_import;
 mod plan_properties;
 mod plan_scenarios;
+mod plan_trust;
 mod readme_main_job;

@@ -40,6 +40,31 @@ pub(super) fn device(
         return None;
     }
     let want_vg = vg_name(&dev.path);
+    // The VG name is derived lossily (`/`, `:`, `@` become `_`), and the vgcreate guard
+    // checks only the name: two devices of one node with one VG name would both be
+    // counted while every brick lands in the first (review finding #14).
+    let twins: Vec<&str> = w
+        .desired
+        .nodes
+        .get(node)
+        .into_iter()
+        .flat_map(|n| &n.devices)
+        .filter(|d| d.path != dev.path && vg_name(&d.path) == want_vg)
+        .map(|d| d.path.as_str())
+        .collect();
+    if !twins.is_empty() {
+        b.block(
+            BlockerCode::VgNameConflict,
+            &addr,
+            format!(
+                "{} on {node} would get VG name {want_vg}, the same as {}",
+                dev.path,
+                twins.join(", ")
+            ),
+            Some("declare only one of these devices, or name them by a stable path that differs in more than `/`, `:` or `@` (e.g. /dev/disk/by-id/...)".into()),
+        );
+        return None;
+    }
     let base = |free: u64, spare: u64, vg: String, ready: Option<String>| Candidate {
         node: node.to_string(),
         zone,
@@ -76,7 +101,8 @@ pub(super) fn device(
                     .max()
                     .unwrap_or(0);
                 let free = if vg.extent_size > 0 {
-                    vg.free_count * vg.extent_size
+                    // node data: a product past 64 bits is nonsense, so nothing is free (finding #7)
+                    vg.free_count.checked_mul(vg.extent_size).unwrap_or(0)
                 } else {
                     vg.free
                 };
@@ -101,6 +127,28 @@ pub(super) fn device(
                 // A PV without VG: a signature like any other, handled below via evidence.
             }
         }
+    }
+    // Not a PV of a VG (that returned above), yet a VG of our name exists: vgcreate's
+    // guard would pass on the name alone and bricks would be carved out of that VG,
+    // ours for another device or foreign (finding #14).
+    if let Some(vg) = f.vgs.iter().find(|g| g.name == want_vg) {
+        let pvs: Vec<&str> = f
+            .pvs
+            .iter()
+            .filter(|p| p.vg.as_deref() == Some(vg.name.as_str()))
+            .map(|p| p.name.as_str())
+            .collect();
+        b.block(
+            BlockerCode::VgNameConflict,
+            &addr,
+            format!(
+                "VG {want_vg} already exists on {node} but {} is not its PV (its PVs: {})",
+                dev.path,
+                if pvs.is_empty() { "unknown".to_string() } else { pvs.join(", ") }
+            ),
+            Some(format!("rename or remove VG {want_vg} by hand if it is not needed, or remove {} from the config", dev.path)),
+        );
+        return None;
     }
     let Some(bd) = f.block_devices.iter().find(|d| d.path == dev.path) else {
         b.block(

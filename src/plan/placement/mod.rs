@@ -69,7 +69,11 @@ pub(crate) fn place_sets(
         .collect();
     let mut mine: Vec<Undo> = Vec::new();
     let mut out = Vec::new();
-    for s in req.first..req.first + req.count as u32 {
+    // set indices are u32 in gluster-facing names; more sets than that never fit (finding #7)
+    let end = u32::try_from(req.count)
+        .ok()
+        .and_then(|c| req.first.checked_add(c))?;
+    for s in req.first..end {
         let pinned: BTreeMap<usize, usize> = (0..n)
             .filter_map(|p| pins.get(&(s, p as u32)).map(|pin| (p, pin.cand)))
             .collect();
@@ -109,7 +113,7 @@ pub(crate) fn set_counts(
         place.brick_min_size,
         place.brick_max_size,
     )?;
-    Some(lo..=hi.min(lo + K_TRIES))
+    Some(lo..=hi.min(lo.saturating_add(K_TRIES)))
 }
 
 /// Do the pins fit a layout of `sets` sets (from 0) of `data_brick` bricks?

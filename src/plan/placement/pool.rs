@@ -157,7 +157,7 @@ impl Pool {
         let floor = match vol.brick_kind {
             BrickKind::Lvm => {
                 let tp = pool_size(w.size, vol.snapshot_factor);
-                tp + pool_meta(tp)
+                tp.saturating_add(pool_meta(tp))
             }
             BrickKind::Directory => w.size,
         };

@@ -36,7 +36,7 @@ pub(super) fn create(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &V
             ),
             Some(format!(
                 "raise size to at least {} or lower placement.brick_min_size",
-                HumanBytes(place.brick_min_size * data)
+                HumanBytes(place.brick_min_size.saturating_mul(data))
             )),
         );
         return;

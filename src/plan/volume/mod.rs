@@ -10,6 +10,7 @@ mod delete;
 mod remount;
 mod steps;
 mod update;
+mod words;
 
 use std::collections::BTreeMap;
 
@@ -108,6 +109,11 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
                 format!("volume name {name:?} is not a plain name"),
                 None,
             );
+            continue;
+        }
+        if vol.state == VolumeState::Present
+            && words::refuse_unsafe(b, name, vol, w.volumes.get(name.as_str()).copied())
+        {
             continue;
         }
         match (w.volumes.get(name.as_str()), vol.state) {

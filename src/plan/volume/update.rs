@@ -13,9 +13,10 @@ use super::{Ctx, pins, remount};
 use crate::plan::address::Address;
 use crate::plan::blocker_code::BlockerCode;
 use crate::plan::builder::{Builder, change};
-use crate::plan::capacity::{brick_size, data_bricks_per_set};
+use crate::plan::capacity::{EXTENT, brick_size, data_bricks_per_set};
 use crate::plan::diagnose::{self, Expand};
 use crate::plan::gluster::{self, layout};
+use crate::plan::health::World;
 use crate::plan::model::Action;
 use crate::plan::ownership::{OPT_BRICK_SIZE, OPT_CLUSTER, OPT_OPTIONS, is_marker_option, lv_name};
 use crate::plan::placement::{Pick, SetRequest, place_sets};
@@ -34,6 +35,42 @@ fn same_layout(d: &Durability, vf: &VolumeFacts) -> bool {
                 && vf.redundancy_count == redundancy as u32
         }
     }
+}
+
+/// The brick size recorded on the volume (`user.brickyard.brick-size`), if it is one a
+/// brick of this cluster could have: a number, at least one extent, and no larger than
+/// all block devices of the cluster together. It is node data, written by whoever
+/// administers gluster: `0` once divided by zero, `1` asked for 2^34 new sets (finding #7).
+fn recorded_brick_size(w: &World<'_>, v: &str) -> Result<u64, String> {
+    let b0 = v
+        .parse::<u64>()
+        .map_err(|_| "is not a whole number of bytes".to_string())?;
+    if b0 < EXTENT {
+        return Err(format!("is below one LVM extent ({})", HumanBytes(EXTENT)));
+    }
+    let disks = w
+        .facts
+        .values()
+        .flat_map(|f| &f.block_devices)
+        .fold(0u64, |t, d| t.saturating_add(d.size));
+    if disks > 0 && b0 > disks {
+        return Err(format!(
+            "is larger than every disk of the cluster together ({})",
+            HumanBytes(disks)
+        ));
+    }
+    Ok(b0)
+}
+
+fn bad_size(b: &mut Builder, addr: &Address, name: &str, why: String) {
+    b.block(
+        BlockerCode::BadRecordedSize,
+        addr,
+        format!("volume {name}: {why}; brickyard will not plan changes from it"),
+        Some(format!(
+            "set {OPT_BRICK_SIZE} on the volume back to the size of its data bricks in bytes"
+        )),
+    );
 }
 
 /// Diff an existing volume of ours against the config.
@@ -61,23 +98,55 @@ pub(super) fn update(
         );
         return;
     }
-    let n = vol.durability.set_size() as u64;
+    // at least 1: a JSON desired state skips validation and may say `replica: 0` (finding #7)
+    let n = (vol.durability.set_size() as u64).max(1);
     let k0 = (vf.brick_count as u64 / n).max(1);
     let data = data_bricks_per_set(&vol.durability);
-    let b0 = vf
-        .options
-        .get(OPT_BRICK_SIZE)
-        .and_then(|v| v.parse::<u64>().ok())
-        .or_else(|| {
-            let br = vf.bricks.first()?;
-            let f = w.facts.get(w.node_of_host(&br.host)?)?;
-            f.lvs
-                .iter()
-                .find(|l| l.name == lv_name(name, 0, 0) && l.pool.is_some())
-                .map(|l| l.size)
-        })
-        .unwrap_or_else(|| brick_size(vol.size, k0, &vol.durability));
-    let cur = k0 * b0 * data;
+    let b0 = match vf.options.get(OPT_BRICK_SIZE) {
+        Some(v) => match recorded_brick_size(w, v) {
+            Ok(b0) => b0,
+            Err(why) => {
+                bad_size(
+                    b,
+                    &addr,
+                    name,
+                    format!("its {OPT_BRICK_SIZE} option {v:?} {why}"),
+                );
+                return;
+            }
+        },
+        None => vf
+            .bricks
+            .first()
+            .and_then(|br| w.facts.get(w.node_of_host(&br.host)?))
+            .and_then(|f| {
+                f.lvs
+                    .iter()
+                    .find(|l| l.name == lv_name(name, 0, 0) && l.pool.is_some())
+                    .map(|l| l.size)
+            })
+            .filter(|s| *s > 0)
+            .unwrap_or_else(|| brick_size(vol.size, k0, &vol.durability)),
+    };
+    // node data: the product may not fit in 64 bits (finding #7)
+    let Some(per_set) = b0.checked_mul(data).filter(|p| *p > 0) else {
+        bad_size(
+            b,
+            &addr,
+            name,
+            format!("its brick size {b0} times {data} data bricks per set is out of range"),
+        );
+        return;
+    };
+    let Some(cur) = k0.checked_mul(per_set) else {
+        bad_size(
+            b,
+            &addr,
+            name,
+            format!("{k0} set(s) of {b0}-byte bricks is more than 16 EiB"),
+        );
+        return;
+    };
     let mut nodes: BTreeSet<String> = vf
         .bricks
         .iter()
@@ -88,7 +157,7 @@ pub(super) fn update(
     // expansion: whole new sets of the same brick size
     let mut new_sets: Vec<Vec<Pick>> = Vec::new();
     if vol.size > cur {
-        let add = (vol.size - cur).div_ceil(b0 * data);
+        let add = (vol.size - cur).div_ceil(per_set);
         let pins = pins(ctx, name);
         let req = SetRequest {
             first: k0 as u32,
@@ -173,7 +242,12 @@ pub(super) fn update(
             change(
                 "size",
                 Some(&HumanBytes(cur).to_string()),
-                Some(&HumanBytes(cur + new_sets.len() as u64 * b0 * data).to_string()),
+                Some(
+                    &HumanBytes(
+                        cur.saturating_add((new_sets.len() as u64).saturating_mul(per_set)),
+                    )
+                    .to_string(),
+                ),
             ),
             change(
                 "sets",
