@@ -16,6 +16,7 @@ pub(crate) mod names;
 mod raw;
 mod rules;
 pub mod schema;
+mod ssh_options;
 mod yaml;
 
 use std::path::{Path, PathBuf};
