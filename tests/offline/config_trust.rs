@@ -83,3 +83,58 @@ fn finding_10_connection_tuning_ssh_options_stay_allowed() {
         assert_eq!(ssh_option_codes(o), Vec::<&str>::new(), "{o}");
     }
 }
+
+fn three_nodes(a: &str, b: &str) -> String {
+    config_with(
+        "{}",
+        &format!(
+            "  gfs1: {{ manage: \"{a}\", zone: 1, devices: [/dev/sdb] }}\n  gfs2: {{ manage: \"{b}\", zone: 2, devices: [/dev/sdb] }}\n  gfs3: {{ manage: 10.9.9.9, zone: 3, devices: [/dev/sdb] }}\n"
+        ),
+    )
+}
+
+#[test]
+fn finding_12_numeric_ipv4_aliases_are_refused_with_the_dotted_quad() {
+    for (alias, quad) in [
+        ("0x0a.0.0.1", "10.0.0.1"),
+        ("167772161", "10.0.0.1"),
+        ("10.0.1", "10.0.0.1"),
+        ("010.0.0.1", "8.0.0.1"),
+        ("0xa000001", "10.0.0.1"),
+    ] {
+        let l = config::parse_str("t.yaml", &three_nodes(alias, "10.0.0.2"), Format::Yaml);
+        let d: Vec<_> = l.diagnostics.iter().filter(|d| d.is_error()).collect();
+        assert_eq!(d.len(), 1, "{alias}: {}", l.render(100, false));
+        assert_eq!(d[0].code, codes::INVALID_ADDRESS, "{alias}");
+        assert!(
+            d[0].help.as_deref().unwrap_or("").contains(quad),
+            "{alias}: {:?}",
+            d[0].help
+        );
+    }
+    assert_eq!(
+        codes_of(&three_nodes("1.2.3.4.5", "10.0.0.2")),
+        vec![codes::INVALID_ADDRESS]
+    );
+    assert_eq!(
+        codes_of(&three_nodes("gfs-1.example", "10.0.0.2")),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn finding_12_duplicate_addresses_are_compared_normalised() {
+    for (a, b) in [
+        ("::1", "0:0:0:0:0:0:0:1"),
+        ("fe80::A", "fe80::a"),
+        ("::ffff:10.0.0.1", "10.0.0.1"),
+        ("Gfs1.Example", "gfs1.example."),
+    ] {
+        // once for `manage`, once for `storage` (which defaults to it)
+        assert_eq!(
+            codes_of(&three_nodes(a, b)),
+            vec![codes::DUPLICATE_ADDRESS, codes::DUPLICATE_ADDRESS],
+            "{a} {b}"
+        );
+    }
+}

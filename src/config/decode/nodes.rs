@@ -106,6 +106,26 @@ impl Decoder<'_> {
     /// Hostname or IP literal; nothing a shell or ssh would read as an option.
     fn address(&mut self, what: &str, v: &Value) -> Option<(String, Span)> {
         let s = self.string(what, v)?;
+        if let Some(alias) = names::numeric_ipv4_alias(s) {
+            let help = match alias {
+                Ok(ip) => format!("the resolver reads this as `{ip}`; write that dotted quad"),
+                Err(()) => {
+                    "write an IPv4 address as four decimal numbers 0..255 without leading zeros"
+                        .to_string()
+                }
+            };
+            self.err(
+                codes::INVALID_ADDRESS,
+                v.span,
+                "numeric alias of an IPv4 address",
+                format!(
+                    "`{what}` address `{}` is a numeric IPv4 spelling, not a hostname",
+                    printable(s)
+                ),
+            )
+            .help = Some(help);
+            return None;
+        }
         if s.parse::<IpAddr>().is_ok() || names::is_hostname(s) {
             return Some((s.to_string(), v.span));
         }
