@@ -57,8 +57,63 @@ pub(crate) const LVM_RESERVED_STRINGS: &[&str] = &[
 ];
 
 /// System directories a directory brick may not live in.
+/// Finding #16 added the ones after `/lib`: other system trees, the home of root,
+/// scratch space, and the state of glusterd and of brickyard itself (a volume `lock` on
+/// `/var/lib/brickyard` would have reached the apply lock).
 pub(crate) const SYSTEM_DIRS: &[&str] = &[
-    "/dev", "/proc", "/sys", "/run", "/etc", "/boot", "/usr", "/bin", "/sbin", "/lib",
+    "/dev",
+    "/proc",
+    "/sys",
+    "/run",
+    "/etc",
+    "/boot",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/root",
+    "/tmp",
+    "/var/tmp",
+    "/var/run",
+    "/var/lock",
+    "/var/log",
+    "/var/cache",
+    "/var/spool",
+    "/var/mail",
+    "/var/lib/glusterd",
+    "/var/lib/brickyard",
+    "/var/lib/dpkg",
+    "/var/lib/rpm",
+    "/var/lib/systemd",
+    "/lost+found",
+];
+
+/// Character devices and pseudo-file systems under `/dev/` that are never a disk
+/// (finding #16).
+const NOT_BLOCK_DEVICES: &[&str] = &[
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/mem",
+    "/dev/kmem",
+    "/dev/port",
+    "/dev/random",
+    "/dev/urandom",
+    "/dev/console",
+    "/dev/tty",
+    "/dev/ptmx",
+    "/dev/pts",
+    "/dev/shm",
+    "/dev/mqueue",
+    "/dev/hugepages",
+    "/dev/fd",
+    "/dev/stdin",
+    "/dev/stdout",
+    "/dev/stderr",
+    "/dev/log",
 ];
 
 /// Where brick filesystems are mounted.
@@ -276,6 +331,11 @@ pub(crate) enum PathError {
     VgNameTooLong,
     /// A directory brick inside a [`SYSTEM_DIRS`] entry.
     SystemDir,
+    /// A directory brick base with fewer than two components (`/var`, `/home`, `/srv`):
+    /// a top-level directory is never a dedicated brick filesystem.
+    TooShallow,
+    /// `/dev/` itself or a [`NOT_BLOCK_DEVICES`] entry.
+    NotABlockDevice,
 }
 
 /// The characters a path may carry: no shell metacharacters, no whitespace.
@@ -313,6 +373,13 @@ pub(crate) fn device_path(path: &str) -> Result<(), PathError> {
     if !path.starts_with("/dev/") {
         return Err(PathError::NotUnderDev);
     }
+    let trimmed = path.trim_end_matches('/');
+    let pseudo = NOT_BLOCK_DEVICES
+        .iter()
+        .any(|p| trimmed == *p || trimmed.starts_with(&format!("{p}/")));
+    if trimmed == "/dev" || pseudo || trimmed.starts_with("/dev/tty") {
+        return Err(PathError::NotABlockDevice);
+    }
     if vg_name(path).len() > LVM_NAME_MAX {
         return Err(PathError::VgNameTooLong);
     }
@@ -328,6 +395,15 @@ pub(crate) fn dir_path(path: &str) -> Result<(), PathError> {
         .any(|p| path == *p || path.starts_with(&format!("{p}/")));
     if system {
         return Err(PathError::SystemDir);
+    }
+    if path
+        .trim_end_matches('/')
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .count()
+        < 2
+    {
+        return Err(PathError::TooShallow);
     }
     Ok(())
 }

@@ -138,3 +138,76 @@ fn finding_12_duplicate_addresses_are_compared_normalised() {
         );
     }
 }
+
+fn disk_codes(field: &str, entry: &str) -> Vec<&'static str> {
+    let other = if field == "devices" {
+        "/dev/sdb"
+    } else {
+        "/bricks/d0"
+    };
+    codes_of(&config_with(
+        "{}",
+        &format!("  gfs1: {{ manage: 10.0.0.1, zone: 1, {field}: [\"{entry}\"] }}\n  gfs2: {{ manage: 10.0.0.2, zone: 2, {field}: [{other}] }}\n  gfs3: {{ manage: 10.0.0.3, zone: 3, {field}: [{other}] }}\n"),
+    ))
+    .into_iter()
+    .filter(|c| *c == codes::INVALID_PATH || *c == codes::INVALID_DEVICE)
+    .collect()
+}
+
+#[test]
+fn finding_16_system_and_top_level_paths_are_refused() {
+    for p in [
+        "/var",
+        "/root",
+        "/root/bricks",
+        "/home",
+        "/lib64",
+        "/lib64/x",
+        "/tmp",
+        "/tmp/bricks",
+        "/var/lib/glusterd",
+        "/var/lib/glusterd/vols",
+        "/var/lib/brickyard",
+        "/var/lib/brickyard/mounts",
+        "/var/log",
+        "/var/log/gluster",
+        "/srv",
+        "/bricks/",
+    ] {
+        assert_eq!(disk_codes("paths", p), vec![codes::INVALID_PATH], "{p}");
+    }
+    for p in [
+        "/bricks/d0",
+        "/bricks/d1",
+        "/srv/bricks/a",
+        "/data/gluster/",
+        "/var/lib/bricks",
+    ] {
+        assert_eq!(disk_codes("paths", p), Vec::<&str>::new(), "{p}");
+    }
+}
+
+#[test]
+fn finding_16_devices_that_are_not_disks_are_refused() {
+    for d in [
+        "/dev/",
+        "/dev",
+        "/dev/null",
+        "/dev/zero",
+        "/dev/mem",
+        "/dev/tty1",
+        "/dev/shm/x",
+        "/dev/pts/0",
+    ] {
+        assert_eq!(disk_codes("devices", d), vec![codes::INVALID_DEVICE], "{d}");
+    }
+    for d in [
+        "/dev/sdb",
+        "/dev/vdb",
+        "/dev/disk/by-id/wwn-0x5000",
+        "/dev/mapper/mpatha",
+        "/dev/nvme0n1",
+    ] {
+        assert_eq!(disk_codes("devices", d), Vec::<&str>::new(), "{d}");
+    }
+}

@@ -286,6 +286,11 @@ impl Decoder<'_> {
                     .help = Some("devices are raw block devices like `/dev/sdb`; use `paths` for directories on a mounted filesystem".to_string());
                 false
             }
+            Err(PathError::NotABlockDevice) => {
+                self.err(codes::INVALID_DEVICE, span, "not a disk", format!("device `{path}` is not a block device brickyard may initialise"))
+                    .help = Some("name a raw disk such as `/dev/sdb` or `/dev/disk/by-id/...`; `/dev/` itself, null, zero, mem, tty, shm and similar are refused".to_string());
+                false
+            }
             Err(PathError::VgNameTooLong) => {
                 self.err(
                     codes::INVALID_DEVICE,
@@ -348,6 +353,19 @@ impl Decoder<'_> {
                 )
                 .help = Some(
                     "directory bricks belong on a dedicated mounted filesystem, e.g. `/bricks/d0`"
+                        .to_string(),
+                );
+                valid = false;
+            }
+            if valid && names::dir_path(path) == Err(PathError::TooShallow) {
+                self.err(
+                    codes::INVALID_PATH,
+                    pspan,
+                    "top-level directory",
+                    format!("path `{path}` is a top-level directory"),
+                )
+                .help = Some(
+                    "a brick base is at least two levels deep, on a dedicated mounted filesystem, e.g. `/bricks/d0`"
                         .to_string(),
                 );
                 valid = false;
