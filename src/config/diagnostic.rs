@@ -42,6 +42,7 @@ pub mod codes {
     pub const HCL_EXPRESSION: &str = "brickyard::config::hcl_expression";
     pub const EMPTY_CONFIG: &str = "brickyard::config::empty";
     pub const TOO_LARGE: &str = "brickyard::config::too_large";
+    pub const TOO_MANY_FINDINGS: &str = "brickyard::config::too_many_findings";
     pub const NOT_UTF8: &str = "brickyard::config::not_utf8";
 }
 

@@ -211,3 +211,21 @@ fn finding_16_devices_that_are_not_disks_are_refused() {
         assert_eq!(disk_codes("devices", d), Vec::<&str>::new(), "{d}");
     }
 }
+
+#[test]
+fn finding_17_a_file_full_of_errors_is_reported_quickly_and_capped() {
+    let mut text = String::from("cluster: prod\nnodes:\n  gfs1: { manage: 10.0.0.1 }\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("unknown_{i}: 1\n"));
+    }
+    let start = std::time::Instant::now();
+    let l = config::parse_str("t.yaml", &text, Format::Yaml);
+    let rendered = l.render(100, false);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(l.diagnostics.len(), config::MAX_DIAGNOSTICS + 1);
+    assert!(rendered.contains("more findings, not shown"));
+}
