@@ -38,9 +38,11 @@ pub mod codes {
     pub const BRICK_SIZE_RANGE: &str = "brickyard::config::brick_size_range";
     pub const NO_BRICK_SOURCE: &str = "brickyard::config::no_brick_source";
     pub const INVALID_OPTION: &str = "brickyard::config::invalid_option";
+    pub const SSH_OPTION: &str = "brickyard::config::ssh_option";
     pub const HCL_EXPRESSION: &str = "brickyard::config::hcl_expression";
     pub const EMPTY_CONFIG: &str = "brickyard::config::empty";
     pub const TOO_LARGE: &str = "brickyard::config::too_large";
+    pub const TOO_MANY_FINDINGS: &str = "brickyard::config::too_many_findings";
     pub const NOT_UTF8: &str = "brickyard::config::not_utf8";
 }
 

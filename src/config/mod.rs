@@ -18,6 +18,7 @@ pub(crate) mod names;
 mod raw;
 mod rules;
 pub mod schema;
+mod ssh_options;
 mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -201,6 +202,9 @@ fn too_large(file_name: &str) -> Diagnostic {
     .with_file(file_name)
 }
 
+/// At most this many findings are kept (then one saying how many more there were).
+pub const MAX_DIAGNOSTICS: usize = 200;
+
 /// Validate config text. Never panics; every failure is at least one error diagnostic.
 pub fn parse_str(file_name: &str, text: &str, format: Format) -> Loaded {
     if text.len() > MAX_CONFIG_BYTES {
@@ -222,6 +226,17 @@ pub fn parse_str(file_name: &str, text: &str, format: Format) -> Loaded {
             Err(d) => (None, vec![d]),
         },
     };
+    let mut diagnostics = diagnostics;
+    // finding #17: rendering a finding rescans the text, so thousands of them (a 1 MiB
+    // file of unknown fields) took minutes; nobody reads past the first few hundred
+    if diagnostics.len() > MAX_DIAGNOSTICS {
+        let more = diagnostics.len() - MAX_DIAGNOSTICS;
+        diagnostics.truncate(MAX_DIAGNOSTICS);
+        diagnostics.push(Diagnostic::error(
+            codes::TOO_MANY_FINDINGS,
+            format!("and {more} more findings, not shown; fix these first"),
+        ));
+    }
     let diagnostics: Vec<Diagnostic> = diagnostics
         .into_iter()
         .map(|d| d.with_source(&file, &shared))

@@ -57,8 +57,63 @@ pub(crate) const LVM_RESERVED_STRINGS: &[&str] = &[
 ];
 
 /// System directories a directory brick may not live in.
+/// Finding #16 added the ones after `/lib`: other system trees, the home of root,
+/// scratch space, and the state of glusterd and of brickyard itself (a volume `lock` on
+/// `/var/lib/brickyard` would have reached the apply lock).
 pub(crate) const SYSTEM_DIRS: &[&str] = &[
-    "/dev", "/proc", "/sys", "/run", "/etc", "/boot", "/usr", "/bin", "/sbin", "/lib",
+    "/dev",
+    "/proc",
+    "/sys",
+    "/run",
+    "/etc",
+    "/boot",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/root",
+    "/tmp",
+    "/var/tmp",
+    "/var/run",
+    "/var/lock",
+    "/var/log",
+    "/var/cache",
+    "/var/spool",
+    "/var/mail",
+    "/var/lib/glusterd",
+    "/var/lib/brickyard",
+    "/var/lib/dpkg",
+    "/var/lib/rpm",
+    "/var/lib/systemd",
+    "/lost+found",
+];
+
+/// Character devices and pseudo-file systems under `/dev/` that are never a disk
+/// (finding #16).
+const NOT_BLOCK_DEVICES: &[&str] = &[
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/mem",
+    "/dev/kmem",
+    "/dev/port",
+    "/dev/random",
+    "/dev/urandom",
+    "/dev/console",
+    "/dev/tty",
+    "/dev/ptmx",
+    "/dev/pts",
+    "/dev/shm",
+    "/dev/mqueue",
+    "/dev/hugepages",
+    "/dev/fd",
+    "/dev/stdin",
+    "/dev/stdout",
+    "/dev/stderr",
+    "/dev/log",
 ];
 
 /// Where brick filesystems are mounted.
@@ -198,6 +253,71 @@ pub(crate) fn is_hostname(s: &str) -> bool {
         })
 }
 
+/// Finding #12: a name made only of numeric labels (`167772161`, `10.0.1`, `0x0a.0.0.1`,
+/// `010.0.0.1`) is not a DNS name but an alias the resolver (`inet_aton`) reads as an
+/// IPv4 address, so two spellings could be one host. Returns the dotted quad it means,
+/// or `Err(())` when numeric but out of range; `None` when not numeric.
+pub(crate) fn numeric_ipv4_alias(s: &str) -> Option<Result<std::net::Ipv4Addr, ()>> {
+    if s.parse::<std::net::IpAddr>().is_ok() {
+        return None;
+    }
+    let labels: Vec<&str> = s.trim_end_matches('.').split('.').collect();
+    let numeric = |l: &str| {
+        let hex = l.strip_prefix("0x").or_else(|| l.strip_prefix("0X"));
+        match hex {
+            Some(h) => h.chars().all(|c| c.is_ascii_hexdigit()),
+            None => !l.is_empty() && l.chars().all(|c| c.is_ascii_digit()),
+        }
+    };
+    if !labels.iter().all(|l| numeric(l)) {
+        return None;
+    }
+    let value = |l: &str| -> Option<u64> {
+        if let Some(h) = l.strip_prefix("0x").or_else(|| l.strip_prefix("0X")) {
+            if h.is_empty() {
+                Some(0)
+            } else {
+                u64::from_str_radix(h, 16).ok()
+            }
+        } else if l.len() > 1 && l.starts_with('0') {
+            u64::from_str_radix(&l[1..], 8).ok()
+        } else {
+            l.parse().ok()
+        }
+    };
+    let parse = || -> Option<std::net::Ipv4Addr> {
+        if labels.len() > 4 {
+            return None;
+        }
+        let vals: Vec<u64> = labels.iter().map(|l| value(l)).collect::<Option<_>>()?;
+        let (last, head) = vals.split_last()?;
+        let mut n: u64 = 0;
+        for v in head {
+            if *v > 255 {
+                return None;
+            }
+            n = (n << 8) | v;
+        }
+        let rest_bits = 8 * (4 - head.len() as u32);
+        if *last >= 1u64 << rest_bits {
+            return None;
+        }
+        n = (n << rest_bits) | last;
+        u32::try_from(n).ok().map(std::net::Ipv4Addr::from)
+    };
+    Some(parse().ok_or(()))
+}
+
+/// The key two addresses are compared by: IP literals in canonical form (so `::1` and
+/// `0:0:0:0:0:0:0:1`, or `::ffff:10.0.0.1` and `10.0.0.1`, are one), names in lower case
+/// without a trailing dot.
+pub(crate) fn address_key(s: &str) -> String {
+    match s.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_canonical().to_string(),
+        Err(_) => s.trim_end_matches('.').to_ascii_lowercase(),
+    }
+}
+
 /// Why a path is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PathError {
@@ -211,6 +331,11 @@ pub(crate) enum PathError {
     VgNameTooLong,
     /// A directory brick inside a [`SYSTEM_DIRS`] entry.
     SystemDir,
+    /// A directory brick base with fewer than two components (`/var`, `/home`, `/srv`):
+    /// a top-level directory is never a dedicated brick filesystem.
+    TooShallow,
+    /// `/dev/` itself or a [`NOT_BLOCK_DEVICES`] entry.
+    NotABlockDevice,
 }
 
 /// The characters a path may carry: no shell metacharacters, no whitespace.
@@ -248,6 +373,13 @@ pub(crate) fn device_path(path: &str) -> Result<(), PathError> {
     if !path.starts_with("/dev/") {
         return Err(PathError::NotUnderDev);
     }
+    let trimmed = path.trim_end_matches('/');
+    let pseudo = NOT_BLOCK_DEVICES
+        .iter()
+        .any(|p| trimmed == *p || trimmed.starts_with(&format!("{p}/")));
+    if trimmed == "/dev" || pseudo || trimmed.starts_with("/dev/tty") {
+        return Err(PathError::NotABlockDevice);
+    }
     if vg_name(path).len() > LVM_NAME_MAX {
         return Err(PathError::VgNameTooLong);
     }
@@ -263,6 +395,15 @@ pub(crate) fn dir_path(path: &str) -> Result<(), PathError> {
         .any(|p| path == *p || path.starts_with(&format!("{p}/")));
     if system {
         return Err(PathError::SystemDir);
+    }
+    if path
+        .trim_end_matches('/')
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .count()
+        < 2
+    {
+        return Err(PathError::TooShallow);
     }
     Ok(())
 }

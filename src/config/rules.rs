@@ -152,7 +152,8 @@ fn distinct_storage(nodes: &[NodeIn]) -> Vec<Diagnostic> {
     distinct_addresses(nodes, "storage", |n| (&n.storage, n.storage_span))
 }
 
-/// Two nodes with one address (case-insensitive) would put two bricks of a set on one
+/// Two nodes with one address (compared by [`super::names::address_key`]: case, trailing
+/// dot and IPv6 spelling do not matter; finding #12) would put two bricks of a set on one
 /// machine.
 fn distinct_addresses(
     nodes: &[NodeIn],
@@ -163,7 +164,7 @@ fn distinct_addresses(
     let mut seen: BTreeMap<String, (&str, Span)> = BTreeMap::new();
     for n in nodes {
         let (addr, span) = get(n);
-        let addr = addr.to_ascii_lowercase();
+        let addr = super::names::address_key(addr);
         if let Some((first_name, first_span)) = seen.get(&addr) {
             out.push(
                 Diagnostic::error(

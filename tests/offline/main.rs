@@ -18,6 +18,7 @@ mod config_diagnostics;
 mod config_examples;
 mod config_fuzz;
 mod config_schema;
+mod config_trust;
 mod fixtures_used;
 mod gather_captures;
 mod heketi_import;

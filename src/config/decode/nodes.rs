@@ -94,6 +94,26 @@ impl Decoder<'_> {
     /// Hostname or IP literal; nothing a shell or ssh would read as an option.
     fn address(&mut self, what: &str, v: &Value) -> Option<(String, Span)> {
         let s = self.string(what, v)?;
+        if let Some(alias) = names::numeric_ipv4_alias(s) {
+            let help = match alias {
+                Ok(ip) => format!("the resolver reads this as `{ip}`; write that dotted quad"),
+                Err(()) => {
+                    "write an IPv4 address as four decimal numbers 0..255 without leading zeros"
+                        .to_string()
+                }
+            };
+            self.err(
+                codes::INVALID_ADDRESS,
+                v.span,
+                "numeric alias of an IPv4 address",
+                format!(
+                    "`{what}` address `{}` is a numeric IPv4 spelling, not a hostname",
+                    printable(s)
+                ),
+            )
+            .help = Some(help);
+            return None;
+        }
         if s.parse::<IpAddr>().is_ok() || names::is_hostname(s) {
             return Some((s.to_string(), v.span));
         }
@@ -254,6 +274,11 @@ impl Decoder<'_> {
                     .help = Some("devices are raw block devices like `/dev/sdb`; use `paths` for directories on a mounted filesystem".to_string());
                 false
             }
+            Err(PathError::NotABlockDevice) => {
+                self.err(codes::INVALID_DEVICE, span, "not a disk", format!("device `{path}` is not a block device brickyard may initialise"))
+                    .help = Some("name a raw disk such as `/dev/sdb` or `/dev/disk/by-id/...`; `/dev/` itself, null, zero, mem, tty, shm and similar are refused".to_string());
+                false
+            }
             Err(PathError::VgNameTooLong) => {
                 self.err(
                     codes::INVALID_DEVICE,
@@ -316,6 +341,19 @@ impl Decoder<'_> {
                 )
                 .help = Some(
                     "directory bricks belong on a dedicated mounted filesystem, e.g. `/bricks/d0`"
+                        .to_string(),
+                );
+                valid = false;
+            }
+            if valid && names::dir_path(path) == Err(PathError::TooShallow) {
+                self.err(
+                    codes::INVALID_PATH,
+                    pspan,
+                    "top-level directory",
+                    format!("path `{path}` is a top-level directory"),
+                )
+                .help = Some(
+                    "a brick base is at least two levels deep, on a dedicated mounted filesystem, e.g. `/bricks/d0`"
                         .to_string(),
                 );
                 valid = false;

@@ -6,6 +6,7 @@ use super::super::model::{KnownHosts, Ssh};
 use super::super::names::{self, PathError};
 use super::super::raw::{Kind, Span, Value};
 use super::super::schema::SSH_FIELDS;
+use super::super::ssh_options::{self, OptionError};
 use super::{Decoder, printable};
 
 impl Decoder<'_> {
@@ -59,7 +60,9 @@ impl Decoder<'_> {
                                 && !val.chars().any(char::is_control)
                         });
                         if valid {
-                            opts.push(o.to_string());
+                            if self.ssh_option_allowed(o, item.span) {
+                                opts.push(o.to_string());
+                            }
                         } else {
                             self.err(codes::INVALID_VALUE, item.span, "not `Key=Value`", format!("ssh option `{}` is not `Key=Value`", printable(o)))
                                 .help = Some("write ssh `-o` options as `Key=Value`, e.g. `ServerAliveInterval=15`".to_string());
@@ -81,6 +84,39 @@ impl Decoder<'_> {
             ssh.connect_timeout = t as u32;
         }
         ssh
+    }
+
+    /// Finding #10: only connection-tuning keys may reach `ssh -o`; anything that runs
+    /// a command, forwards, or weakens host key checking is refused by name.
+    fn ssh_option_allowed(&mut self, option: &str, span: Span) -> bool {
+        let (key, value) = option.split_once('=').unwrap_or((option, ""));
+        let (message, help) = match ssh_options::check(key, value) {
+            Ok(()) => return true,
+            Err(OptionError::NotAllowed { field: Some(field) }) => (
+                format!("ssh option `{key}` is not allowed in `ssh.options`"),
+                format!("use the field `{field}` instead"),
+            ),
+            Err(OptionError::NotAllowed { field: None }) => (
+                format!("ssh option `{key}` is not allowed in `ssh.options`"),
+                match ssh_options::closest(key) {
+                    Some(k) => format!(
+                        "did you mean `{k}`? allowed keys: {}",
+                        ssh_options::allowed_keys()
+                    ),
+                    None => format!(
+                        "options that run commands, forward connections or change host key checking are refused; allowed keys: {}; user, port, identity file, host keys and timeout have fields of their own (`ssh.user`, `ssh.port`, `ssh.identity_file`, `ssh.known_hosts`, `ssh.connect_timeout`)",
+                        ssh_options::allowed_keys()
+                    ),
+                },
+            ),
+            Err(OptionError::BadValue { expected }) => (
+                format!("ssh option `{key}` has the value `{}`", printable(value)),
+                format!("`{key}` takes {expected}"),
+            ),
+        };
+        self.err(codes::SSH_OPTION, span, "not allowed", message)
+            .help = Some(help);
+        false
     }
 
     /// The characters a path may carry ([`names::path_chars`]), reported as

@@ -231,10 +231,10 @@ fn cluster_node_and_tag_names_share_one_limit() {
             format!("cluster: {n}\nnodes:\n  a: {{ manage: h1 }}\n"),
             format!("cluster: c\nnodes:\n  {n}: {{ manage: h1 }}\n"),
             format!(
-                "cluster: c\nnodes:\n  a: {{ manage: h1, paths: [{{ path: /b, tags: {{ {n}: x }} }}] }}\n"
+                "cluster: c\nnodes:\n  a: {{ manage: h1, paths: [{{ path: /b/0, tags: {{ {n}: x }} }}] }}\n"
             ),
             format!(
-                "cluster: c\nnodes:\n  a: {{ manage: h1, paths: [{{ path: /b, tags: {{ k: {n} }} }}] }}\n"
+                "cluster: c\nnodes:\n  a: {{ manage: h1, paths: [{{ path: /b/0, tags: {{ k: {n} }} }}] }}\n"
             ),
         ] {
             let l = parse_str("m.yaml", &text, Format::Yaml);
