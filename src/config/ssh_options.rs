@@ -17,6 +17,10 @@ enum Val {
     Words { spaces: bool },
     /// One real file: absolute or `~/`, safe path characters, not under `/dev/`.
     File,
+    /// `none` only: switches off a proxy the operator's own ssh config may set, so
+    /// brickyard's connections go straight to the node (any other value runs a command
+    /// or connects through another host).
+    NoneOnly,
 }
 
 /// The allow-list, in the spelling ssh documents; keys are matched case-insensitively,
@@ -35,6 +39,8 @@ const ALLOWED: &[(&str, Val)] = &[
     ("LogLevel", Val::Words { spaces: false }),
     ("MACs", Val::Words { spaces: false }),
     ("PreferredAuthentications", Val::Words { spaces: false }),
+    ("ProxyCommand", Val::NoneOnly),
+    ("ProxyJump", Val::NoneOnly),
     ("PubkeyAcceptedAlgorithms", Val::Words { spaces: false }),
     ("PubkeyAcceptedKeyTypes", Val::Words { spaces: false }),
     ("RekeyLimit", Val::Words { spaces: true }),
@@ -76,6 +82,7 @@ pub(crate) fn check(key: &str, value: &str) -> Result<(), OptionError> {
         ),
         Val::YesNo => (matches!(value, "yes" | "no"), "`yes` or `no`"),
         Val::Yes => (value == "yes", "`yes`"),
+        Val::NoneOnly => (value == "none", "`none` (a proxy is never configured here)"),
         Val::Words { spaces } => (
             !value.is_empty()
                 && !value.starts_with(' ')
