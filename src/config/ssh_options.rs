@@ -21,6 +21,9 @@ enum Val {
     /// brickyard's connections go straight to the node (any other value runs a command
     /// or connects through another host).
     NoneOnly,
+    /// `/dev/null` only (`GlobalKnownHostsFile`): trusting no system-wide host key only
+    /// narrows trust to brickyard's own known_hosts; any file would add keys to trust.
+    DevNull,
 }
 
 /// The allow-list, in the spelling ssh documents; keys are matched case-insensitively,
@@ -32,6 +35,7 @@ const ALLOWED: &[(&str, Val)] = &[
     ("Ciphers", Val::Words { spaces: false }),
     ("Compression", Val::YesNo),
     ("ConnectionAttempts", Val::Number),
+    ("GlobalKnownHostsFile", Val::DevNull),
     ("HostKeyAlgorithms", Val::Words { spaces: false }),
     ("IdentitiesOnly", Val::YesNo),
     ("IPQoS", Val::Words { spaces: true }),
@@ -82,6 +86,10 @@ pub(crate) fn check(key: &str, value: &str) -> Result<(), OptionError> {
         ),
         Val::YesNo => (matches!(value, "yes" | "no"), "`yes` or `no`"),
         Val::Yes => (value == "yes", "`yes`"),
+        Val::DevNull => (
+            value == "/dev/null",
+            "`/dev/null` (no system-wide host keys; another file would add keys to trust)",
+        ),
         Val::NoneOnly => (value == "none", "`none` (a proxy is never configured here)"),
         Val::Words { spaces } => (
             !value.is_empty()

@@ -79,6 +79,8 @@ fn finding_10_connection_tuning_ssh_options_stay_allowed() {
         // switching a proxy of the operator's own ssh config off is harmless
         "ProxyCommand=none",
         "ProxyJump=none",
+        // trusting no system-wide host key only narrows trust (the lab gather test does)
+        "GlobalKnownHostsFile=/dev/null",
         // the lab and scripts/bench-* keep their own known_hosts file
         "UserKnownHostsFile=/var/tmp/brickyard-lab/0/known_hosts",
         "UserKnownHostsFile=~/.ssh/brickyard_known_hosts",
