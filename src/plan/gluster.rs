@@ -151,10 +151,15 @@ pub(crate) fn volume_add_brick(name: &str, bricks: &[BrickArg]) -> GlusterCmd {
 pub(crate) fn volume_rebalance_start(name: &str) -> GlusterCmd {
     GlusterCmd {
         argv: gluster(&["volume", "rebalance", name, "start"]),
+        // A volume that never had a rebalance says so ("not started", non-zero): not
+        // done, at once. Anything else that is not "in progress" or "completed" is the
+        // moment right after `start` (node lines not up yet, or glusterd still holding
+        // the volume's transaction lock: seen as a failed verify on a loaded lab), so the
+        // check asks again, for at most 15 s, before it calls the step failed.
         guard: guard(
             "a rebalance is running or completed",
             sh(
-                "gluster --mode=script volume rebalance \"$1\" status 2>/dev/null | grep -qE 'in progress|completed'",
+                "i=0; while :; do if o=$(gluster --mode=script volume rebalance \"$1\" status 2>&1); then printf '%s\\n' \"$o\" | grep -qE 'in progress|completed' && exit 0; else case $o in *'not started'*) exit 1 ;; esac; fi; i=$((i + 1)); [ \"$i\" -lt 15 ] || exit 1; sleep 1; done",
                 &[name],
             ),
         ),
