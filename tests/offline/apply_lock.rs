@@ -5,37 +5,13 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use brickyard::lock::{
     self, Cleared, LockError, LockInfo, LockLocation, LockState, Staleness, holder_text,
 };
-use brickyard::transport::{Output, RemoteCommand, Transport, TransportError, Transports};
+use brickyard::transport::{Transport, Transports};
 use tempfile::TempDir;
 
-struct LocalShell {
-    name: String,
-    root: std::path::PathBuf,
-}
-
-#[async_trait]
-impl Transport for LocalShell {
-    fn node(&self) -> &str {
-        &self.name
-    }
-    async fn run(&self, cmd: &RemoteCommand) -> Result<Output, TransportError> {
-        let out = tokio::process::Command::new(&cmd.argv[0])
-            .args(&cmd.argv[1..])
-            .current_dir(&self.root)
-            .output()
-            .await
-            .map_err(|e| TransportError::Other(e.to_string()))?;
-        Ok(Output {
-            status: out.status.code(),
-            stdout: out.stdout,
-            stderr: out.stderr,
-        })
-    }
-}
+use crate::local_shell::LocalShell;
 
 fn at() -> LockLocation {
     LockLocation {

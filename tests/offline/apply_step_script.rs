@@ -4,35 +4,12 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use brickyard::apply::{ApplyOptions, Outcome, Silent, execute};
 use brickyard::plan::{Action, Address, Guard, Plan, Step};
-use brickyard::transport::{Output, RemoteCommand, Transport, TransportError, Transports};
+use brickyard::transport::{Transport, Transports};
 use tempfile::TempDir;
 
-struct LocalShell {
-    root: std::path::PathBuf,
-}
-
-#[async_trait]
-impl Transport for LocalShell {
-    fn node(&self) -> &str {
-        "local"
-    }
-    async fn run(&self, cmd: &RemoteCommand) -> Result<Output, TransportError> {
-        let out = tokio::process::Command::new(&cmd.argv[0])
-            .args(&cmd.argv[1..])
-            .current_dir(&self.root)
-            .output()
-            .await
-            .map_err(|e| TransportError::Other(e.to_string()))?;
-        Ok(Output {
-            status: out.status.code(),
-            stdout: out.stdout,
-            stderr: out.stderr,
-        })
-    }
-}
+use crate::local_shell::LocalShell;
 
 fn words(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
@@ -65,6 +42,7 @@ async fn run(step: Step) -> (Outcome, TempDir) {
 
 async fn run_in(dir: &TempDir, step: Step) -> Outcome {
     let t: Arc<dyn Transport> = Arc::new(LocalShell {
+        name: "local".to_string(),
         root: dir.path().to_path_buf(),
     });
     let transports: Transports = [("local".to_string(), t)].into_iter().collect();

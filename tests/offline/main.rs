@@ -22,6 +22,7 @@ mod config_trust;
 mod fixtures_used;
 mod gather_captures;
 mod heketi_import;
+mod local_shell;
 mod plan_properties;
 mod plan_scenarios;
 mod plan_trust;
