@@ -429,3 +429,66 @@ fn lvm_bricks_from_a_blank_disk_converge_serve_data_and_a_formatted_disk_is_refu
     drop(env);
     assert_blank(&n);
 }
+
+/// Hand-made LVM on v1 that brickyard must never touch: VG `by_vdc` (brickyard's VG name
+/// for /dev/vdc, but untagged) holding an LV of brickyard's brick name, full of data.
+const FOREIGN_LVM: &str = "vgcreate -y by_vdc /dev/vdc >/dev/null && \
+    lvcreate -y -L 64M -n brick_vv_0_0 by_vdc >/dev/null && \
+    dd if=/dev/urandom of=/dev/by_vdc/brick_vv_0_0 bs=1M count=64 status=none && sync";
+
+/// Everything about the hand-made LVM that must stay the same: the LV's bytes, its
+/// attributes and tags, its VG and PV.
+fn foreign_lvm(n: &Node) -> String {
+    n.run_ok(&[
+        "sh",
+        "-c",
+        "sha256sum /dev/by_vdc/brick_vv_0_0 && \
+         lvs --noheadings -o lv_name,lv_attr,lv_size,lv_tags,lv_uuid by_vdc && \
+         vgs --noheadings -o vg_name,vg_tags,vg_uuid,pv_count,lv_count by_vdc && \
+         pvs --noheadings -o pv_name,pv_uuid,vg_name /dev/vdc",
+    ])
+}
+
+#[test]
+fn a_hand_made_lv_stays_byte_identical_through_apply_destroy_and_a_config_naming_its_disk() {
+    let Some(lab) = Lab::require(Tier::V) else {
+        return;
+    };
+    let env = Env::new(lab);
+    let n = env.v1().clone();
+    n.run_ok(&["sh", "-c", FOREIGN_LVM]);
+    let before = foreign_lvm(&n);
+
+    // 1. A volume on the other disk: built beside it.
+    env.config(&["/dev/vdb"]);
+    let (_, se) = env.by_code(0, &["apply", "--auto-approve"]);
+    assert!(se.contains("Apply complete."), "{se}");
+    assert_eq!(foreign_lvm(&n), before, "changed by an apply on /dev/vdb");
+
+    // 2. The config names its disk, with wipe allowed: refused by name, never wiped.
+    env.config(&["/dev/vdb", "{ path: /dev/vdc, wipe: true }"]);
+    let (so, _) = env.by_code(1, &["plan", "--allow-wipe"]);
+    assert!(
+        so.contains("device_signature") && so.contains("/dev/vdc") && so.contains("by_vdc"),
+        "the plan refuses the disk, naming its VG:\n{so}"
+    );
+    let (_, se) = env.by_code(
+        1,
+        &["apply", "--auto-approve", "--allow-wipe", "--allow-destroy"],
+    );
+    assert!(se.contains("blocked"), "{se}");
+    assert_eq!(foreign_lvm(&n), before, "changed by an apply naming /dev/vdc");
+
+    // 3. Our volume dropped with --allow-destroy: our brick goes, the hand-made LV stays.
+    env.config(&["/dev/vdb"]);
+    let cfg = std::fs::read_to_string(env.cfg()).expect("read config");
+    let (head, _) = cfg.split_once("volumes:").expect("volumes in the config");
+    std::fs::write(env.cfg(), format!("{head}volumes: {{}}\n")).expect("write config");
+    let (_, se) = env.by_code(0, &["apply", "--auto-approve", "--allow-destroy"]);
+    assert!(se.contains("Apply complete."), "{se}");
+    let lvs = n.run_ok(&["lvs", "--noheadings", "-o", "lv_name", VG]);
+    assert!(!lvs.contains(LV) && !lvs.contains(POOL), "our brick is gone: {lvs}");
+    assert_eq!(foreign_lvm(&n), before, "changed by an --allow-destroy apply");
+    let (so, _) = env.by_code(0, &["plan", "--detailed-exitcode"]);
+    assert!(so.contains("No changes"), "{so}");
+}

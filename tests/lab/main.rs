@@ -6,8 +6,10 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod env_n;
 mod lab_apply_n;
 mod lab_apply_v;
 mod lab_gather;
 mod lab_n_smoke;
+mod lab_trust;
 mod lab_v_smoke;
