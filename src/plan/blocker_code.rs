@@ -12,6 +12,8 @@ pub enum BlockerCode {
     // health gate (`health`)
     NodeUnreachable,
     GlusterdDown,
+    /// Two declared nodes are one machine (same glusterd UUID).
+    DuplicateNode,
     PeerDisconnected,
     NoGlusterNode,
     // what a volume's steps would endanger (`volume`)
@@ -53,6 +55,7 @@ impl BlockerCode {
         match self {
             BlockerCode::NodeUnreachable => "node_unreachable",
             BlockerCode::GlusterdDown => "glusterd_down",
+            BlockerCode::DuplicateNode => "duplicate_node",
             BlockerCode::PeerDisconnected => "peer_disconnected",
             BlockerCode::NoGlusterNode => "no_gluster_node",
             BlockerCode::NodeUnhealthy => "node_unhealthy",
@@ -97,6 +100,7 @@ mod tests {
         let all = [
             BlockerCode::NodeUnreachable,
             BlockerCode::GlusterdDown,
+            BlockerCode::DuplicateNode,
             BlockerCode::PeerDisconnected,
             BlockerCode::NoGlusterNode,
             BlockerCode::NodeUnhealthy,

@@ -105,6 +105,7 @@ pub(crate) fn world<'a>(
         }
     }
 
+    same_machine(&facts, &mut unhealthy, b);
     let runner = choose_runner(desired, &facts, &unhealthy, &host_to_node);
     let mut in_pool = BTreeSet::new();
     let mut volumes = BTreeMap::new();
@@ -165,6 +166,34 @@ pub(crate) fn world<'a>(
         in_pool,
         host_to_node,
         volumes,
+    }
+}
+
+/// Two declared nodes whose glusterd reports one UUID are one machine under two names
+/// (an address alias the config check cannot see, e.g. a DNS name and an IP, or a cloned
+/// image): replicas placed on both would share one machine, so neither gets anything.
+fn same_machine(
+    facts: &BTreeMap<&str, &NodeFacts>,
+    unhealthy: &mut BTreeMap<String, String>,
+    b: &mut Builder,
+) {
+    let mut by_uuid: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (name, f) in facts {
+        if let Some(u) = f.glusterd_uuid.as_deref().filter(|u| !u.is_empty()) {
+            by_uuid.entry(u).or_default().push(name);
+        }
+    }
+    for (uuid, names) in by_uuid.into_iter().filter(|(_, n)| n.len() > 1) {
+        let list = names.join(", ");
+        for name in &names {
+            unhealthy.insert(name.to_string(), format!("the same machine as {list}"));
+        }
+        b.block(
+            BlockerCode::DuplicateNode,
+            &Address::Node(names[0].to_string()),
+            format!("nodes {list} report the same glusterd UUID {uuid}: they are one machine under several names"),
+            Some("declare each machine once; if the nodes were cloned from one image, give each its own UUID (stop glusterd, remove UUID= from /var/lib/glusterd/glusterd.info, start it) before it joins a pool".into()),
+        );
     }
 }
 

@@ -201,4 +201,3 @@ pub(crate) fn assert_files(files: &[(PathBuf, String)]) {
         assert_eq!(&got, want, "{} changed", p.display());
     }
 }
-

@@ -477,7 +477,11 @@ fn a_hand_made_lv_stays_byte_identical_through_apply_destroy_and_a_config_naming
         &["apply", "--auto-approve", "--allow-wipe", "--allow-destroy"],
     );
     assert!(se.contains("blocked"), "{se}");
-    assert_eq!(foreign_lvm(&n), before, "changed by an apply naming /dev/vdc");
+    assert_eq!(
+        foreign_lvm(&n),
+        before,
+        "changed by an apply naming /dev/vdc"
+    );
 
     // 3. Our volume dropped with --allow-destroy: our brick goes, the hand-made LV stays.
     env.config(&["/dev/vdb"]);
@@ -487,8 +491,15 @@ fn a_hand_made_lv_stays_byte_identical_through_apply_destroy_and_a_config_naming
     let (_, se) = env.by_code(0, &["apply", "--auto-approve", "--allow-destroy"]);
     assert!(se.contains("Apply complete."), "{se}");
     let lvs = n.run_ok(&["lvs", "--noheadings", "-o", "lv_name", VG]);
-    assert!(!lvs.contains(LV) && !lvs.contains(POOL), "our brick is gone: {lvs}");
-    assert_eq!(foreign_lvm(&n), before, "changed by an --allow-destroy apply");
+    assert!(
+        !lvs.contains(LV) && !lvs.contains(POOL),
+        "our brick is gone: {lvs}"
+    );
+    assert_eq!(
+        foreign_lvm(&n),
+        before,
+        "changed by an --allow-destroy apply"
+    );
     let (so, _) = env.by_code(0, &["plan", "--detailed-exitcode"]);
     assert!(so.contains("No changes"), "{so}");
 }

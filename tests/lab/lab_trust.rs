@@ -102,7 +102,12 @@ fn a_hand_made_volume_stays_byte_identical_and_option_values_never_become_gluste
     for n in &nodes {
         n.run_ok(&["mkdir", "-p", "--", FOREIGN_BRICK]);
     }
-    replica3_volume(&nodes, FOREIGN, FOREIGN_BRICK, &[("performance.cache-size", "32MB")]);
+    replica3_volume(
+        &nodes,
+        FOREIGN,
+        FOREIGN_BRICK,
+        &[("performance.cache-size", "32MB")],
+    );
     wait_online(nodes[0], FOREIGN);
     drop(nodes);
     let fuse = env.mount(FOREIGN);
@@ -141,7 +146,11 @@ fn a_hand_made_volume_stays_byte_identical_and_option_values_never_become_gluste
         );
         let (_, se) = env.by_code(1, &["apply", "--auto-approve", "--allow-destroy"]);
         assert!(se.contains("blocked"), "{what}: {se}");
-        assert_same(&before, &nodes, &format!("by an apply of a config where it is {what}"));
+        assert_same(
+            &before,
+            &nodes,
+            &format!("by an apply of a config where it is {what}"),
+        );
     }
 
     // 4. An option value from the config that gluster would parse as its --log-file.

@@ -335,3 +335,34 @@ fn finding_7_set_count_near_u64_max_does_not_overflow() {
     assert!(p.placements.is_empty());
     assert!(!p.blockers.is_empty());
 }
+
+/// Finding #12, after gather: two declared nodes that are one machine (a DNS name and an
+/// IP of one host, say: the config check cannot see that) report one glusterd UUID; all
+/// replicas of a set would land on one machine, so neither node gets anything.
+#[test]
+fn finding_12_two_nodes_reporting_one_glusterd_uuid_are_blocked() {
+    let (d, mut f) = base();
+    let uuid = f["nodes"]["gfs1"]["glusterd_uuid"].clone();
+    assert!(uuid.is_string(), "the shared facts carry UUIDs");
+    f["nodes"]["gfs2"]["glusterd_uuid"] = uuid;
+    let mut d2 = d.clone();
+    d2["volumes"]["more"] = d["volumes"]["gfs"].clone();
+    let p = run(d2, f);
+    has_code(&p, "duplicate_node");
+    let bl = p
+        .blockers
+        .iter()
+        .find(|b| b.code.to_string() == "duplicate_node")
+        .expect("blocker");
+    assert!(
+        bl.message.contains("gfs1") && bl.message.contains("gfs2"),
+        "{}",
+        bl.message
+    );
+    // nothing is placed on either of them
+    assert!(
+        p.steps.iter().all(|s| s.node != "gfs1" && s.node != "gfs2"),
+        "{:?}",
+        p.steps.iter().map(|s| &s.id).collect::<Vec<_>>()
+    );
+}
