@@ -98,6 +98,7 @@ fn desired() -> Desired {
         .collect();
     Desired {
         cluster: "bench".into(),
+        cluster_id: None,
         placement: Placement {
             zone_checking: ZoneChecking::Strict,
             brick_min_size: GIB,

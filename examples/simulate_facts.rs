@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         let opts = PlanOptions {
             allow_destroy: args.iter().any(|a| a == "--allow-destroy"),
             allow_wipe: args.iter().any(|a| a == "--allow-wipe"),
+            ..PlanOptions::default()
         };
         let p = plan(&desired, &observed, &opts);
         let after = simulate::apply(&p, &observed);

@@ -152,7 +152,9 @@ fn differing_parts(a: &NodeFacts, b: &NodeFacts) -> Vec<&'static str> {
     };
     check(
         "identity",
-        a.hostname != b.hostname || a.glusterd_uuid != b.glusterd_uuid,
+        a.hostname != b.hostname
+            || a.glusterd_uuid != b.glusterd_uuid
+            || a.cluster_id != b.cluster_id,
     );
     check(
         "glusterd",
@@ -257,6 +259,7 @@ mod tests {
         Plan {
             format_version: 1,
             cluster: "c".into(),
+            cluster_id: None,
             facts_fingerprint: "f".into(),
             config_hash: "h".into(),
             steps,

@@ -52,13 +52,24 @@ pub(crate) struct ApplyArgs {
 
 pub(crate) fn run(ui: &Ui, args: ApplyArgs) -> CommandResult {
     let config = loader::load(ui, args.config.as_deref())?;
-    let popts = PlanOptions {
-        allow_destroy: args.allow_destroy,
-        allow_wipe: args.allow_wipe,
-    };
     let saved = match &args.planfile {
         Some(path) => Some(read_plan(path, &config.desired).map_err(CommandError::message)?),
         None => None,
+    };
+    // Re-planning a saved plan must reuse the id it was made with (a fresh one would make
+    // different record steps, i.e. a stale plan), and never mint one it did not show.
+    let new_cluster_id = match &saved {
+        Some(p) => p
+            .cluster_id
+            .as_ref()
+            .filter(|c| c.new)
+            .map(|c| c.id.clone()),
+        None => Some(super::plan::new_cluster_id()?),
+    };
+    let popts = PlanOptions {
+        allow_destroy: args.allow_destroy,
+        allow_wipe: args.allow_wipe,
+        new_cluster_id,
     };
     ui.block_on(async {
         let cluster = session::connect(&config.desired).await;

@@ -4,6 +4,7 @@
 //! (--detailed-exitcode only). A plan with blockers is still a plan: it exits 0/2 and
 //! lists them; apply runs only the unblocked steps.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use brickyard::config::Desired;
@@ -55,6 +56,7 @@ pub(crate) fn run(ui: &Ui, args: PlanArgs) -> CommandResult {
     let opts = PlanOptions {
         allow_destroy: args.allow_destroy,
         allow_wipe: args.allow_wipe,
+        new_cluster_id: Some(new_cluster_id()?),
     };
     let p = plan(&desired, &observed, &opts);
     if let Some(out) = &args.out {
@@ -113,4 +115,19 @@ fn load_facts(path: &Path) -> Result<Observed, CommandError> {
         )));
     }
     Ok(obs)
+}
+
+/// A fresh cluster id for this run: 128 bits from the kernel's CSPRNG, as 32 lowercase
+/// hex digits. The planner uses it only when no node records an identity yet (and the
+/// config pins none); it is made here because the planner does no I/O and no randomness.
+pub(crate) fn new_cluster_id() -> Result<String, CommandError> {
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| {
+            CommandError::message(format!(
+                "cannot read /dev/urandom for a new cluster id: {e}"
+            ))
+        })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -19,6 +19,11 @@ pub const DEFAULT_BRICK_MAX: u64 = 4 * TIB;
 pub struct Desired {
     /// Cluster name; written into ownership markers (LVM tags, volume option).
     pub cluster: String,
+    /// The cluster's identity pinned in the config (32 lowercase hex). Every declared
+    /// node records `<cluster> <id>` in `/var/lib/brickyard/cluster-id`; a node recording
+    /// another identity is refused. Absent in configs written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<String>,
     pub placement: Placement,
     /// Keyed by node name (the config's key, not the hostname).
     pub nodes: BTreeMap<String, Node>,

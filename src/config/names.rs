@@ -184,6 +184,16 @@ pub(crate) fn cluster_name(name: &str) -> Result<(), NameError> {
     safe_name(name, NAME_MAX)
 }
 
+/// Length of a cluster id: 128 random bits as lowercase hex.
+pub(crate) const CLUSTER_ID_LEN: usize = 32;
+
+/// A cluster id (`cluster_id` in the config, the second word of a node's
+/// `/var/lib/brickyard/cluster-id`): exactly [`CLUSTER_ID_LEN`] lowercase hex digits.
+/// One spelling only, so two records of one id always compare equal as text.
+pub(crate) fn is_cluster_id(s: &str) -> bool {
+    s.len() == CLUSTER_ID_LEN && s.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 pub(crate) fn node_name(name: &str) -> Result<(), NameError> {
     safe_name(name, NAME_MAX)
 }

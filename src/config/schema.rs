@@ -12,7 +12,14 @@ use schemars::JsonSchema;
 use super::model::{BrickKind, KnownHosts, VolumeState, ZoneChecking};
 
 /// Top-level keys of a config file.
-pub(crate) const ROOT_FIELDS: &[&str] = &["cluster", "ssh", "placement", "nodes", "volumes"];
+pub(crate) const ROOT_FIELDS: &[&str] = &[
+    "cluster",
+    "cluster_id",
+    "ssh",
+    "placement",
+    "nodes",
+    "volumes",
+];
 pub(crate) const SSH_FIELDS: &[&str] = &[
     "user",
     "port",
@@ -45,6 +52,11 @@ pub(crate) const DURABILITY_FIELDS: &[&str] = &["type", "replica", "arbiter", "d
 ))]
 pub struct SizeText(pub String);
 
+/// A cluster id: 32 lowercase hex digits (128 random bits).
+#[derive(JsonSchema)]
+#[schemars(extend("pattern" = "^[0-9a-f]{32}$"))]
+pub struct ClusterIdText(pub String);
+
 /// A brickyard config file (YAML shape; HCL uses `node "name" {}` / `volume "name" {}`
 /// blocks for the same fields, see docs/config.md).
 #[derive(JsonSchema)]
@@ -52,6 +64,8 @@ pub struct SizeText(pub String);
 pub struct ConfigFile {
     /// Cluster name; written into ownership markers on everything brickyard creates.
     pub cluster: String,
+    /// The cluster's id, as the first plan showed it; nodes recording another are refused.
+    pub cluster_id: Option<ClusterIdText>,
     /// SSH defaults for every node.
     pub ssh: Option<SshInput>,
     pub placement: Option<PlacementInput>,

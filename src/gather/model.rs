@@ -63,6 +63,11 @@ pub struct NodeFacts {
     pub brick_dirs: Vec<String>,
     /// An apply lock held on this node, if any.
     pub lock: Option<LockInfo>,
+    /// The cluster identity this node records (`/var/lib/brickyard/cluster-id`): (cluster
+    /// name, cluster id). None when there is no record, or when it could not be read: then
+    /// `section_errors` has `cluster_id` and the planner treats the identity as unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<(String, String)>,
     /// Problems parsing parts of the probe output: the rest is still usable.
     pub warnings: Vec<String>,
     /// Probe sections that failed or could not be parsed, keyed by section name

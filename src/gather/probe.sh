@@ -81,6 +81,14 @@ path_facts() {
 	return 0
 }
 
+# The cluster identity record: its text, nothing when absent; an empty or unreadable
+# record fails the section (the identity is then unknown, not absent).
+cluster_id_facts() {
+	[ -e /var/lib/brickyard/cluster-id ] || [ -L /var/lib/brickyard/cluster-id ] || return 0
+	[ -s /var/lib/brickyard/cluster-id ] || { echo "/var/lib/brickyard/cluster-id is empty or unreadable" >&2; return 1; }
+	cat /var/lib/brickyard/cluster-id
+}
+
 lock_facts() {
 	if [ -d /var/lib/brickyard/lock ]; then
 		echo "dir=yes"
@@ -115,6 +123,7 @@ sec lvs lvm lvs $LVMOPTS -o lv_name,vg_name,lv_size,lv_attr,pool_lv,data_percent
 sec findmnt findmnt -J -l -b -o TARGET,SOURCE,FSTYPE,OPTIONS
 sec findmnt_df findmnt -J -l -b -t xfs,ext4,ext3,ext2,btrfs -o TARGET,SIZE,AVAIL
 sec fstab fstab_lines
+sec cluster_id cluster_id_facts
 sec lock lock_facts
 for a in "$@"; do
 	case $a in

@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockerCode {
+    // cluster identity (`identity`)
+    ClusterIdMismatch,
+    ClusterIdUnpinned,
+    ClusterIdUnreadable,
     // health gate (`health`)
     NodeUnreachable,
     GlusterdDown,
@@ -53,6 +57,9 @@ impl BlockerCode {
     /// The stable string, as in JSON.
     pub fn as_str(self) -> &'static str {
         match self {
+            BlockerCode::ClusterIdMismatch => "cluster_id_mismatch",
+            BlockerCode::ClusterIdUnpinned => "cluster_id_unpinned",
+            BlockerCode::ClusterIdUnreadable => "cluster_id_unreadable",
             BlockerCode::NodeUnreachable => "node_unreachable",
             BlockerCode::GlusterdDown => "glusterd_down",
             BlockerCode::DuplicateNode => "duplicate_node",
@@ -98,6 +105,9 @@ mod tests {
     #[test]
     fn json_is_the_display_string() {
         let all = [
+            BlockerCode::ClusterIdMismatch,
+            BlockerCode::ClusterIdUnpinned,
+            BlockerCode::ClusterIdUnreadable,
             BlockerCode::NodeUnreachable,
             BlockerCode::GlusterdDown,
             BlockerCode::DuplicateNode,

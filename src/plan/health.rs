@@ -36,9 +36,12 @@ impl World<'_> {
     }
 }
 
+/// `refused`: declared nodes the identity pass refused (node -> why); they are held back
+/// like any unhealthy node, and never run gluster commands.
 pub(crate) fn world<'a>(
     desired: &'a Desired,
     observed: &'a Observed,
+    refused: &BTreeMap<String, String>,
     b: &mut Builder,
 ) -> World<'a> {
     let mut facts = BTreeMap::new();
@@ -105,6 +108,9 @@ pub(crate) fn world<'a>(
         }
     }
 
+    for (n, why) in refused {
+        unhealthy.entry(n.clone()).or_insert_with(|| why.clone());
+    }
     same_machine(&facts, &mut unhealthy, b);
     let runner = choose_runner(desired, &facts, &unhealthy, &host_to_node);
     let mut in_pool = BTreeSet::new();
@@ -149,13 +155,20 @@ pub(crate) fn world<'a>(
                 volumes.insert(v.name.as_str(), v);
             }
         }
-    } else if !desired.nodes.is_empty() {
+    } else if !desired.nodes.is_empty() && refused.is_empty() {
         b.block(
             BlockerCode::NoGlusterNode,
             &Address::Cluster,
             "no declared node is reachable with glusterd running: gluster commands cannot run"
                 .into(),
             Some("start glusterd on at least one node and plan again".into()),
+        );
+    } else if !desired.nodes.is_empty() {
+        b.block(
+            BlockerCode::NoGlusterNode,
+            &Address::Cluster,
+            "no declared node can run gluster commands: every reachable one with glusterd running is refused by the cluster identity check".into(),
+            Some("settle the cluster identity (see the cluster_id blockers) and plan again".into()),
         );
     }
     World {

@@ -20,6 +20,7 @@ pub mod fingerprint;
 mod foreign;
 mod gluster;
 mod health;
+mod identity;
 mod model;
 mod options;
 mod order;
@@ -42,6 +43,9 @@ use crate::gather::Observed;
 ///
 /// The passes run in this order; each only adds to the builder, and a later pass may
 /// use what an earlier one returned (never the other way round):
+/// 0. `identity`: which cluster this is beyond its name (the nodes' id records, the
+///    config's pin, a fresh id); refused nodes go to `health` as unhealthy, and the
+///    record steps come first on their nodes;
 /// 1. `health`: the health gate and cluster view (who answered, who runs gluster);
 /// 2. `peer`: probes for declared nodes outside the trusted pool;
 /// 3. `device`: device and path inventory -> placement candidates, device preparation;
@@ -56,7 +60,8 @@ use crate::gather::Observed;
 /// diffed like any other.
 pub fn plan(desired: &Desired, observed: &Observed, opts: &PlanOptions) -> Plan {
     let mut b = builder::Builder::default();
-    let w = health::world(desired, observed, &mut b);
+    let ident = identity::decide(desired, observed, opts, &mut b);
+    let w = health::world(desired, observed, &ident.refused, &mut b);
     let probes = peer::probes(&w, &mut b);
     let cands = device::candidates(&w, opts, &mut b);
     let pool = placement::Pool::new(cands);
@@ -70,11 +75,13 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &PlanOptions) -> Plan 
     };
     volume::plan_all(&mut ctx, &mut b);
     foreign::scan(&w, &mut b);
+    ident.first(&mut b.steps);
     let mut warnings = b.warnings;
     let (steps, blocked_steps) = order::finish(b.steps, &mut warnings);
     Plan {
         format_version: FORMAT_VERSION,
         cluster: desired.cluster.clone(),
+        cluster_id: ident.cluster_id,
         facts_fingerprint: fingerprint::hash(observed),
         config_hash: fingerprint::hash(desired),
         steps,

@@ -14,6 +14,10 @@ pub const FORMAT_VERSION: u32 = 1;
 pub struct Plan {
     pub format_version: u32,
     pub cluster: String,
+    /// The cluster's identity as the plan settled it (see `plan/identity.rs`); None when it
+    /// is not settled (refused, unknown, or not requested) and in plans made before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<ClusterIdentity>,
     /// Hash of the Observed facts the plan was computed from (apply refuses a stale plan).
     pub facts_fingerprint: String,
     /// Hash of the validated Desired model.
@@ -33,6 +37,18 @@ pub struct Plan {
     /// blocked too, so `steps` is always closed under `depends_on`.
     #[serde(default)]
     pub blocked_steps: Vec<Step>,
+}
+
+/// Which cluster, beyond its name: the id every declared node records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterIdentity {
+    /// 32 lowercase hex digits.
+    pub id: String,
+    /// Made for this plan (`PlanOptions::new_cluster_id`): no node recorded an identity,
+    /// and the plan's first steps record this one. Re-planning must reuse it.
+    pub new: bool,
+    /// The config pins it (`cluster_id`).
+    pub pinned: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]

@@ -133,6 +133,13 @@ fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
                 f.mounts.retain(|m| m.target != *target);
             }
         }
+        ["sh", "-c", _, "sh", file, name, id]
+            if *file == crate::gather::parse::cluster_id::FILE =>
+        {
+            if let Some(f) = facts(obs, &step.node) {
+                f.cluster_id = Some((name.to_string(), id.to_string()));
+            }
+        }
         ["sh", "-c", script, "sh", line] if script.contains(">> /etc/fstab") => {
             if let Some(f) = facts(obs, &step.node) {
                 let fields: Vec<&str> = line.split_whitespace().collect();

@@ -58,6 +58,9 @@ pub fn summary(obs: &Observed) -> String {
                         if pf.exists { "exists" } else { "missing" }
                     );
                 }
+                if let Some((name, id)) = &f.cluster_id {
+                    let _ = writeln!(s, "  cluster identity {name} {id}");
+                }
                 for p in &f.peers {
                     let c = if p.connected {
                         "connected"

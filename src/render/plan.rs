@@ -66,6 +66,9 @@ pub fn human(plan: &Plan, color: bool) -> String {
     let p = Paint(color);
     let mut out = String::new();
     let groups = group(&plan.steps);
+    if let Some(line) = identity_line(plan) {
+        let _ = writeln!(out, "{}\n", p.c("1", &line));
+    }
     if !groups.is_empty() {
         let _ = writeln!(
             out,
@@ -252,6 +255,22 @@ pub fn human(plan: &Plan, color: bool) -> String {
         );
     }
     out
+}
+
+/// `cluster prod (id 3f2a9c0d…, new: pin it with `cluster_id: …`)`: which cluster the
+/// plan is for beyond its name, and whether the config pins that yet.
+fn identity_line(plan: &Plan) -> Option<String> {
+    let c = plan.cluster_id.as_ref()?;
+    let short: String = c.id.chars().take(8).collect();
+    let state = match (c.pinned, c.new) {
+        (true, _) => "pinned in the config".to_string(),
+        (false, true) => format!("new: pin it with `cluster_id: {}`", c.id),
+        (false, false) => format!(
+            "recorded on the nodes, not pinned: pin it with `cluster_id: {}`",
+            c.id
+        ),
+    };
+    Some(format!("cluster {} (id {short}…, {state})", plan.cluster))
 }
 
 /// The JSON document (`format_version` inside), pretty-printed with a trailing newline.

@@ -154,7 +154,14 @@ impl Env {
                 "{}",
                 "+",
             ]);
-            n.run_ok(&["rm", "-rf", "--", "/var/lib/brickyard/lock"]);
+            // the cluster identity too: each test's config is a new deployment
+            n.run_ok(&[
+                "rm",
+                "-rf",
+                "--",
+                "/var/lib/brickyard/lock",
+                "/var/lib/brickyard/cluster-id",
+            ]);
         }
     }
 }

@@ -38,7 +38,7 @@ for d in /dev/vdb /dev/vdc; do
   pvremove -ffy "$d" >/dev/null 2>&1
   wipefs -qa "$d"
 done
-rm -rf /var/lib/brickyard/mounts /var/lib/brickyard/lock
+rm -rf /var/lib/brickyard/mounts /var/lib/brickyard/lock /var/lib/brickyard/cluster-id
 "#;
 
 struct Env {

@@ -241,6 +241,7 @@ fn gather_matches_what_nodes_hold() {
             "findmnt",
             "path:/bricks/d0",
             "df:/bricks/d0",
+            "cluster_id",
         ] {
             assert!(
                 !f.section_errors.contains_key(s),

@@ -244,6 +244,7 @@ fn plan(steps: Vec<Step>) -> Plan {
     Plan {
         format_version: brickyard::plan::FORMAT_VERSION,
         cluster: "test".into(),
+        cluster_id: None,
         facts_fingerprint: "f".into(),
         config_hash: "c".into(),
         steps,

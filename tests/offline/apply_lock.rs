@@ -230,6 +230,7 @@ mod locked_apply {
         Plan {
             format_version: brickyard::plan::FORMAT_VERSION,
             cluster: "t".into(),
+            cluster_id: None,
             facts_fingerprint: "f".into(),
             config_hash: "c".into(),
             steps: nodes

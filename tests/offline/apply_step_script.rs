@@ -49,6 +49,7 @@ async fn run_in(dir: &TempDir, step: Step) -> Outcome {
     let plan = Plan {
         format_version: brickyard::plan::FORMAT_VERSION,
         cluster: "t".into(),
+        cluster_id: None,
         facts_fingerprint: String::new(),
         config_hash: String::new(),
         steps: vec![step],

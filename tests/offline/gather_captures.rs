@@ -317,6 +317,7 @@ async fn gather_sends_one_command_per_node_and_survives_a_dead_node() {
     transports.insert("n4".into(), dead.clone() as Arc<dyn Transport>);
     let desired = Desired {
         cluster: "lab".into(),
+        cluster_id: None,
         placement: Placement {
             zone_checking: ZoneChecking::Strict,
             brick_min_size: 1 << 30,

@@ -24,6 +24,7 @@ mod gather_captures;
 mod heketi_import;
 mod local_shell;
 mod plan_adversarial;
+mod plan_identity;
 mod plan_properties;
 mod plan_scenarios;
 mod plan_trust;

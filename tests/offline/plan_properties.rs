@@ -114,6 +114,7 @@ fn desired(s: &Spec, grow: u64) -> Desired {
         .collect();
     Desired {
         cluster: "prop".into(),
+        cluster_id: None,
         placement: Placement {
             zone_checking: if s.strict {
                 ZoneChecking::Strict

@@ -18,7 +18,8 @@ fn plan(config: &str) -> (i32, String) {
         .expect("brickyard runs");
     (
         out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+        // each run makes its own fresh cluster id (finding #11); all else is byte-identical
+        crate::plan_identity::redact_cluster_ids(&String::from_utf8_lossy(&out.stdout)),
     )
 }
 
@@ -26,10 +27,21 @@ fn plan(config: &str) -> (i32, String) {
 fn readme_main_job_plans_the_bundled_example_offline() {
     let (code, text) = plan("examples/lab-n.yaml");
     assert_eq!(code, 2, "changes pending, nothing blocked:\n{text}");
+    // 6 resources of the volume, and the new cluster identity recorded on each node
     assert!(
-        text.contains("Plan: 6 to add, 0 to change, 0 to destroy."),
+        text.contains("Plan: 9 to add, 0 to change, 0 to destroy."),
         "{text}"
     );
+    assert!(
+        text.starts_with("cluster lab (id "),
+        "the header shows the new id:\n{text}"
+    );
+    for node in ["n1", "n2", "n3"] {
+        assert!(
+            text.contains(&format!("# record cluster identity lab/<id> on {node}")),
+            "{node}:\n{text}"
+        );
+    }
     for (node, zone) in [("n1", 1), ("n2", 2), ("n3", 3)] {
         assert!(
             text.lines()

@@ -42,6 +42,7 @@ impl Decoder<'_> {
                 None
             }
         };
+        let cluster_id = f.get("cluster_id").and_then(|e| self.cluster_id(&e.value));
         let ssh = match f.get("ssh") {
             Some(e) => self.ssh("ssh", &e.value, &Ssh::default()),
             None => Ssh::default(),
@@ -79,6 +80,7 @@ impl Decoder<'_> {
         let placement = placement?;
         Some(Desired {
             cluster,
+            cluster_id,
             placement,
             nodes: nodes
                 .into_iter()
@@ -98,5 +100,42 @@ impl Decoder<'_> {
                 .collect(),
             volumes,
         })
+    }
+
+    /// `cluster_id`: exactly 32 lowercase hex digits (one spelling, so records compare
+    /// as text). An id the operator mistypes must not pass as a different cluster.
+    fn cluster_id(&mut self, v: &Value) -> Option<String> {
+        // An unquoted YAML id of digits (and one `e`) reads as a number; the text as
+        // written is still the id, so the line the plan suggests works unquoted too.
+        let s = match &v.kind {
+            Kind::Int(_) | Kind::Float(_)
+                if names::is_cluster_id(self.source_text(v.span).trim()) =>
+            {
+                return Some(self.source_text(v.span).trim().to_string());
+            }
+            _ => self.string("cluster_id", v)?,
+        };
+        if names::is_cluster_id(s) {
+            return Some(s.to_string());
+        }
+        let help = if s.len() == names::CLUSTER_ID_LEN
+            && names::is_cluster_id(&s.to_ascii_lowercase())
+        {
+            format!("write it in lowercase: `{}`", s.to_ascii_lowercase())
+        } else {
+            "copy the id the plan shows (`cluster prod (id …)`), or leave `cluster_id` out and brickyard makes one at the first apply".to_string()
+        };
+        self.err(
+            codes::INVALID_VALUE,
+            v.span,
+            "not a cluster id",
+            format!(
+                "`cluster_id` must be {} lowercase hex digits, found `{}`",
+                names::CLUSTER_ID_LEN,
+                super::printable(s)
+            ),
+        )
+        .help = Some(help);
+        None
     }
 }

@@ -3,6 +3,7 @@
 //! panic), because the text comes from machines we do not control.
 
 pub mod blkid;
+pub mod cluster_id;
 pub mod findmnt;
 pub mod fstab;
 pub mod gluster_xml;
@@ -197,6 +198,10 @@ impl<'a> Builder<'a> {
             let (entries, warnings) = fstab::parse(t);
             self.f.fstab = entries;
             self.f.warnings.extend(warnings);
+        }
+        if let Some(t) = self.ok("cluster_id", &[]) {
+            let r = cluster_id::parse(t);
+            self.f.cluster_id = self.parsed("cluster_id", r).flatten();
         }
         if let Some(t) = self.ok("lock", &[]) {
             let (lock, warning) = crate::lock::parse_probe_section(t);
