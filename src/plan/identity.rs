@@ -10,7 +10,10 @@
 //! - not pinned, every node records one (name, id) of ours: that is our id, and a
 //!   warning asks to pin it;
 //! - not pinned, some nodes record an id and others none: refused until the config pins
-//!   it (a second deployment that shares one node must not take that node's id);
+//!   it (a second deployment that shares one node must not take that node's id), unless
+//!   no declared node holds anything marked with this cluster's name: then it is a first
+//!   apply killed between its record steps (every other step waits for all records) and
+//!   the rest get the same record;
 //! - not pinned, two ids, or another cluster's name: refused;
 //! - nothing recorded anywhere: the CLI's fresh id (`PlanOptions::new_cluster_id`) is
 //!   recorded on every node, as the plan's first steps.
@@ -24,6 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{Desired, names};
 use crate::gather::parse::cluster_id::FILE;
 use crate::gather::{NodeObservation, Observed};
+use crate::plan::ownership::{OPT_CLUSTER, lvm_safe, tag_cluster};
 
 use super::address::Address;
 use super::blocker_code::BlockerCode;
@@ -123,9 +127,39 @@ pub(crate) fn decide(
             refuse_all(&mut out, &recs);
         }
         Some(pin) => pinned(b, &mut out, &recs, cluster, pin),
-        None => unpinned(b, &mut out, &recs, cluster, opts),
+        None => {
+            let claimed = claims_of(desired, observed);
+            unpinned(b, &mut out, &recs, cluster, opts, &claimed)
+        }
     }
     out
+}
+
+/// Declared nodes holding anything marked with this cluster's name: a volume carrying
+/// the volume marker, a VG or LV carrying the cluster tag, an fstab line with the marker.
+/// With no such thing anywhere, an id recorded on only some nodes guards nothing yet.
+fn claims_of(desired: &Desired, observed: &Observed) -> Vec<String> {
+    let tag = tag_cluster(&desired.cluster);
+    let fstab = format!("x-brickyard.cluster={}", lvm_safe(&desired.cluster));
+    desired
+        .nodes
+        .keys()
+        .filter(|n| match observed.nodes.get(*n) {
+            Some(NodeObservation::Reachable(f)) => {
+                f.volumes.iter().any(|v| {
+                    v.options
+                        .get(OPT_CLUSTER)
+                        .is_some_and(|c| *c == desired.cluster)
+                }) || f.vgs.iter().any(|g| g.tags.contains(&tag))
+                    || f.lvs.iter().any(|l| l.tags.contains(&tag))
+                    || f.fstab
+                        .iter()
+                        .any(|e| e.options.split(',').any(|o| o == fstab))
+            }
+            _ => false,
+        })
+        .cloned()
+        .collect()
 }
 
 /// The config pins `pin`: it is our id, whatever the nodes say.
@@ -170,6 +204,7 @@ fn unpinned(
     recs: &BTreeMap<String, Record<'_>>,
     cluster: &str,
     opts: &PlanOptions,
+    claimed: &[String],
 ) {
     // another cluster's name is never ours
     for (n, r) in recs {
@@ -240,7 +275,25 @@ fn unpinned(
             let Some((id, holders)) = ours.iter().next().map(|(i, h)| (*i, h)) else {
                 return;
             };
-            if absent.is_empty() {
+            if !absent.is_empty() && claimed.is_empty() {
+                // Recorded on some nodes, and nothing anywhere is marked with this cluster's
+                // name: a first apply killed between its record steps (every other step
+                // waits for all of them), or an empty deployment with nothing to lose.
+                b.warnings.push(format!(
+                    "node(s) {} record cluster {cluster} with id {id} and {} none, and no node holds anything of cluster {cluster} yet: the id is recorded on the rest; pin it with {} in the config",
+                    holders.join(", "),
+                    absent.join(", "),
+                    pin_line(id)
+                ));
+                for n in &absent {
+                    record(b, out, n, cluster, id);
+                }
+                out.cluster_id = Some(ClusterIdentity {
+                    id: id.to_string(),
+                    new: false,
+                    pinned: false,
+                });
+            } else if absent.is_empty() {
                 b.warnings.push(format!(
                     "every node records cluster {cluster} with id {id}, but the config does not pin it: add {} to the config, so that a node recording another identity, or none, is never taken for this cluster's",
                     pin_line(id)
@@ -361,16 +414,20 @@ impl Identity {
     /// Every other step on a node waits for that node's identity record, so nothing is
     /// changed on a node before it says which cluster it belongs to (and a record step
     /// that fails, because another identity appeared, holds the node's work back).
+    ///
+    /// The wait is for every node's record, not only its own: an apply killed between
+    /// record steps then leaves nothing but records, which the next plan can finish
+    /// without guessing (see the "recorded on some nodes" case of `unpinned`).
     pub(crate) fn first(&self, steps: &mut [PStep]) {
         let records: BTreeSet<&str> = self.records.values().map(String::as_str).collect();
         for s in steps.iter_mut() {
             if records.contains(s.step.id.as_str()) {
                 continue;
             }
-            if let Some(rec) = self.records.get(&s.step.node)
-                && !s.step.depends_on.contains(rec)
-            {
-                s.step.depends_on.push(rec.clone());
+            for rec in self.records.values() {
+                if !s.step.depends_on.contains(rec) {
+                    s.step.depends_on.push(rec.clone());
+                }
             }
         }
     }

@@ -158,13 +158,14 @@ fn finding_11_another_deployments_volume_is_not_deleted() {
     );
 }
 
-/// Not pinned, one node of three records X, the others nothing: maybe a second
-/// deployment sharing that node, maybe new nodes of this one. Nothing is planned until
-/// the config pins the id, and the help names the exact line.
+/// Not pinned, one node of three records X, the others nothing, and the nodes hold
+/// volumes and VGs marked `prod`: maybe a second deployment sharing that node, maybe new
+/// nodes of this one. Nothing is planned until the config pins the id, and the help
+/// names the exact line.
 #[test]
 fn finding_11_unpinned_id_on_some_nodes_needs_the_pin() {
     let d = json(GFS);
-    let mut f = json(BLANK);
+    let mut f = json(CONVERGED);
     records(&mut f, "gfs1", "prod", X);
     let p = run(&d, &f, &with_new_id(N));
     let b = p
@@ -189,6 +190,38 @@ fn finding_11_unpinned_id_on_some_nodes_needs_the_pin() {
     assert_eq!(recorded, BTreeSet::from(["gfs2", "gfs3"]));
 }
 
+/// A first apply killed between its record steps: gfs1 records X, the others nothing,
+/// and nothing anywhere is marked `prod` (every other step waited for all records). The
+/// next plan finishes the job: X, not the new id N, is recorded on gfs2 and gfs3, and
+/// the cluster is built after them. A marked object anywhere makes it the pin case above.
+#[test]
+fn finding_11_a_first_apply_killed_between_records_is_finished() {
+    let d = json(GFS);
+    let mut f = json(BLANK);
+    records(&mut f, "gfs1", "prod", X);
+    let p = run(&d, &f, &with_new_id(N));
+    assert!(
+        !codes_of(&p).iter().any(|c| c.starts_with("cluster_id")),
+        "{:?}",
+        codes_of(&p)
+    );
+    let recorded: BTreeSet<&str> = record_steps(&p).iter().map(|s| s.node.as_str()).collect();
+    assert_eq!(recorded, BTreeSet::from(["gfs2", "gfs3"]));
+    assert!(runnable_argv(&p).contains(X) && !runnable_argv(&p).contains(N));
+    let id = p.cluster_id.as_ref().expect("identity");
+    assert_eq!((id.id.as_str(), id.new), (X, false));
+    // every other step waits for both records, not only its own node's
+    for s in p.steps.iter().filter(|s| !s.id.ends_with("/cluster-id")) {
+        for rec in ["node.gfs2/cluster-id", "node.gfs3/cluster-id"] {
+            assert!(
+                s.depends_on.iter().any(|d| d == rec),
+                "{} waits for {rec}",
+                s.id
+            );
+        }
+    }
+}
+
 /// A fresh cluster: no node records anything, the CLI made id N. The first steps record
 /// it on every node, every other step on a node waits for that node's record, and the
 /// plan's header says the id is new and how to pin it. Applying it converges: the next
@@ -208,8 +241,10 @@ fn finding_11_fresh_cluster_records_the_new_id_on_every_node() {
         ]
     );
     for s in &p.steps[3..] {
-        let rec = format!("node.{}/cluster-id", s.node);
-        assert!(s.depends_on.contains(&rec), "{} waits for {rec}", s.id);
+        for n in ["gfs1", "gfs2", "gfs3"] {
+            let rec = format!("node.{n}/cluster-id");
+            assert!(s.depends_on.contains(&rec), "{} waits for {rec}", s.id);
+        }
     }
     let id = p.cluster_id.as_ref().expect("identity");
     assert_eq!((id.id.as_str(), id.new, id.pinned), (N, true, false));
