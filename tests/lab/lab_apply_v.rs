@@ -81,6 +81,14 @@ impl Env {
         std::fs::write(self.cfg(), y).expect("write config");
     }
 
+    /// [`Env::config`] with its `volumes:` section (and anything after it) replaced.
+    fn config_volumes(&self, devices: &[&str], tail: &str) {
+        self.config(devices);
+        let cfg = std::fs::read_to_string(self.cfg()).expect("read config");
+        let (head, _) = cfg.split_once("volumes:").expect("volumes in the config");
+        std::fs::write(self.cfg(), format!("{head}{tail}")).expect("write config");
+    }
+
     fn by(&self, args: &[&str]) -> Output {
         Command::new(BIN)
             .args(args)
@@ -484,10 +492,7 @@ fn a_hand_made_lv_stays_byte_identical_through_apply_destroy_and_a_config_naming
     );
 
     // 3. Our volume dropped with --allow-destroy: our brick goes, the hand-made LV stays.
-    env.config(&["/dev/vdb"]);
-    let cfg = std::fs::read_to_string(env.cfg()).expect("read config");
-    let (head, _) = cfg.split_once("volumes:").expect("volumes in the config");
-    std::fs::write(env.cfg(), format!("{head}volumes: {{}}\n")).expect("write config");
+    env.config_volumes(&["/dev/vdb"], "volumes: {}\n");
     let (_, se) = env.by_code(0, &["apply", "--auto-approve", "--allow-destroy"]);
     assert!(se.contains("Apply complete."), "{se}");
     let lvs = n.run_ok(&["lvs", "--noheadings", "-o", "lv_name", VG]);
@@ -514,13 +519,10 @@ fn predicted_free_space_matches_vgs_within_one_extent() {
     };
     let env = Env::new(lab);
     let n = env.v1().clone();
-    env.config(&["/dev/vdb"]);
-    let cfg = std::fs::read_to_string(env.cfg()).expect("read config");
-    let (head, _) = cfg.split_once("volumes:").expect("volumes in the config");
     let volumes = "placement: { brick_min_size: 256MiB }\nvolumes:\n  vv:\n    size: 1GiB\n    snapshot_factor: 1.5\n    durability: { type: none }\n  \
                    vw:\n    size: 300MiB\n    durability: { type: none }\n  \
                    vx:\n    size: 700MiB\n    snapshot_factor: 2\n    durability: { type: none }\n";
-    std::fs::write(env.cfg(), format!("{head}{volumes}")).expect("write config");
+    env.config_volumes(&["/dev/vdb"], volumes);
     let plan = env.dir.path().join("plan.json");
     let plan_s = plan.display().to_string();
     env.by_code(0, &["plan", "-o", &plan_s]);
