@@ -292,7 +292,7 @@ fn prove_lvm<'a>(
     pos: u32,
 ) -> Result<ProvenLvm<'a>, ProofFailure> {
     let pool = check_pair(f, cluster, &l.vg, volume, set, pos)?
-        .1
+        .pool
         .ok_or_else(|| ProofFailure::PoolMissing {
             pool: format!("{}/{}", l.vg, pool_name(volume, set, pos)),
         })?;
@@ -324,9 +324,14 @@ fn prove_lvm<'a>(
     })
 }
 
+/// The thin LV and thin pool named for one brick in one VG, when present.
+struct Named<'a> {
+    lv: Option<&'a Lv>,
+    pool: Option<&'a Lv>,
+}
+
 /// The thin LV and thin pool named for this brick in `vg`, each checked when present:
 /// a present one that is not ours is a failure, an absent one is `None`.
-#[allow(clippy::type_complexity)]
 fn check_pair<'a>(
     f: &'a NodeFacts,
     cluster: &str,
@@ -334,7 +339,7 @@ fn check_pair<'a>(
     volume: &str,
     set: u32,
     pos: u32,
-) -> Result<(Option<&'a Lv>, Option<&'a Lv>), ProofFailure> {
+) -> Result<Named<'a>, ProofFailure> {
     let tags = brick_tags(cluster, volume, set, pos);
     let (lv, tp) = (lv_name(volume, set, pos), pool_name(volume, set, pos));
     let find = |name: &str| f.lvs.iter().find(|l| l.vg == vg && l.name == name);
@@ -371,7 +376,7 @@ fn check_pair<'a>(
             });
         }
     }
-    Ok((thin, pool))
+    Ok(Named { lv: thin, pool })
 }
 
 /// Whatever is mounted on our mount path must be the brick's LV (`lv`; with none, nothing
@@ -470,7 +475,7 @@ pub(crate) fn new_lvm_brick(
     let Some(f) = f else {
         return Ok(Existing::default());
     };
-    let (lv, pool) = check_pair(f, cluster, vg, volume, set, pos)?;
+    let Named { lv, pool } = check_pair(f, cluster, vg, volume, set, pos)?;
     if lv.is_some() && pool.is_none() {
         return Err(ProofFailure::PoolMissing {
             pool: format!("{vg}/{}", pool_name(volume, set, pos)),

@@ -406,7 +406,8 @@ fn finding_5_untagged_lv_with_our_name_is_blocked_not_formatted() {
         lv["attr"] = "-wi-a-----".into();
         lv["pool"] = Value::Null;
     };
-    let cases: [(&str, &dyn Fn(&mut Value), &str); 3] = [
+    type Change = dyn Fn(&mut Value);
+    let cases: [(&str, &Change, &str); 3] = [
         (
             "brick_gfs_0_",
             &untagged,
