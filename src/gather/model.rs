@@ -59,8 +59,11 @@ pub struct NodeFacts {
     pub fstab: Vec<FstabEntry>,
     /// Declared directory-brick paths, keyed by path.
     pub paths: BTreeMap<String, PathFacts>,
-    /// Brick directories that exist under declared paths (for half-applied states).
-    pub brick_dirs: Vec<String>,
+    /// Entries `<declared path>/<vol>/s*p*` (two levels under a declared path): the
+    /// directory bricks brickyard may have made, with what they are and their ownership
+    /// mark, so the planner can prove a directory brick is its own before it touches it.
+    #[serde(deserialize_with = "brick_dirs_compat")]
+    pub brick_dirs: Vec<BrickDir>,
     /// An apply lock held on this node, if any.
     pub lock: Option<LockInfo>,
     /// The cluster identity this node records (`/var/lib/brickyard/cluster-id`): (cluster
@@ -220,6 +223,51 @@ pub struct FstabEntry {
     pub options: String,
     /// The full line as written.
     pub line: String,
+}
+
+/// One entry `<declared path>/<vol>/s<N>p<M>` found on a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrickDir {
+    pub path: String,
+    pub kind: BrickDirKind,
+    /// Value of the `trusted.brickyard.brick` xattr (`<cluster>/<vol>/s<N>p<M>`), written
+    /// right after brickyard made the directory; None when absent. A value with
+    /// characters no mark has is reported as `<unsafe>` by the probe.
+    pub mark: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrickDirKind {
+    /// A real directory, reached through no symlink below the declared path.
+    Directory,
+    /// The entry, or the `<vol>` directory above it, is a symlink.
+    Symlink,
+    /// Anything else (a file, a device node).
+    Other,
+}
+
+/// Facts files written before brick directories had a kind and a mark list plain
+/// strings: the old probe listed `<declared path>/<vol>`, one level, which never named a
+/// brick directory. Such entries are dropped (nothing known is nothing proven).
+fn brick_dirs_compat<'de, D>(d: D) -> Result<Vec<BrickDir>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Entry {
+        New(BrickDir),
+        Old(#[allow(dead_code)] String),
+    }
+    let entries = Vec::<Entry>::deserialize(d)?;
+    Ok(entries
+        .into_iter()
+        .filter_map(|e| match e {
+            Entry::New(b) => Some(b),
+            Entry::Old(_) => None,
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -68,12 +68,35 @@ fstab_lines() {
 	[ $? -le 1 ]
 }
 
-# Declared directory-brick path: existence and the directories in it (existing bricks).
+# Declared directory-brick path: existence, and the brick directories brickyard may have
+# made in it, two levels down (<path>/<vol>/s<N>p<M>): for each its kind (a symlink at
+# either level is not a real directory) and its ownership mark, the trusted.* xattr
+# brickyard sets right after mkdir (getfattr comes with the attr package, which xfsprogs
+# and glusterfs-common pull in). Names and marks with characters brickyard never writes
+# are skipped or reported as <unsafe>, so every value stays on its own line.
 path_facts() {
 	if [ -d "$1" ]; then
 		echo "exists=yes"
-		for d in "$1"/*/; do
-			[ -d "$d" ] && printf 'dir=%s\n' "${d%/}"
+		for d in "$1"/*/s*p*; do
+			[ -e "$d" ] || [ -L "$d" ] || continue
+			_v=${d%/*}
+			case ${_v##*/}/${d##*/} in *[!A-Za-z0-9_./-]*) continue ;; esac
+			printf 'brick=%s\n' "$d"
+			if [ -L "$d" ] || [ -L "$_v" ]; then
+				echo "type=symlink"
+				continue
+			elif [ -d "$d" ]; then
+				echo "type=directory"
+			else
+				echo "type=other"
+				continue
+			fi
+			_m=$(getfattr --only-values -n trusted.brickyard.brick -- "$d" 2>/dev/null) || _m=
+			case $_m in
+			'') ;;
+			*[!A-Za-z0-9_.=/-]*) echo "mark=<unsafe>" ;;
+			*) printf 'mark=%s\n' "$_m" ;;
+			esac
 		done
 	else
 		echo "exists=no"

@@ -45,6 +45,8 @@ pub enum BlockerCode {
     Shrink,
     Protected,
     DestroyNotAllowed,
+    // a brick of a marked volume the facts do not prove ours (`proof`)
+    OwnershipUnproven,
     // values the planner will not put on a command line (`volume`)
     UnsafeValue,
     // node-recorded numbers out of range (`volume`)
@@ -85,6 +87,7 @@ impl BlockerCode {
             BlockerCode::Shrink => "shrink",
             BlockerCode::Protected => "protected",
             BlockerCode::DestroyNotAllowed => "destroy_not_allowed",
+            BlockerCode::OwnershipUnproven => "ownership_unproven",
             BlockerCode::UnsafeValue => "unsafe_value",
             BlockerCode::BadRecordedSize => "bad_recorded_size",
             BlockerCode::VgNameConflict => "vg_name_conflict",
@@ -133,6 +136,7 @@ mod tests {
             BlockerCode::Shrink,
             BlockerCode::Protected,
             BlockerCode::DestroyNotAllowed,
+            BlockerCode::OwnershipUnproven,
             BlockerCode::UnsafeValue,
             BlockerCode::BadRecordedSize,
             BlockerCode::VgNameConflict,

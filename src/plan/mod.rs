@@ -4,7 +4,8 @@
 //! Rooms: one per resource kind (`peer`, `device`, `brick`, `volume`), and inside
 //! `volume` one file per lifecycle (`create`, `update`, `remount`, `delete`). Shared
 //! services: `placement` (the only placement search), `gluster` (every gluster argv),
-//! `capacity` (size maths), `ownership` (names and markers), `diagnose` (why a volume
+//! `capacity` (size maths), `ownership` (names and markers), `proof` (is this brick
+//! ours, from facts, before any step touches it), `diagnose` (why a volume
 //! does not fit), `builder` (the plan under construction), `order` (final ordering).
 //! Typed reasons: `BlockerCode` and `Address`. `simulate` (tests only) applies a plan's
 //! effects to facts. docs/architecture.md has the import rules.
@@ -27,6 +28,7 @@ mod order;
 pub mod ownership;
 mod peer;
 mod placement;
+mod proof;
 #[cfg(any(test, feature = "test-support"))]
 pub mod simulate;
 mod volume;

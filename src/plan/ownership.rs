@@ -8,7 +8,9 @@
 //! - VG per device: `by_<device path without /dev/, unsafe chars -> _>` (e.g. `by_sdb`).
 //! - Thin pool `tp_<vol>_<set>_<pos>`, thin LV `brick_<vol>_<set>_<pos>`.
 //! - Mount `/var/lib/brickyard/mounts/<vg>/<lv>`, brick directory `<mount>/brick`.
-//! - Directory bricks: `<declared path>/<vol>/s<set>p<pos>`.
+//! - Directory bricks: `<declared path>/<vol>/s<set>p<pos>`, marked right after mkdir with
+//!   the xattr `trusted.brickyard.brick=<cluster>/<vol>/s<set>p<pos>` (trusted.* is only
+//!   visible to root, so a FUSE client of the volume cannot see or forge it).
 //! - LVM tags (characters `[A-Za-z0-9_+.-]` plus `=`, allowed since LVM 2.02.78):
 //!   `brickyard.cluster=<c>` on VGs and LVs, plus `brickyard.node=<n>` on VGs and
 //!   `brickyard.volume=<v>`, `brickyard.set=<s>`, `brickyard.pos=<p>` on pools and LVs.
@@ -19,8 +21,7 @@
 //!   trailing-comment syntax, so a `# brickyard` suffix could be parsed as a field.
 
 pub(crate) use crate::config::names::{
-    MOUNT_ROOT, dir_brick_path, lv_device, lv_name, lvm_brick_dir, lvm_safe, mount_path, pool_name,
-    vg_name,
+    dir_brick_path, lv_device, lv_name, lvm_brick_dir, lvm_safe, mount_path, pool_name, vg_name,
 };
 
 /// Volume option that marks a volume as managed by brickyard (value: cluster name).
@@ -32,6 +33,26 @@ pub const OPT_OPTIONS: &str = "user.brickyard.options";
 /// Mount options of every brick filesystem (Heketi's).
 pub const MOUNT_OPTS: &str = "rw,inode64,noatime,nouuid";
 
+/// Extended attribute that marks a directory brick as brickyard's (see [`dir_brick_mark`]).
+pub const BRICK_XATTR: &str = "trusted.brickyard.brick";
+
+/// The value of [`BRICK_XATTR`] on a directory brick: which cluster made it for which
+/// brick, so an interrupted create is recognised by a proof written before the volume.
+pub fn dir_brick_mark(cluster: &str, volume: &str, set: u32, pos: u32) -> String {
+    format!("{cluster}/{volume}/s{set}p{pos}")
+}
+
+/// The mount option that marks an fstab line as this cluster's.
+pub fn fstab_marker(cluster: &str) -> String {
+    format!("x-brickyard.cluster={}", lvm_safe(cluster))
+}
+
+/// Does this fstab options field carry this cluster's marker (as a whole option)?
+pub fn fstab_marked(options: &str, cluster: &str) -> bool {
+    let m = fstab_marker(cluster);
+    options.split(',').any(|o| o == m)
+}
+
 /// True for the options brickyard uses as markers; they are never diffed as user options.
 pub fn is_marker_option(key: &str) -> bool {
     key.starts_with("user.brickyard.")
@@ -39,10 +60,10 @@ pub fn is_marker_option(key: &str) -> bool {
 
 pub fn fstab_line(cluster: &str, vg: &str, lv: &str) -> String {
     format!(
-        "{} {} xfs {MOUNT_OPTS},x-brickyard.cluster={} 0 0",
+        "{} {} xfs {MOUNT_OPTS},{} 0 0",
         lv_device(vg, lv),
         mount_path(vg, lv),
-        lvm_safe(cluster)
+        fstab_marker(cluster)
     )
 }
 
@@ -109,5 +130,8 @@ mod tests {
             fstab_line("prod", "by_sdb", "brick_gfs_0_0"),
             "/dev/by_sdb/brick_gfs_0_0 /var/lib/brickyard/mounts/by_sdb/brick_gfs_0_0 xfs rw,inode64,noatime,nouuid,x-brickyard.cluster=prod 0 0"
         );
+        assert!(fstab_marked("rw,x-brickyard.cluster=prod", "prod"));
+        assert!(!fstab_marked("rw,x-brickyard.cluster=prod2", "prod"));
+        assert!(!fstab_marked("rw,brickyard", "prod"));
     }
 }

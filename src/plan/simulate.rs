@@ -7,12 +7,13 @@
 use std::collections::BTreeMap;
 
 use crate::gather::{
-    BrickFacts, FstabEntry, Lv, Mount, NodeFacts, NodeObservation, Observed, Peer, Pv, Vg,
-    VolumeFacts, VolumeStatus,
+    BrickDir, BrickDirKind, BrickFacts, FstabEntry, Lv, Mount, NodeFacts, NodeObservation,
+    Observed, Peer, Pv, Vg, VolumeFacts, VolumeStatus,
 };
 
 use super::capacity::{EXTENT, raw_device_capacity};
 use super::model::{Plan, Step};
+use super::ownership::BRICK_XATTR;
 
 /// Apply every runnable step of `plan` to a copy of `observed`.
 pub fn apply(plan: &Plan, observed: &Observed) -> Observed {
@@ -108,15 +109,26 @@ fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
             }
         }
         ["lvcreate", ..] => lvcreate(obs, step, cmd),
-        ["mkdir", "-p", dir] => {
+        ["mkdir", "-p", "--", dir] => {
             if let Some(f) = facts(obs, &step.node)
                 && f.paths.keys().any(|p| dir.starts_with(p.as_str()))
-                && !f.brick_dirs.iter().any(|d| d == dir)
+                && !f.brick_dirs.iter().any(|d| d.path == *dir)
             {
-                f.brick_dirs.push(dir.to_string());
+                f.brick_dirs.push(BrickDir {
+                    path: dir.to_string(),
+                    kind: BrickDirKind::Directory,
+                    mark: None,
+                });
             }
         }
-        ["mount", "-o", opts, dev, target] => {
+        ["setfattr", "-n", BRICK_XATTR, "-v", mark, "--", dir] => {
+            if let Some(f) = facts(obs, &step.node) {
+                for d in f.brick_dirs.iter_mut().filter(|d| d.path == *dir) {
+                    d.mark = Some(mark.to_string());
+                }
+            }
+        }
+        ["mount", "-o", opts, "--", dev, target] => {
             if let Some(f) = facts(obs, &step.node) {
                 f.mounts.push(Mount {
                     target: target.to_string(),
@@ -128,7 +140,7 @@ fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
                 });
             }
         }
-        ["umount", target] => {
+        ["umount", "--", target] => {
             if let Some(f) = facts(obs, &step.node) {
                 f.mounts.retain(|m| m.target != *target);
             }
@@ -157,7 +169,7 @@ fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
                 f.fstab.retain(|e| e.line != *line);
             }
         }
-        ["lvremove", "-f", full] => {
+        ["lvremove", "-f", "--", full] => {
             if let Some(f) = facts(obs, &step.node)
                 && let Some((vg, lv)) = full.split_once('/')
                 && let Some(i) = f.lvs.iter().position(|l| l.vg == vg && l.name == lv)
@@ -178,9 +190,9 @@ fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
                 }
             }
         }
-        ["rm", "-rf", "--one-file-system", "--", dir] | ["rmdir", dir] => {
+        ["rm", "-rf", "--one-file-system", "--", dir] | ["rmdir", "--", dir] => {
             if let Some(f) = facts(obs, &step.node) {
-                f.brick_dirs.retain(|d| !d.starts_with(*dir));
+                f.brick_dirs.retain(|d| !d.path.starts_with(*dir));
             }
         }
         ["gluster", "--mode=script", rest @ ..] => gluster(obs, step, rest),

@@ -404,11 +404,22 @@ fn gather_matches_what_nodes_hold() {
                 "{ctx}: {path} free {free} vs df avail {avail}"
             );
         }
+        // brick directories are listed two levels down (`<path>/<vol>/s*p*`); this test's
+        // hand-made brick `/bricks/d0/<VOL>` is one level, so it is not among them
         assert!(
-            f.brick_dirs.contains(&brick_dir()),
-            "{ctx}: brick dir listed in {:?}",
+            !f.brick_dirs.iter().any(|d| d.path == brick_dir()),
+            "{ctx}: one-level dir listed in {:?}",
             f.brick_dirs
         );
+        for d in &f.brick_dirs {
+            let rest = ["/bricks/d0/", "/bricks/d1/"]
+                .iter()
+                .find_map(|b| d.path.strip_prefix(b));
+            assert!(
+                rest.is_some_and(|r| r.split('/').count() == 2),
+                "{ctx}: {d:?} is two levels under a declared path"
+            );
+        }
         let m = f
             .mounts
             .iter()

@@ -25,6 +25,7 @@ mod heketi_import;
 mod local_shell;
 mod plan_adversarial;
 mod plan_identity;
+mod plan_ownership;
 mod plan_properties;
 mod plan_scenarios;
 mod plan_trust;

@@ -257,7 +257,7 @@ impl<'a> Builder<'a> {
                     }
                 }
             }
-            self.f.brick_dirs.extend(l.dirs);
+            self.f.brick_dirs.extend(l.bricks);
             self.f.paths.insert(path.to_string(), pf);
         }
     }

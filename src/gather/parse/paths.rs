@@ -1,21 +1,43 @@
-//! Declared directory-brick paths: existence and subdirectories (`path:P`), the filesystem
-//! holding them (`pathfs:P`, findmnt -T) and its bytes (`df:P`, df -B1).
+//! Declared directory-brick paths: existence and the brick directories two levels down
+//! with their kind and ownership mark (`path:P`), the filesystem holding them (`pathfs:P`,
+//! findmnt -T) and its bytes (`df:P`, df -B1).
 
 use super::json;
+use crate::gather::model::{BrickDir, BrickDirKind};
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct PathListing {
     pub exists: bool,
-    pub dirs: Vec<String>,
+    pub bricks: Vec<BrickDir>,
 }
 
+/// `exists=yes|no`, then per entry `brick=PATH` followed by its `type=` and, when the
+/// directory carries one, `mark=`. An entry whose type never came is not known to be a
+/// directory, so it counts as `other`. Lines of older probes (`dir=`, one level) name no
+/// brick directory and are ignored.
 pub fn listing(text: &str) -> PathListing {
     let mut out = PathListing::default();
     for l in text.lines() {
         if l == "exists=yes" {
             out.exists = true;
-        } else if let Some(d) = l.strip_prefix("dir=") {
-            out.dirs.push(d.to_string());
+        } else if let Some(p) = l.strip_prefix("brick=") {
+            out.bricks.push(BrickDir {
+                path: p.to_string(),
+                kind: BrickDirKind::Other,
+                mark: None,
+            });
+        } else if let Some(t) = l.strip_prefix("type=") {
+            if let Some(b) = out.bricks.last_mut() {
+                b.kind = match t {
+                    "directory" => BrickDirKind::Directory,
+                    "symlink" => BrickDirKind::Symlink,
+                    _ => BrickDirKind::Other,
+                };
+            }
+        } else if let Some(m) = l.strip_prefix("mark=")
+            && let Some(b) = out.bricks.last_mut()
+        {
+            b.mark = Some(m.to_string());
         }
     }
     out
@@ -53,11 +75,55 @@ pub fn df(text: &str) -> Result<(u64, u64), String> {
 mod tests {
     use super::*;
 
+    fn dir(path: &str, kind: BrickDirKind, mark: Option<&str>) -> BrickDir {
+        BrickDir {
+            path: path.into(),
+            kind,
+            mark: mark.map(str::to_string),
+        }
+    }
+
+    /// What `path_facts` in probe.sh prints (run with dash on a scratch tree: a marked
+    /// brick, an unmarked one, a symlink, a file, a mark with a space in it).
+    #[test]
+    fn brick_dirs_two_levels_with_kind_and_mark() {
+        let text = "exists=yes\n\
+            brick=/b/gv0/s0p0\ntype=directory\nmark=prod/gv0/s0p0\n\
+            brick=/b/gv0/s0p1\ntype=directory\n\
+            brick=/b/gv0/s1p0\ntype=symlink\n\
+            brick=/b/gv0/s2p0\ntype=other\n\
+            brick=/b/gv1/s0p0\ntype=directory\nmark=<unsafe>\n\
+            brick=/b/gv1/s0p1\n";
+        let l = listing(text);
+        assert!(l.exists);
+        assert_eq!(
+            l.bricks,
+            vec![
+                dir(
+                    "/b/gv0/s0p0",
+                    BrickDirKind::Directory,
+                    Some("prod/gv0/s0p0")
+                ),
+                dir("/b/gv0/s0p1", BrickDirKind::Directory, None),
+                dir("/b/gv0/s1p0", BrickDirKind::Symlink, None),
+                dir("/b/gv0/s2p0", BrickDirKind::Other, None),
+                dir("/b/gv1/s0p0", BrickDirKind::Directory, Some("<unsafe>")),
+                // no type line (a cut-off listing): not known to be a directory
+                dir("/b/gv1/s0p1", BrickDirKind::Other, None),
+            ]
+        );
+        assert_eq!(listing("exists=no\n"), PathListing::default());
+    }
+
     #[test]
     fn paths_df_and_fs() {
         let l = listing("exists=yes\ndir=/b/gv0\n");
         assert!(l.exists);
-        assert_eq!(l.dirs, vec!["/b/gv0".to_string()]);
+        assert_eq!(
+            l.bricks,
+            vec![],
+            "an old probe's one-level listing names no brick"
+        );
         assert_eq!(
             df(" 1B-blocks      Avail Mounted on\n4278190080 4244307968 /bricks/d0\n").unwrap(),
             (4278190080, 4244307968)

@@ -1,14 +1,17 @@
 //! Steps that build one brick: thin pool + thin LV (tagged), XFS, mount point, mount,
-//! fstab line, brick directory; or one directory for a directory brick. A step the
-//! facts prove done (half-applied brick) is left out and the chain continues.
+//! fstab line, brick directory; or, for a directory brick, the directory and its mark
+//! (an xattr set right after mkdir, so an apply killed between `volume create` and the
+//! volume's marker still leaves proof of whose bricks these are). A step whose object
+//! `proof` shows exists and is ours (half-applied brick) is left out and the chain
+//! continues.
 
 use crate::config::BrickKind;
 use crate::plan::builder::{Builder, StepSpec, argv, guard, sh};
 use crate::plan::capacity::lvm_need;
 use crate::plan::model::{Action, Guard};
 use crate::plan::ownership::{
-    MOUNT_OPTS, brick_tags, dir_brick_path, fstab_line, lv_device, lv_name, lvm_brick_dir,
-    mount_path, pool_name,
+    BRICK_XATTR, MOUNT_OPTS, brick_tags, dir_brick_mark, dir_brick_path, fstab_line, lv_device,
+    lv_name, lvm_brick_dir, mount_path, pool_name,
 };
 use crate::units::HumanBytes;
 
@@ -49,13 +52,36 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
     };
     if nb.kind == BrickKind::Directory {
         let dir = dir_brick_path(nb.vg_or_dir, nb.volume, nb.set, nb.pos);
+        let mark = dir_brick_mark(nb.cluster, nb.volume, nb.set, nb.pos);
         push(
             b,
-            false,
+            nb.have.dir,
             "mkdir",
             format!("create brick directory {dir}"),
-            vec![argv(&["mkdir", "-p", &dir])],
+            vec![argv(&["mkdir", "-p", "--", &dir])],
             guard("the directory exists", argv(&["test", "-d", &dir])),
+        );
+        push(
+            b,
+            nb.have.dir,
+            "mark",
+            format!("mark brick directory {dir} as brickyard's ({BRICK_XATTR}={mark})"),
+            vec![argv(&[
+                "setfattr",
+                "-n",
+                BRICK_XATTR,
+                "-v",
+                &mark,
+                "--",
+                &dir,
+            ])],
+            guard(
+                "the directory carries the mark",
+                sh(
+                    "test \"$(getfattr --only-values -n \"$1\" -- \"$3\" 2>/dev/null)\" = \"$2\"",
+                    &[BRICK_XATTR, &mark, &dir],
+                ),
+            ),
         );
         return deps;
     }
@@ -70,9 +96,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
     let (tp_size, meta) = (need.pool, need.meta);
     let tags = brick_tags(nb.cluster, nb.volume, nb.set, nb.pos);
     let f = nb.facts;
-    let pool_exists = f.is_some_and(|f| f.lvs.iter().any(|l| l.vg == vg && l.name == tp));
-    let lv_exists = f.is_some_and(|f| f.lvs.iter().any(|l| l.vg == vg && l.name == lv));
-    let mounted = f.is_some_and(|f| f.mounts.iter().any(|m| m.target == mnt));
+    let (pool_exists, lv_exists, mounted) = (nb.have.pool, nb.have.lv, nb.have.mounted);
     let in_fstab = f.is_some_and(|f| f.fstab.iter().any(|e| e.line == line));
     // Pool and thin LV are made by two lvcreate calls, each with the tags. One combined
     // call (`--size .. --thin VG/POOL --virtualsize .. --addtag ..`) puts the tags on the
@@ -149,7 +173,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
         mounted,
         "mountpoint",
         format!("create mount point {mnt}"),
-        vec![argv(&["mkdir", "-p", &mnt])],
+        vec![argv(&["mkdir", "-p", "--", &mnt])],
         guard("the directory exists", argv(&["test", "-d", &mnt])),
     );
     push(
@@ -157,7 +181,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
         mounted,
         "mount",
         format!("mount {dev} on {mnt}"),
-        vec![argv(&["mount", "-o", MOUNT_OPTS, &dev, &mnt])],
+        vec![argv(&["mount", "-o", MOUNT_OPTS, "--", &dev, &mnt])],
         guard("mountpoint -q", argv(&["mountpoint", "-q", &mnt])),
     );
     push(
@@ -176,7 +200,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
         false,
         "brickdir",
         format!("create brick directory {dir}"),
-        vec![argv(&["mkdir", "-p", &dir])],
+        vec![argv(&["mkdir", "-p", "--", &dir])],
         guard("the directory exists", argv(&["test", "-d", &dir])),
     );
     deps

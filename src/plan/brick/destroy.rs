@@ -1,18 +1,25 @@
 //! Steps that tear down a brick after its volume is deleted: unmount, drop the fstab
 //! line, remove thin LV and pool, remove the mount point; or remove a directory brick.
+//! Only a brick `proof` proved ours gets here, and every name on a command line comes
+//! from its proven facts (the LV entry, the derived directory), after a `--`.
 
 use crate::plan::builder::{Builder, StepSpec, argv, guard, sh};
 use crate::plan::model::{Action, Guard};
-use crate::plan::ownership::MOUNT_ROOT;
+use crate::plan::proof::{Proven, ProvenBrick};
 
-use super::{OldBrick, address};
+use super::address;
 
-/// Pushes teardown steps after `after` (the volume delete). LVM bricks are recognised by
-/// their mount being one of ours (VG/LV taken from the mount source, as Heketi does);
-/// directory bricks lose their directory. All destructive.
-pub(crate) fn destroy(b: &mut Builder, ob: &OldBrick<'_>, after: &str, blocked: bool) {
-    let addr = address(ob.volume, ob.set, ob.pos);
-    let node = ob.node;
+/// Pushes teardown steps of proven brick `pb` of `volume` after `after` (the volume
+/// delete). All destructive.
+pub(crate) fn destroy(
+    b: &mut Builder,
+    volume: &str,
+    pb: &ProvenBrick<'_>,
+    after: &str,
+    blocked: bool,
+) {
+    let addr = address(volume, pb.set, pb.pos);
+    let node = pb.node;
     let mut deps = vec![after.to_string()];
     let mut push = |b: &mut Builder, verb: &str, desc: String, cmd: Vec<String>, guard: Guard| {
         let id = b.push(
@@ -31,63 +38,59 @@ pub(crate) fn destroy(b: &mut Builder, ob: &OldBrick<'_>, after: &str, blocked: 
         );
         deps = vec![id];
     };
-    let Some(mnt) = ob
-        .path
-        .strip_suffix("/brick")
-        .filter(|m| m.starts_with(MOUNT_ROOT))
-    else {
-        push(
-            b,
-            "rmdir",
-            format!("remove brick directory {} and its data", ob.path),
-            argv(&["rm", "-rf", "--one-file-system", "--", ob.path]),
-            guard("the directory is gone", sh("! test -e \"$1\"", &[ob.path])),
-        );
-        return;
+    let p = match &pb.kind {
+        Proven::Dir { path } => {
+            push(
+                b,
+                "rmdir",
+                format!("remove brick directory {path} and its data"),
+                argv(&["rm", "-rf", "--one-file-system", "--", path]),
+                guard("the directory is gone", sh("! test -e \"$1\"", &[path])),
+            );
+            return;
+        }
+        Proven::Lvm(p) => p,
     };
-    let rel = mnt.trim_start_matches(MOUNT_ROOT).trim_start_matches('/');
-    let (vg, lv) = rel.split_once('/').unwrap_or((rel, ""));
-    let pool = ob
-        .facts
-        .and_then(|f| f.lvs.iter().find(|l| l.vg == vg && l.name == lv))
-        .and_then(|l| l.pool.clone())
-        .unwrap_or_else(|| lv.replacen("brick_", "tp_", 1));
-    let line = ob
-        .facts
-        .and_then(|f| f.fstab.iter().find(|e| e.target == mnt))
-        .map(|e| e.line.clone());
+    let (vg, lv, pool) = (p.lv.vg.as_str(), p.lv.name.as_str(), p.pool.name.as_str());
+    let mnt = p.mount.as_str();
     push(
         b,
         "umount",
         format!("unmount {mnt}"),
-        argv(&["umount", mnt]),
+        argv(&["umount", "--", mnt]),
         guard(
             "not a mount point any more",
             sh("! mountpoint -q -- \"$1\"", &[mnt]),
         ),
     );
-    if let Some(line) = line {
+    // the proof saw our marker on every fstab line for the mount
+    for (i, line) in p.fstab.iter().map(|e| &e.line).enumerate() {
+        let verb = if i == 0 {
+            "fstab".into()
+        } else {
+            format!("fstab{i}")
+        };
         push(
             b,
-            "fstab",
+            &verb,
             format!("remove {mnt} from /etc/fstab"),
             sh(
                 "t=$(mktemp /etc/fstab.brickyard.XXXXXX) && { grep -vxF -- \"$1\" /etc/fstab > \"$t\"; cat \"$t\" > /etc/fstab; rm -f \"$t\"; }",
-                &[&line],
+                &[line],
             ),
             guard(
                 "the line is gone from /etc/fstab",
-                sh("! grep -qxF -- \"$1\" /etc/fstab", &[&line]),
+                sh("! grep -qxF -- \"$1\" /etc/fstab", &[line]),
             ),
         );
     }
-    for (verb, name) in [("lvremove", lv.to_string()), ("poolremove", pool)] {
+    for (verb, name) in [("lvremove", lv), ("poolremove", pool)] {
         let full = format!("{vg}/{name}");
         push(
             b,
             verb,
             format!("remove LV {full}"),
-            argv(&["lvremove", "-f", &full]),
+            argv(&["lvremove", "-f", "--", &full]),
             guard(
                 "lvs no longer lists it",
                 sh("! lvs -- \"$1\" >/dev/null 2>&1", &[&full]),
@@ -98,7 +101,7 @@ pub(crate) fn destroy(b: &mut Builder, ob: &OldBrick<'_>, after: &str, blocked: 
         b,
         "rmdir",
         format!("remove mount point {mnt}"),
-        argv(&["rmdir", mnt]),
+        argv(&["rmdir", "--", mnt]),
         guard("the directory is gone", sh("! test -e \"$1\"", &[mnt])),
     );
 }

@@ -2,6 +2,7 @@
 //! directory brick, and the steps that tear one down after its volume is deleted.
 //! Each step is guarded by a read-only check, so an interrupted apply resumes where it
 //! stopped: the LV is tagged at creation, mkfs only runs on an LV without XFS, etc.
+//! What already exists is used only when `proof` shows it is ours.
 
 mod create;
 mod destroy;
@@ -13,6 +14,7 @@ use crate::config::BrickKind;
 use crate::gather::NodeFacts;
 use crate::plan::address::Address;
 use crate::plan::ownership::{dir_brick_path, lv_name, lvm_brick_dir};
+use crate::plan::proof::Existing;
 
 /// A brick the plan creates, with where it goes.
 pub(crate) struct NewBrick<'a> {
@@ -29,8 +31,11 @@ pub(crate) struct NewBrick<'a> {
     /// Preparation steps of the device (pvcreate/vgcreate) the brick waits for.
     pub(crate) after: Vec<String>,
     pub(crate) blocked: bool,
-    /// What already exists on the node (a half-applied brick): skip nothing, but say so.
+    /// The node's facts (the exact fstab line already there).
     pub(crate) facts: Option<&'a NodeFacts>,
+    /// What of the brick already exists and is proven ours (`proof::new_lvm_brick`,
+    /// `proof::new_dir_brick`, or a proven brick being mounted again): left out.
+    pub(crate) have: Existing,
     /// A brick of an existing volume being mounted again: its filesystem holds the
     /// volume's data, so no mkfs step is ever planned for it.
     pub(crate) in_volume: bool,
@@ -52,15 +57,4 @@ pub(crate) fn brick_path(
         BrickKind::Lvm => lvm_brick_dir(vg_or_dir, &lv_name(volume, set, pos)),
         BrickKind::Directory => dir_brick_path(vg_or_dir, volume, set, pos),
     }
-}
-
-/// An existing brick to tear down after its volume is deleted.
-pub(crate) struct OldBrick<'a> {
-    pub(crate) volume: &'a str,
-    pub(crate) set: u32,
-    pub(crate) pos: u32,
-    pub(crate) node: &'a str,
-    /// Gluster's brick path.
-    pub(crate) path: &'a str,
-    pub(crate) facts: Option<&'a NodeFacts>,
 }

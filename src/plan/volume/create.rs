@@ -73,8 +73,8 @@ pub(super) fn create(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &V
         .map(|p| ctx.pool.cands[p.cand].node.clone())
         .collect();
     let danger = volume_danger(w, None, &nodes);
-    let blocked = danger.is_some();
-    let brick_steps = emit_bricks(ctx, b, name, vol, 0, &sets, blocked);
+    let (brick_steps, refused) = emit_bricks(ctx, b, name, vol, 0, &sets, danger.is_some());
+    let blocked = danger.is_some() || refused;
     let Some(runner) = w.runner.clone() else {
         return;
     };

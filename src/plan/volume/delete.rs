@@ -1,6 +1,7 @@
 //! Delete a volume of ours: refused unless `--allow-destroy`, never when protected,
-//! held back when a node it lives on is unhealthy. Stop, delete, then every brick's
-//! teardown.
+//! held back when a node it lives on is unhealthy. Stop, delete, then the teardown of
+//! every brick the facts prove ours (a brick whose node has no facts gets none: the
+//! health gate holds the volume back, and the next plan proves it).
 
 use std::collections::BTreeSet;
 
@@ -10,10 +11,11 @@ use super::Ctx;
 use super::steps::{VolSteps, volume_danger};
 use crate::plan::address::Address;
 use crate::plan::blocker_code::BlockerCode;
-use crate::plan::brick::{self, OldBrick};
+use crate::plan::brick;
 use crate::plan::builder::{Builder, change};
 use crate::plan::gluster;
 use crate::plan::model::Action;
+use crate::plan::proof::ProvenBrick;
 
 /// Delete a volume of ours the config no longer wants (`why`), then tear down its bricks.
 pub(super) fn delete(
@@ -21,6 +23,7 @@ pub(super) fn delete(
     b: &mut Builder,
     name: &str,
     vf: &VolumeFacts,
+    bricks: &[Option<ProvenBrick<'_>>],
     protect: bool,
     why: &str,
 ) {
@@ -87,30 +90,8 @@ pub(super) fn delete(
     let status = format!("{:?}", vf.status).to_lowercase();
     vs.b.with_changes(vec![change("status", Some(&status), None)]);
     let del = vs.last.first().cloned().unwrap_or_default();
-    let set_size = if vf.replica_count > 1 {
-        vf.replica_count as usize
-    } else if vf.disperse_count > 0 {
-        vf.disperse_count as usize
-    } else {
-        1
-    };
-    for (i, br) in vf.bricks.iter().enumerate() {
-        let Some(node) = w.node_of_host(&br.host) else {
-            continue;
-        };
-        let node_blocked = blocked || !w.healthy(node);
-        brick::destroy(
-            b,
-            &OldBrick {
-                volume: name,
-                set: (i / set_size) as u32,
-                pos: (i % set_size) as u32,
-                node,
-                path: &br.path,
-                facts: w.facts.get(node).copied(),
-            },
-            &del,
-            node_blocked,
-        );
+    for pb in bricks.iter().flatten() {
+        let node_blocked = blocked || !w.healthy(pb.node);
+        brick::destroy(b, name, pb, &del, node_blocked);
     }
 }

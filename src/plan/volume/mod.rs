@@ -1,8 +1,10 @@
 //! The volume pass, by lifecycle: `create` a volume the cluster lacks (choose the set
 //! count, place, build bricks, create, mark, set options, start), `update` an existing
 //! managed one (remount lost brick mounts, expand, options, start), `delete` one the
-//! config no longer wants (blocked unless allowed). Unmarked volumes are foreign and
-//! never touched. Placement questions go to `placement`, command lines to `gluster`,
+//! config no longer wants (blocked unless allowed). Ownership is proven per brick from
+//! facts (`proof`) before any of this: an unmarked volume is foreign and never touched
+//! (unless its bricks carry the proofs brickyard writes before `volume create`), and a
+//! marked volume with a brick that fails its proof is blocked, never changed or deleted. Placement questions go to `placement`, command lines to `gluster`,
 //! brick steps to `brick`, explanations of a refused placement to `diagnose`.
 
 mod create;
@@ -23,10 +25,9 @@ use super::blocker_code::BlockerCode;
 use super::builder::Builder;
 use super::health::World;
 use super::options::PlanOptions;
-use super::ownership::{
-    MOUNT_ROOT, OPT_CLUSTER, brick_identity, dir_brick_path, lv_name, lvm_safe,
-};
+use super::ownership::{OPT_CLUSTER, brick_identity, dir_brick_path, lv_name};
 use super::placement::{Pin, Pins, Pool};
+use super::proof::{self, ProofFailure, ProvenBrick};
 
 /// What every volume of the pass shares: the cluster view, the options, the candidate
 /// pool (each placed volume takes its space from it) and the peer probes.
@@ -40,54 +41,105 @@ pub(crate) struct Ctx<'a, 'w> {
     pub(crate) pins: BTreeMap<String, Pins>,
 }
 
-/// Is this volume ours: marked with our cluster, or a half-created volume of the config
-/// whose bricks all carry brickyard's names for it (interrupted before the marker).
-fn ownership(w: &World<'_>, vf: &VolumeFacts) -> Result<bool, Option<String>> {
+/// Whose volume this is, decided from facts only (see `proof`).
+enum Owner<'a> {
+    /// Marked with our cluster (or, `marked: false`, a create of the config interrupted
+    /// before the marker, recognised by proofs written before the volume existed), every
+    /// brick proven; `None` for a brick whose node has no facts or is not declared (the
+    /// health gate holds every step of the volume back then).
+    Ours {
+        marked: bool,
+        bricks: Vec<Option<ProvenBrick<'a>>>,
+    },
+    /// Marked with our cluster, but these bricks (index, failure) are not proven ours.
+    Unproven(Vec<(usize, ProofFailure)>),
+    /// Anyone else's: why.
+    Foreign(String),
+}
+
+fn ownership<'a>(w: &World<'a>, vf: &VolumeFacts) -> Owner<'a> {
     match vf.options.get(OPT_CLUSTER) {
-        Some(c) if *c == w.desired.cluster => Ok(true),
-        Some(c) => Err(Some(c.clone())),
-        None => {
-            let declared = w.desired.volumes.contains_key(&vf.name);
-            let ours = !vf.bricks.is_empty()
-                && vf
-                    .bricks
-                    .iter()
-                    .all(|br| is_our_brick_path(&vf.name, &br.path));
-            if declared && ours {
-                Ok(false)
+        Some(c) if *c == w.desired.cluster => {
+            let mut bricks = Vec::new();
+            let mut failed = Vec::new();
+            for (i, r) in proof::prove_volume(w, vf, false).into_iter().enumerate() {
+                match r {
+                    Ok(p) => bricks.push(Some(p)),
+                    Err(e) if e.is_unknown() => bricks.push(None),
+                    Err(e) => failed.push((i, e)),
+                }
+            }
+            if failed.is_empty() {
+                Owner::Ours {
+                    marked: true,
+                    bricks,
+                }
             } else {
-                Err(None)
+                Owner::Unproven(failed)
+            }
+        }
+        Some(c) => Owner::Foreign(format!("managed by brickyard cluster {c}")),
+        None => {
+            let unmarked = format!("not marked with {OPT_CLUSTER}");
+            if !w.desired.volumes.contains_key(&vf.name) || vf.bricks.is_empty() {
+                return Owner::Foreign(unmarked);
+            }
+            let mut bricks = Vec::new();
+            for (br, r) in vf.bricks.iter().zip(proof::prove_volume(w, vf, true)) {
+                match r {
+                    Ok(p) => bricks.push(Some(p)),
+                    Err(e) => {
+                        return Owner::Foreign(format!(
+                            "{unmarked}, and brick {} is not brickyard's: {e}",
+                            br.name
+                        ));
+                    }
+                }
+            }
+            Owner::Ours {
+                marked: false,
+                bricks,
             }
         }
     }
 }
 
-/// A brick path brickyard would have made for this volume (LVM or directory brick).
-fn is_our_brick_path(volume: &str, path: &str) -> bool {
-    let lvm = path
-        .strip_prefix(MOUNT_ROOT)
-        .and_then(|r| r.strip_suffix("/brick"))
-        .and_then(|r| r.rsplit('/').next())
-        .and_then(|lv| lv.strip_prefix(&format!("brick_{}_", lvm_safe(volume))))
-        .is_some();
-    let dir = path.rsplit_once('/').is_some_and(|(head, last)| {
-        head.ends_with(&format!("/{volume}")) && last.starts_with('s') && last.contains('p')
-    });
-    lvm || dir
+/// One blocker per brick of a marked volume that failed its proof: nothing of the
+/// volume is changed or deleted while any brick is not provably ours.
+fn block_unproven(b: &mut Builder, vf: &VolumeFacts, failed: &[(usize, ProofFailure)]) {
+    let n = proof::set_size(vf);
+    for (i, e) in failed {
+        let (set, pos) = ((*i as u32) / n, (*i as u32) % n);
+        let name = vf.bricks.get(*i).map(|br| br.name.as_str()).unwrap_or("?");
+        b.block(
+            BlockerCode::OwnershipUnproven,
+            &Address::brick(&vf.name, set, pos),
+            format!(
+                "volume {} is marked as this cluster's, but its brick {name} (set {set}, position {pos}) is not provably brickyard's: {e}; nothing of the volume will be changed or deleted",
+                vf.name
+            ),
+            Some(format!(
+                "find out who changed the brick (replace-brick, a hand-made volume marked by hand); to release the volume from brickyard, `gluster volume reset {} {OPT_CLUSTER}`",
+                vf.name
+            )),
+        );
+    }
 }
 
 /// The volume pass: list foreign volumes, then create, update or delete each volume
 /// the config names, then delete managed volumes the config dropped.
 pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
     let w = ctx.w;
-    // volumes on the cluster that are not ours: listed, never touched
+    let owners: BTreeMap<&str, Owner<'_>> = w
+        .volumes
+        .iter()
+        .map(|(name, vf)| (*name, ownership(w, vf)))
+        .collect();
+    // volumes on the cluster that are not ours: listed, never touched; marked ones with
+    // an unproven brick: blocked, never touched
     for (name, vf) in &w.volumes {
-        if let Err(owner) = ownership(w, vf) {
-            let who = match owner {
-                Some(c) => format!("managed by brickyard cluster {c}"),
-                None => format!("not marked with {OPT_CLUSTER}"),
-            };
-            b.foreign(
+        match &owners[name] {
+            Owner::Foreign(who) => b.foreign(
                 Address::volume(name),
                 None,
                 format!(
@@ -97,7 +149,9 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
                 .replace("Started", "started")
                 .replace("Stopped", "stopped")
                 .replace("Created", "created"),
-            );
+            ),
+            Owner::Unproven(failed) => block_unproven(b, vf, failed),
+            Owner::Ours { .. } => {}
         }
     }
     for (name, vol) in &w.desired.volumes {
@@ -117,29 +171,21 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
             continue;
         }
         match (w.volumes.get(name.as_str()), vol.state) {
-            (Some(vf), state) => match ownership(w, vf) {
-                Ok(marked) => match state {
-                    VolumeState::Present => update::update(ctx, b, name, vol, vf, marked),
+            (Some(vf), state) => match &owners[name.as_str()] {
+                Owner::Ours { marked, bricks } => match state {
+                    VolumeState::Present => update::update(ctx, b, name, vol, vf, *marked, bricks),
                     VolumeState::Absent => {
-                        delete::delete(ctx, b, name, vf, vol.protect, "has `state: absent`")
+                        delete::delete(ctx, b, name, vf, bricks, vol.protect, "has `state: absent`")
                     }
                 },
-                Err(owner) => {
+                Owner::Unproven(_) => {}
+                Owner::Foreign(who) => {
                     if state == VolumeState::Present {
-                        let why = match owner {
-                            Some(c) => format!("it belongs to brickyard cluster {c}"),
-                            None => format!(
-                                "it has no {OPT_CLUSTER} option and its bricks are not brickyard's"
-                            ),
-                        };
                         b.block(
                             BlockerCode::ForeignConflict,
                             &addr,
-                            format!("volume {name} already exists and is not managed by this cluster: {why}"),
-                            Some(format!(
-                                "rename the volume in the config, or adopt it deliberately with `gluster volume set {name} {OPT_CLUSTER} {}` if its layout matches",
-                                w.desired.cluster
-                            )),
+                            format!("volume {name} already exists and is not managed by this cluster: it is {who}"),
+                            Some("rename the volume in the config; brickyard does not take over existing volumes (adopting one is not supported yet and will be explicit, with `adopt: true`)".into()),
                         );
                     }
                 }
@@ -150,25 +196,43 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
     }
     // managed volumes the config dropped
     for (name, vf) in &w.volumes {
-        if !w.desired.volumes.contains_key(*name) && ownership(w, vf) == Ok(true) {
-            delete::delete(ctx, b, name, vf, false, "is no longer in the config");
+        if !w.desired.volumes.contains_key(*name)
+            && let Owner::Ours {
+                marked: true,
+                bricks,
+            } = &owners[name]
+        {
+            delete::delete(
+                ctx,
+                b,
+                name,
+                vf,
+                bricks,
+                false,
+                "is no longer in the config",
+            );
         }
     }
 }
 
 /// One pass over every candidate's LVs and brick directories, indexed by volume, so a
-/// large cluster does not rescan all devices for each volume.
+/// large cluster does not rescan all devices for each volume. Only bricks the facts prove
+/// ours are pinned (`proof::new_lvm_brick`, `proof::new_dir_brick`); anything else named
+/// like one is refused when a brick is placed on it.
 pub(crate) fn pin_index(w: &World<'_>, pool: &Pool) -> BTreeMap<String, Pins> {
+    let cluster = w.desired.cluster.as_str();
     let mut out: BTreeMap<String, Pins> = BTreeMap::new();
     for (i, c) in pool.cands.iter().enumerate() {
-        let Some(f) = w.facts.get(c.node.as_str()) else {
+        let Some(f) = w.facts.get(c.node.as_str()).copied() else {
             continue;
         };
         match c.kind {
             BrickKind::Lvm => {
-                for lv in f.lvs.iter().filter(|l| l.vg == c.vg && l.pool.is_some()) {
+                for lv in f.lvs.iter().filter(|l| l.vg == c.vg) {
                     if let Some((v, s, p)) = brick_identity(&lv.tags)
                         && lv.name == lv_name(&v, s, p)
+                        && proof::new_lvm_brick(Some(f), cluster, &c.vg, &v, s, p)
+                            .is_ok_and(|e| e.lv)
                     {
                         out.entry(v).or_default().insert(
                             (s, p),
@@ -184,13 +248,15 @@ pub(crate) fn pin_index(w: &World<'_>, pool: &Pool) -> BTreeMap<String, Pins> {
                 let base = format!("{}/", c.device.trim_end_matches('/'));
                 for d in &f.brick_dirs {
                     let Some((volume, last)) =
-                        d.strip_prefix(&base).and_then(|r| r.split_once('/'))
+                        d.path.strip_prefix(&base).and_then(|r| r.split_once('/'))
                     else {
                         continue;
                     };
                     if let Some((s, p)) = last.strip_prefix('s').and_then(|r| r.split_once('p'))
                         && let (Ok(s), Ok(p)) = (s.parse::<u32>(), p.parse::<u32>())
-                        && *d == dir_brick_path(&c.device, volume, s, p)
+                        && d.path == dir_brick_path(&c.device, volume, s, p)
+                        && proof::new_dir_brick(Some(f), cluster, &c.device, volume, s, p)
+                            .is_ok_and(|e| e.dir)
                     {
                         out.entry(volume.to_string())
                             .or_default()

@@ -2,71 +2,56 @@
 //! other step of the volume, never re-made.
 
 use crate::config::{BrickKind, Volume};
-use crate::gather::VolumeFacts;
 
 use super::Ctx;
 use crate::plan::brick::{self, NewBrick};
 use crate::plan::builder::Builder;
-use crate::plan::ownership::{MOUNT_ROOT, lv_name};
+use crate::plan::proof::{Existing, Proven, ProvenBrick};
 
 /// Bricks of an existing volume whose LV is there but no longer mounted (an operator's
 /// umount, a reboot with a lost fstab line): mount them again, and fix fstab, before any
 /// other step of the volume. Without this the plan would only say "start the volume",
 /// and glusterd fails to find a brick directory that lives inside the missing mount.
-/// Only bricks named by our convention are touched; never a mkfs (the data is there).
+/// Only bricks `proof` proved ours are touched, by the names of their proven LV; never a
+/// mkfs (the data is there).
 pub(super) fn remount_bricks(
     ctx: &Ctx<'_, '_>,
     b: &mut Builder,
     name: &str,
     vol: &Volume,
-    vf: &VolumeFacts,
-    per_set: u64,
+    proven: &[Option<ProvenBrick<'_>>],
     blocked: bool,
 ) -> Vec<String> {
     let w = ctx.w;
     let mut ids = Vec::new();
-    for (i, br) in vf.bricks.iter().enumerate() {
-        let (set, pos) = ((i as u64 / per_set) as u32, (i as u64 % per_set) as u32);
-        let Some(node) = w.node_of_host(&br.host) else {
+    for pb in proven.iter().flatten() {
+        let Proven::Lvm(p) = &pb.kind else {
             continue;
         };
-        let Some(f) = w.facts.get(node).copied() else {
-            continue;
-        };
-        let Some(mnt) = br
-            .path
-            .strip_suffix("/brick")
-            .filter(|m| m.starts_with(MOUNT_ROOT))
-        else {
-            continue;
-        };
-        let Some((vg, lv)) = mnt[MOUNT_ROOT.len()..]
-            .trim_start_matches('/')
-            .split_once('/')
-        else {
-            continue;
-        };
-        if lv != lv_name(name, set, pos) || f.mounts.iter().any(|m| m.target == mnt) {
+        if p.mounted {
             continue;
         }
-        let Some(l) = f.lvs.iter().find(|l| l.vg == vg && l.name == lv) else {
-            continue;
-        };
         ids.extend(brick::create(
             b,
             &NewBrick {
                 cluster: &w.desired.cluster,
                 volume: name,
-                set,
-                pos,
-                node,
+                set: pb.set,
+                pos: pb.pos,
+                node: pb.node,
                 kind: BrickKind::Lvm,
-                vg_or_dir: vg,
-                size: l.size,
+                vg_or_dir: &p.lv.vg,
+                size: p.lv.size,
                 snapshot_factor: vol.snapshot_factor,
                 after: vec![],
                 blocked,
-                facts: Some(f),
+                facts: w.facts.get(pb.node).copied(),
+                have: Existing {
+                    pool: true,
+                    lv: true,
+                    mounted: false,
+                    dir: false,
+                },
                 in_volume: true,
             },
         ));

@@ -13,11 +13,13 @@ use crate::plan::blocker_code::BlockerCode;
 use crate::plan::brick::{self, NewBrick};
 use crate::plan::builder::{Builder, StepSpec, change};
 use crate::plan::capacity::is_arbiter;
+use crate::plan::device::Candidate;
 use crate::plan::gluster::{self, BrickArg, GlusterCmd};
 use crate::plan::health::World;
 use crate::plan::model::{Action, BrickPlacement};
 use crate::plan::ownership::is_marker_option;
 use crate::plan::placement::Pick;
+use crate::plan::proof;
 
 /// Node health problems that endanger steps on this volume.
 pub(super) fn volume_danger(
@@ -96,18 +98,17 @@ pub(super) fn brick_name(
 /// The `host:/path` gluster gets for a picked candidate, and whether it needs `force`.
 pub(super) fn brick_arg(ctx: &Ctx<'_, '_>, name: &str, set: u32, pos: u32, p: &Pick) -> BrickArg {
     let c = &ctx.pool.cands[p.cand];
-    let vg_or_dir = if c.kind == BrickKind::Lvm {
-        &c.vg
-    } else {
-        &c.device
-    };
     BrickArg {
-        name: brick_name(ctx, &c.node, c.kind, vg_or_dir, name, set, pos),
+        name: brick_name(ctx, &c.node, c.kind, vg_or_dir(c), name, set, pos),
         on_root_fs: c.on_root_fs,
     }
 }
 
-/// Placements and brick steps for new sets starting at set index `first`.
+/// Placements and brick steps for new sets starting at set index `first`. Anything the
+/// node already has under a new brick's names must be proven ours first (`proof`): a
+/// brick that is not gets an `ownership_unproven` blocker and no steps at all (never a
+/// mkfs on someone's LV), and every other step of the volume is held back. Returns the
+/// last brick step ids, and whether the volume's steps must be held back.
 pub(super) fn emit_bricks(
     ctx: &Ctx<'_, '_>,
     b: &mut Builder,
@@ -116,17 +117,43 @@ pub(super) fn emit_bricks(
     first: u32,
     sets: &[Vec<Pick>],
     blocked: bool,
-) -> Vec<String> {
+) -> (Vec<String>, bool) {
+    let cluster = ctx.w.desired.cluster.as_str();
+    let mut have = Vec::new();
+    for (si, picks) in sets.iter().enumerate() {
+        let set = first + si as u32;
+        for (pos, p) in picks.iter().enumerate() {
+            let c = &ctx.pool.cands[p.cand];
+            let f = ctx.w.facts.get(c.node.as_str()).copied();
+            let pos = pos as u32;
+            let r = match c.kind {
+                BrickKind::Lvm => proof::new_lvm_brick(f, cluster, &c.vg, name, set, pos),
+                BrickKind::Directory => proof::new_dir_brick(f, cluster, &c.device, name, set, pos),
+            };
+            if let Err(e) = &r {
+                b.block(
+                    BlockerCode::OwnershipUnproven,
+                    &Address::brick(name, set, pos),
+                    format!(
+                        "brick {} of volume {name} (set {set}, position {pos}) would reuse what node {} already has, which is not provably brickyard's: {e}",
+                        brick_name(ctx, &c.node, c.kind, vg_or_dir(c), name, set, pos),
+                        c.node
+                    ),
+                    Some("it may be someone else's data: rename or remove it by hand if it is not needed, or give the brick another device or path".into()),
+                );
+            }
+            have.push(r.ok());
+        }
+    }
+    let refused = have.iter().any(Option::is_none);
+    let blocked = blocked || refused;
+    let mut have = have.into_iter();
     let mut last = Vec::new();
     for (si, picks) in sets.iter().enumerate() {
         let set = first + si as u32;
         for (pos, p) in picks.iter().enumerate() {
             let c = &ctx.pool.cands[p.cand];
-            let vg_or_dir = if c.kind == BrickKind::Lvm {
-                c.vg.as_str()
-            } else {
-                c.device.as_str()
-            };
+            let vg_or_dir = vg_or_dir(c);
             b.placements.push(BrickPlacement {
                 address: Address::brick(name, set, pos as u32),
                 volume: name.to_string(),
@@ -142,10 +169,13 @@ pub(super) fn emit_bricks(
                 device_free_after: p.free_before - p.allocated.min(p.free_before),
                 brick: brick_name(ctx, &c.node, c.kind, vg_or_dir, name, set, pos as u32),
             });
+            let Some(existing) = have.next().flatten() else {
+                continue;
+            };
             let ids = brick::create(
                 b,
                 &NewBrick {
-                    cluster: &ctx.w.desired.cluster,
+                    cluster,
                     volume: name,
                     set,
                     pos: pos as u32,
@@ -157,6 +187,7 @@ pub(super) fn emit_bricks(
                     after: c.ready_step.iter().cloned().collect(),
                     blocked,
                     facts: ctx.w.facts.get(c.node.as_str()).copied(),
+                    have: existing,
                     in_volume: false,
                 },
             );
@@ -165,7 +196,16 @@ pub(super) fn emit_bricks(
     }
     last.sort();
     last.dedup();
-    last
+    (last, refused)
+}
+
+/// The VG (LVM) or declared directory a candidate's bricks go in.
+fn vg_or_dir(c: &Candidate) -> &str {
+    if c.kind == BrickKind::Lvm {
+        &c.vg
+    } else {
+        &c.device
+    }
 }
 
 /// Gluster steps of one volume, chained in order on the runner node.

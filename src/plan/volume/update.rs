@@ -18,8 +18,9 @@ use crate::plan::diagnose::{self, Expand};
 use crate::plan::gluster::{self, layout};
 use crate::plan::health::World;
 use crate::plan::model::Action;
-use crate::plan::ownership::{OPT_BRICK_SIZE, OPT_CLUSTER, OPT_OPTIONS, is_marker_option, lv_name};
+use crate::plan::ownership::{OPT_BRICK_SIZE, OPT_CLUSTER, OPT_OPTIONS, is_marker_option};
 use crate::plan::placement::{Pick, SetRequest, place_sets};
+use crate::plan::proof::{Proven, ProvenBrick};
 
 /// Current layout of an existing volume matches the config?
 fn same_layout(d: &Durability, vf: &VolumeFacts) -> bool {
@@ -81,6 +82,7 @@ pub(super) fn update(
     vol: &Volume,
     vf: &VolumeFacts,
     marked: bool,
+    proven: &[Option<ProvenBrick<'_>>],
 ) {
     let w = ctx.w;
     let addr = Address::volume(name);
@@ -115,15 +117,13 @@ pub(super) fn update(
                 return;
             }
         },
-        None => vf
-            .bricks
+        // the first brick's proven LV (a create interrupted before the marker)
+        None => proven
             .first()
-            .and_then(|br| w.facts.get(w.node_of_host(&br.host)?))
-            .and_then(|f| {
-                f.lvs
-                    .iter()
-                    .find(|l| l.name == lv_name(name, 0, 0) && l.pool.is_some())
-                    .map(|l| l.size)
+            .and_then(Option::as_ref)
+            .and_then(|pb| match &pb.kind {
+                Proven::Lvm(p) => Some(p.lv.size),
+                Proven::Dir { .. } => None,
             })
             .filter(|s| *s > 0)
             .unwrap_or_else(|| brick_size(vol.size, k0, &vol.durability)),
@@ -194,10 +194,11 @@ pub(super) fn update(
         nodes.insert(ctx.pool.cands[p.cand].node.clone());
     }
     let danger = volume_danger(w, Some(vf), &nodes);
-    let blocked = danger.is_some();
     let before = b.steps.len();
-    let brick_steps = emit_bricks(ctx, b, name, vol, k0 as u32, &new_sets, blocked);
-    let remounts = remount::remount_bricks(ctx, b, name, vol, vf, n, blocked);
+    let (brick_steps, refused) =
+        emit_bricks(ctx, b, name, vol, k0 as u32, &new_sets, danger.is_some());
+    let blocked = danger.is_some() || refused;
+    let remounts = remount::remount_bricks(ctx, b, name, vol, proven, blocked);
     let Some(runner) = w.runner.clone() else {
         return;
     };
