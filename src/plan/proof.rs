@@ -411,7 +411,16 @@ fn check_fstab<'a>(
     target: &str,
 ) -> Result<Vec<&'a FstabEntry>, ProofFailure> {
     let lines: Vec<&FstabEntry> = f.fstab.iter().filter(|e| e.target == target).collect();
-    match lines.iter().find(|e| !fstab_marked(&e.options, cluster)) {
+    // The line itself is what a teardown removes: it must say what gather parsed from it
+    // (a facts file may carry a `line` that names something else), and carry the marker.
+    let consistent = |e: &FstabEntry| {
+        let fields: Vec<&str> = e.line.split_whitespace().collect();
+        fields.get(1) == Some(&target) && fields.get(3) == Some(&e.options.as_str())
+    };
+    match lines
+        .iter()
+        .find(|e| !consistent(e) || !fstab_marked(&e.options, cluster))
+    {
         Some(e) => Err(ProofFailure::FstabUnmarked {
             line: e.line.clone(),
         }),

@@ -113,7 +113,7 @@ fn volumes_mut(facts: &mut Value) -> Vec<&mut Value> {
         .collect()
 }
 
-fn node_mut<'a>(facts: &'a mut Value, n: usize) -> &'a mut Value {
+fn node_mut(facts: &mut Value, n: usize) -> &mut Value {
     &mut facts["nodes"][NODES[n]]
 }
 
@@ -227,10 +227,12 @@ fn apply_mutation(facts: &mut Value, m: &Mutation, c: &[String]) {
 
 /// What the facts prove brickyard owns, computed from the raw JSON.
 struct Proven {
-    /// (node, "vg/lv") of thin LVs whose LV, pool and VG carry our tags.
-    lvs: BTreeSet<(String, String)>,
-    /// Volumes marked ours whose every brick is a proven LVM brick or a declared
-    /// directory-brick path.
+    /// (node, "vg/lv") of thin LVs whose LV, pool and VG carry our tags, with the volume
+    /// the tags name.
+    lvs: BTreeMap<(String, String), String>,
+    /// Volumes whose every brick is a proven LVM brick of that volume, or (marked ours
+    /// only) a declared directory-brick path. Unmarked with all LVM bricks proven is the
+    /// state an apply killed before the marker leaves; the planner may mark it.
     volumes: BTreeSet<String>,
 }
 
@@ -242,7 +244,7 @@ fn tag<'a>(tags: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 fn prove(facts: &Value, desired: &Value) -> Proven {
-    let mut lvs = BTreeSet::new();
+    let mut lvs = BTreeMap::new();
     // node -> storage address, to map a brick's host to a node
     let mut by_host = BTreeMap::new();
     for node in NODES {
@@ -277,7 +279,7 @@ fn prove(facts: &Value, desired: &Value) -> Proven {
                 && pool_ok
                 && vg_ok(vg)
             {
-                lvs.insert((node.to_string(), format!("{vg}/{name}")));
+                lvs.insert((node.to_string(), format!("{vg}/{name}")), v.to_string());
             }
         }
     }
@@ -290,20 +292,22 @@ fn prove(facts: &Value, desired: &Value) -> Proven {
         let Some(name) = vol["name"].as_str() else {
             continue;
         };
-        if vol["options"]["user.brickyard.cluster"] != CLUSTER {
+        let marked = vol["options"]["user.brickyard.cluster"] == CLUSTER;
+        if vol["options"].get("user.brickyard.cluster").is_some() && !marked {
             continue;
         }
         let bricks = vol["bricks"].as_array().cloned().unwrap_or_default();
         let ok = !bricks.is_empty()
-            && bricks.iter().enumerate().all(|(_, b)| {
+            && bricks.iter().all(|b| {
                 let (Some(host), Some(path)) = (b["host"].as_str(), b["path"].as_str()) else {
                     return false;
                 };
                 let Some(node) = by_host.get(host) else {
                     return false;
                 };
-                lvm_brick(path).is_some_and(|vl| lvs.contains(&(node.clone(), vl)))
-                    || declared_dir_brick(desired, node, name, path)
+                lvm_brick(path)
+                    .is_some_and(|vl| lvs.get(&(node.clone(), vl)).is_some_and(|v| v == name))
+                    || (marked && declared_dir_brick(desired, node, name, path))
             });
         if ok {
             volumes.insert(name.to_string());
@@ -423,7 +427,8 @@ fn check(node: &str, argv: &[String], proven: &Proven, made: &mut Made) -> Vec<&
         bad.push("a control character in a word");
     }
     let key = |vl: &str| (node.to_string(), vl.to_string());
-    let ours = |vl: &str, made: &Made| proven.lvs.contains(&key(vl)) || made.lvs.contains(&key(vl));
+    let ours =
+        |vl: &str, made: &Made| proven.lvs.contains_key(&key(vl)) || made.lvs.contains(&key(vl));
     // A path or device the command names must be a proven (or just made) brick LV's.
     let lv_of = |word: &str| -> Option<String> {
         if let Some(rel) = word.strip_prefix(MOUNT_ROOT) {
@@ -473,8 +478,8 @@ fn check(node: &str, argv: &[String], proven: &Proven, made: &mut Made) -> Vec<&
                 let pool_of_proven = proven
                     .lvs
                     .iter()
-                    .any(|(n, vl)| n == node && vl.replacen("/brick_", "/tp_", 1) == *o);
-                if !proven.lvs.contains(&key(o)) && !pool_of_proven {
+                    .any(|((n, vl), _)| n == node && vl.replacen("/brick_", "/tp_", 1) == *o);
+                if !proven.lvs.contains_key(&key(o)) && !pool_of_proven {
                     bad.push("removes or changes an LV the facts do not prove ours");
                 }
             }
