@@ -24,15 +24,7 @@ pub const ETC_FSTAB: &str = "/etc/fstab";
 /// fstab and remove it on every exit. After a successful rename it no longer exists.
 macro_rules! head {
     () => {
-        "f=$(readlink -f -- \"$1\") && [ -n \"$f\" ] || exit 1\n\
-         l=$2\n\
-         grep -qxF -- \"$l\" \"$f\"\n\
-         s=$?\n\
-         [ \"$s\" -le 1 ] || exit 1\n\
-         [ \"$s\" -ne \"$want\" ] || exit 0\n\
-         t=$(mktemp -- \"$f.brickyard.XXXXXX\") || exit 1\n\
-         trap 'rm -f -- \"$t\"' EXIT\n\
-         trap 'exit 1' HUP INT TERM\n"
+        "f=$(readlink -f -- \"$1\") && [ -n \"$f\" ] || exit 1; l=$2; grep -qxF -- \"$l\" \"$f\"; s=$?; [ \"$s\" -le 1 ] || exit 1; [ \"$s\" -ne \"$want\" ] || exit 0; t=$(mktemp -- \"$f.brickyard.XXXXXX\") || exit 1; trap 'rm -f -- \"$t\"' EXIT; trap 'exit 1' HUP INT TERM; "
     };
 }
 
@@ -40,33 +32,25 @@ macro_rules! head {
 /// rename over fstab, fsync its directory so the rename itself is durable.
 macro_rules! commit {
     () => {
-        "chmod --reference=\"$f\" -- \"$t\" || exit 1\n\
-         chown --reference=\"$f\" -- \"$t\" || exit 1\n\
-         if command -v chcon >/dev/null 2>&1; then chcon --reference=\"$f\" -- \"$t\" 2>/dev/null || :; fi\n\
-         sync -- \"$t\" || exit 1\n\
-         cp -p -- \"$f\" \"$f.bak\" || exit 1\n\
-         mv -f -- \"$t\" \"$f\" || exit 1\n\
-         sync -- \"$(dirname -- \"$f\")\" || exit 1\n"
+        "chmod --reference=\"$f\" -- \"$t\" || exit 1; chown --reference=\"$f\" -- \"$t\" || exit 1; if command -v chcon >/dev/null 2>&1; then chcon --reference=\"$f\" -- \"$t\" 2>/dev/null || :; fi; sync -- \"$t\" || exit 1; cp -p -- \"$f\" \"$f.bak\" || exit 1; mv -f -- \"$t\" \"$f\" || exit 1; sync -- \"$(dirname -- \"$f\")\" || exit 1"
     };
 }
 
 /// Appends `$2` to `$1` unless the exact line is there.
 pub(crate) const ADD_SCRIPT: &str = concat!(
-    "want=0\n",
+    "want=0; ",
     head!(),
-    "cat -- \"$f\" > \"$t\" || exit 1\n\
-     c=$(tail -c1 -- \"$t\") || exit 1\n\
-     if [ -n \"$c\" ]; then printf '\\n' >> \"$t\" || exit 1; fi\n\
-     printf '%s\\n' \"$l\" >> \"$t\" || exit 1\n",
+    "cat -- \"$f\" > \"$t\" || exit 1; c=$(tail -c1 -- \"$t\") || exit 1; if [ -n \"$c\" ]; then printf '\\n' >> \"$t\" || exit 1; fi; printf '%s\\n' \"$l\" >> \"$t\" || exit 1; ",
     commit!(),
 );
 
 /// Drops every line of `$1` equal to `$2` (a no-op when there is none).
 pub(crate) const REMOVE_SCRIPT: &str = concat!(
-    "want=1\n",
+    "want=1; ",
     head!(),
-    "grep -vxF -- \"$l\" \"$f\" > \"$t\"\n\
-     [ \"$?\" -le 1 ] || exit 1\n",
+    // status 1 means "no line left", so it must come with an empty file (bash reports a
+    // failed redirection as 1 too)
+    "grep -vxF -- \"$l\" \"$f\" > \"$t\"; s=$?; [ \"$s\" -eq 0 ] || { [ \"$s\" -eq 1 ] && [ ! -s \"$t\" ]; } || exit 1; ",
     commit!(),
 );
 

@@ -16,6 +16,8 @@ const LINE: &str = "/dev/by_sdb/brick_gfs_0_0 /var/lib/brickyard/mounts/by_sdb/b
 struct Tab {
     dir: tempfile::TempDir,
     stubs: PathBuf,
+    /// /bin/sh is dash on Debian, bash on RHEL: the scripts must hold under both.
+    shell: &'static str,
 }
 
 impl Tab {
@@ -26,7 +28,11 @@ impl Tab {
         let etc = dir.path().join("etc");
         fs::create_dir(&etc).expect("etc dir");
         fs::write(etc.join("fstab"), content).expect("write fstab");
-        Tab { dir, stubs }
+        Tab {
+            dir,
+            stubs,
+            shell: "/bin/sh",
+        }
     }
     fn etc(&self) -> PathBuf {
         self.dir.path().join("etc")
@@ -53,7 +59,7 @@ impl Tab {
             self.stubs.display(),
             std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into())
         );
-        Command::new("/bin/sh")
+        Command::new(self.shell)
             .args(&argv[1..])
             .env("PATH", path)
             .current_dir(self.dir.path())
@@ -182,6 +188,10 @@ fn finding_4_remove_drops_every_copy_and_nothing_else() {
         format!("UUID=1 / ext4 defaults 0 1\n# {LINE}\n{LINE} \n")
     );
     assert!(ok(&t.run(&lacks_line_at(&t.p(), LINE))));
+    // the only line: the result is an empty fstab (grep -v exits 1), not an error
+    let only = Tab::new(&format!("{LINE}\n"));
+    assert!(ok(&only.run(&remove_line_at(&only.p(), LINE))));
+    assert_eq!(only.read(), "");
     // absent already: nothing to do, nothing rewritten
     let before = fs::metadata(t.path()).expect("stat").ino();
     assert!(ok(&t.run(&remove_line_at(&t.p(), LINE))));
@@ -240,4 +250,22 @@ fn finding_4_a_symlinked_fstab_is_edited_at_its_target() {
     );
     assert_eq!(t.read(), format!("{OLD}{LINE}\n"));
     assert!(!Path::new(&format!("{l}.bak")).exists());
+}
+
+#[test]
+fn finding_4_the_edits_hold_under_bash_too() {
+    if !Path::new("/bin/bash").exists() {
+        return;
+    }
+    let mut t = Tab::new(OLD.trim_end());
+    t.shell = "/bin/bash";
+    assert!(ok(&t.run(&add_line_at(&t.p(), LINE))));
+    assert_eq!(t.read(), format!("{OLD}{LINE}\n"));
+    t.stub("mv", "exit 1");
+    assert!(!ok(&t.run(&remove_line_at(&t.p(), LINE))));
+    assert_eq!(t.read(), format!("{OLD}{LINE}\n"));
+    fs::remove_file(t.stubs.join("mv")).expect("drop stub");
+    assert!(ok(&t.run(&remove_line_at(&t.p(), LINE))));
+    assert_eq!(t.read(), OLD);
+    assert_eq!(t.files(), ["fstab", "fstab.bak"]);
 }
