@@ -58,7 +58,7 @@ const HAS_SCRIPT: &str = "grep -qxF -- \"$2\" \"$1\"";
 const LACKS_SCRIPT: &str = "grep -qxF -- \"$2\" \"$1\"; [ \"$?\" -eq 1 ]";
 
 fn sh(script: &str, fstab: &str, line: &str) -> Vec<String> {
-    crate::transport::shell::sh_c(script, [fstab, line])
+    super::builder::sh(script, &[fstab, line])
 }
 
 /// Adds `line` to /etc/fstab unless it is there (the step's command).
