@@ -19,6 +19,7 @@ mod device;
 mod diagnose;
 pub mod fingerprint;
 mod foreign;
+pub mod fstab;
 mod gluster;
 mod health;
 mod identity;

@@ -152,7 +152,7 @@ fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
                 f.cluster_id = Some((name.to_string(), id.to_string()));
             }
         }
-        ["sh", "-c", script, "sh", line] if script.contains(">> /etc/fstab") => {
+        ["sh", "-c", script, "sh", _fstab, line] if *script == super::fstab::ADD_SCRIPT => {
             if let Some(f) = facts(obs, &step.node) {
                 let fields: Vec<&str> = line.split_whitespace().collect();
                 f.fstab.push(FstabEntry {
@@ -164,7 +164,7 @@ fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
                 });
             }
         }
-        ["sh", "-c", script, "sh", line] if script.contains("grep -vxF") => {
+        ["sh", "-c", script, "sh", _fstab, line] if *script == super::fstab::REMOVE_SCRIPT => {
             if let Some(f) = facts(obs, &step.node) {
                 f.fstab.retain(|e| e.line != *line);
             }

@@ -189,10 +189,10 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
         in_fstab,
         "fstab",
         format!("add {mnt} to /etc/fstab"),
-        vec![sh("printf '%s\\n' \"$1\" >> /etc/fstab", &[&line])],
+        vec![crate::plan::fstab::add_line(&line)],
         guard(
             "/etc/fstab has the exact line",
-            sh("grep -qxF -- \"$1\" /etc/fstab", &[&line]),
+            crate::plan::fstab::has_line(&line),
         ),
     );
     push(

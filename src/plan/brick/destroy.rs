@@ -74,13 +74,10 @@ pub(crate) fn destroy(
             b,
             &verb,
             format!("remove {mnt} from /etc/fstab"),
-            sh(
-                "t=$(mktemp /etc/fstab.brickyard.XXXXXX) && { grep -vxF -- \"$1\" /etc/fstab > \"$t\"; cat \"$t\" > /etc/fstab; rm -f \"$t\"; }",
-                &[line],
-            ),
+            crate::plan::fstab::remove_line(line),
             guard(
                 "the line is gone from /etc/fstab",
-                sh("! grep -qxF -- \"$1\" /etc/fstab", &[line]),
+                crate::plan::fstab::lacks_line(line),
             ),
         );
     }
