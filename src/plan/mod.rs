@@ -16,6 +16,7 @@ mod builder;
 pub mod capacity;
 mod device;
 mod diagnose;
+mod facts;
 pub mod fingerprint;
 mod foreign;
 mod gluster;
@@ -43,6 +44,8 @@ use crate::gather::Observed;
 /// The passes run in this order; each only adds to the builder, and a later pass may
 /// use what an earlier one returned (never the other way round):
 /// 1. `health`: the health gate and cluster view (who answered, who runs gluster);
+///    then `facts`: which resources a failed probe section left unknown (`w.unknown`),
+///    which every later pass consults before deciding anything about them;
 /// 2. `peer`: probes for declared nodes outside the trusted pool;
 /// 3. `device`: device and path inventory -> placement candidates, device preparation;
 /// 4. `volume`: per volume, create / update (with remount and expansion) / delete,
@@ -56,7 +59,14 @@ use crate::gather::Observed;
 /// diffed like any other.
 pub fn plan(desired: &Desired, observed: &Observed, opts: &PlanOptions) -> Plan {
     let mut b = builder::Builder::default();
-    let w = health::world(desired, observed, &mut b);
+    let mut w = health::world(desired, observed, &mut b);
+    let pooled: Vec<&str> = w
+        .in_pool
+        .iter()
+        .map(String::as_str)
+        .filter(|n| w.healthy(n))
+        .collect();
+    w.unknown = facts::unknowns(desired, &w.facts, w.runner.as_deref(), &pooled, &mut b);
     let probes = peer::probes(&w, &mut b);
     let cands = device::candidates(&w, opts, &mut b);
     let pool = placement::Pool::new(cands);

@@ -23,6 +23,7 @@ mod fixtures_used;
 mod gather_captures;
 mod heketi_import;
 mod local_shell;
+mod plan_facts;
 mod plan_properties;
 mod plan_scenarios;
 mod plan_trust;

@@ -21,6 +21,7 @@ use crate::gather::VolumeFacts;
 use super::address::Address;
 use super::blocker_code::BlockerCode;
 use super::builder::Builder;
+use super::facts::Need;
 use super::health::World;
 use super::options::PlanOptions;
 use super::ownership::{
@@ -80,6 +81,13 @@ fn is_our_brick_path(volume: &str, path: &str) -> bool {
 /// the config names, then delete managed volumes the config dropped.
 pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
     let w = ctx.w;
+    // without the cluster's volume list a volume that exists looks absent (finding #8)
+    if let Some(why) = w.unknown(Need::Volumes) {
+        for name in w.desired.volumes.keys() {
+            incomplete(b, name, why);
+        }
+        return;
+    }
     // volumes on the cluster that are not ours: listed, never touched
     for (name, vf) in &w.volumes {
         if let Err(owner) = ownership(w, vf) {
@@ -109,6 +117,10 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
                 format!("volume name {name:?} is not a plain name"),
                 None,
             );
+            continue;
+        }
+        if let Some(why) = w.unknown(Need::Volume(name)) {
+            incomplete(b, name, why);
             continue;
         }
         if vol.state == VolumeState::Present
@@ -151,9 +163,23 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
     // managed volumes the config dropped
     for (name, vf) in &w.volumes {
         if !w.desired.volumes.contains_key(*name) && ownership(w, vf) == Ok(true) {
+            if let Some(why) = w.unknown(Need::Volume(name)) {
+                incomplete(b, name, why);
+                continue;
+            }
             delete::delete(ctx, b, name, vf, false, "is no longer in the config");
         }
     }
+}
+
+/// A volume nothing is decided about: the facts it needs are unknown.
+fn incomplete(b: &mut Builder, name: &str, why: &str) {
+    b.block(
+        BlockerCode::FactsIncomplete,
+        &Address::volume(name),
+        format!("volume {name} is left as it is: its state on the cluster is unknown: {why}"),
+        Some("fix what makes the probe fail and plan again".into()),
+    );
 }
 
 /// One pass over every candidate's LVs and brick directories, indexed by volume, so a
