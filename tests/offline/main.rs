@@ -28,3 +28,4 @@ mod plan_properties;
 mod plan_scenarios;
 mod plan_trust;
 mod readme_main_job;
+mod render_escape;
