@@ -5,6 +5,8 @@
 
 use std::process::ExitCode;
 
+use brickyard::render::escape::escape_text;
+
 /// How a command ended, when it ended normally (README.md, "Commands").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exit {
@@ -101,10 +103,11 @@ impl CommandError {
                 let _ = e.print();
             }
             Kind::Diagnostic(report) => eprintln!("{report:?}"),
-            Kind::Message(m) => eprintln!("error: {m}"),
+            // messages quote node text (lock holders, probe errors, stale-plan diffs)
+            Kind::Message(m) => eprintln!("error: {}", escape_text(m)),
         }
         if let Some(hint) = &self.hint {
-            eprintln!("{hint}");
+            eprintln!("{}", escape_text(hint));
         }
     }
 }

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use brickyard::lock::{self, Cleared, LockLocation, LockState};
+use brickyard::render::escape::escape_text;
 use brickyard::transport::Transport;
 
 use super::error::{CommandError, CommandResult, Exit};
@@ -49,9 +50,10 @@ async fn unlock(desired: &brickyard::config::Desired, only: &[String]) -> Exit {
             continue;
         }
         match unlock_node(&at, &**transport, &this_host).await {
-            Ok(msg) => eprintln!("{node}: {msg}"),
+            // the holder text comes from the node
+            Ok(msg) => eprintln!("{node}: {}", escape_text(&msg)),
             Err(msg) => {
-                eprintln!("{node}: {msg}");
+                eprintln!("{node}: {}", escape_text(&msg));
                 failed = true;
             }
         }

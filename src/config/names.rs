@@ -418,6 +418,25 @@ pub(crate) fn dir_path(path: &str) -> Result<(), PathError> {
     Ok(())
 }
 
+/// Characters that can rewrite, reorder or hide what a terminal shows (review finding
+/// #13): control characters (C0, DEL and C1, which includes U+0085 NEXT LINE), the bidi
+/// controls (U+061C, U+200E/F, U+202A-U+202E, U+2066-U+2069) and the line and paragraph
+/// separators U+2028/U+2029. `char::is_control` misses all but the first group. Config
+/// text values refuse them; every human render escapes them (`render::escape`).
+pub(crate) fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
+}
+
 /// A character as named in a message.
 pub(crate) fn describe_char(c: char) -> String {
     match c {
@@ -425,6 +444,10 @@ pub(crate) fn describe_char(c: char) -> String {
         '\t' => "a tab".to_string(),
         '\n' => "a newline".to_string(),
         c if c.is_control() => format!("a control character (U+{:04X})", c as u32),
+        c if is_unsafe_char(c) => format!(
+            "an invisible bidi control or line separator (U+{:04X})",
+            c as u32
+        ),
         c if "$`;|&<>()\\\"'*?![]{}~#".contains(c) => format!("the shell metacharacter `{c}`"),
         c => format!("the character `{c}`"),
     }

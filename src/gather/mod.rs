@@ -17,7 +17,19 @@ use crate::transport::{Transport, TransportError, Transports};
 
 /// Gather every declared node concurrently, at most `parallelism` at a time. Never fails
 /// as a whole: a node that cannot be read is recorded as [`NodeObservation::Unreachable`].
+/// Each probe run gets a fresh random nonce for its section markers.
 pub async fn gather(desired: &Desired, transports: &Transports, parallelism: usize) -> Observed {
+    gather_with_nonces(desired, transports, parallelism, &probe::random_nonce).await
+}
+
+/// [`gather`] with the probe nonces chosen by `nonce`, called once per probe run: for
+/// tests that replay recorded outputs, which need to know the nonce in advance.
+pub async fn gather_with_nonces(
+    desired: &Desired,
+    transports: &Transports,
+    parallelism: usize,
+    nonce: &(dyn Fn() -> Result<String, String> + Sync),
+) -> Observed {
     let sem = Semaphore::new(parallelism.max(1));
     let jobs = desired.nodes.iter().map(|(name, node)| {
         let sem = &sem;
@@ -29,7 +41,13 @@ pub async fn gather(desired: &Desired, transports: &Transports, parallelism: usi
                     message: format!("no transport was set up for node {name}"),
                 }),
                 Some(t) => match sem.acquire().await {
-                    Ok(_permit) => gather_node(node, t.as_ref()).await,
+                    Ok(_permit) => match nonce() {
+                        Ok(n) => gather_node(node, t.as_ref(), &n).await,
+                        Err(message) => NodeObservation::Unreachable(NodeError {
+                            kind: "other".into(),
+                            message,
+                        }),
+                    },
                     Err(_) => NodeObservation::Unreachable(NodeError {
                         kind: "other".into(),
                         message: "gather was cancelled".into(),
@@ -45,9 +63,10 @@ pub async fn gather(desired: &Desired, transports: &Transports, parallelism: usi
     }
 }
 
-/// Probe one node: exactly one `Transport::run`.
-async fn gather_node(node: &Node, t: &dyn Transport) -> NodeObservation {
-    let out = match t.run(&probe::command(node)).await {
+/// Probe one node: exactly one `Transport::run`. Output not framed with this run's
+/// marker, or cut off, makes the node unreachable (`probe_failed`), not half-known.
+async fn gather_node(node: &Node, t: &dyn Transport, nonce: &str) -> NodeObservation {
+    let out = match t.run(&probe::command(node, nonce)).await {
         Ok(o) => o,
         Err(e) => return NodeObservation::Unreachable(transport_error(&e)),
     };
@@ -76,7 +95,7 @@ async fn gather_node(node: &Node, t: &dyn Transport) -> NodeObservation {
             ),
         });
     }
-    match parse::parse_probe(&stdout) {
+    match parse::parse_probe(&stdout, &parse::sections::marker(nonce)) {
         Ok(f) => NodeObservation::Reachable(Box::new(f)),
         Err(e) => NodeObservation::Unreachable(NodeError {
             kind: "probe_failed".into(),

@@ -1,5 +1,6 @@
 # brickyard probe: everything gather needs from one node, in one remote command.
-# Sent over stdin to `sh -s -- ARGS`. ARGS: d:<declared device> | p:<declared directory-brick path>.
+# Sent over stdin to `sh -s -- NONCE ARGS`. NONCE: this run's random marker nonce (hex);
+# ARGS: d:<declared device> | p:<declared directory-brick path>.
 #
 # STRICTLY READ-ONLY. Nothing here may write on the node:
 #  - every command reads stdin from /dev/null (the rest of this script IS our stdin);
@@ -10,14 +11,24 @@
 #  - wipefs: --no-act (list mode only).
 #
 # Output: sections delimited by marker lines, parsed by src/gather/parse/sections.rs:
-#   @@brickyard@@ begin NAME
+#   @@brickyard-NONCE@@ begin NAME
 #   <stdout of the command, untouched>
-#   @@brickyard@@ stderr NAME
+#   @@brickyard-NONCE@@ stderr NAME
 #   <stderr of the command>
-#   @@brickyard@@ end NAME rc=N
+#   @@brickyard-NONCE@@ end NAME rc=N
 # A missing tool yields rc=127 in its section; the probe itself still exits 0.
+# Command output can contain newlines and marker-like lines (a gluster option value, a
+# directory name): only the nonce, unknown to whoever wrote that text, makes a marker,
+# and the parser fails the whole probe on any framing it would not print itself.
 
-M='@@brickyard@@'
+case ${1-} in
+'' | *[!0-9a-f]*)
+	echo "brickyard probe: the first argument must be the run's nonce (hex)" >&2
+	exit 2
+	;;
+esac
+M="@@brickyard-$1@@"
+shift
 LC_ALL=C
 LANG=C
 LVM_SUPPRESS_FD_WARNINGS=1

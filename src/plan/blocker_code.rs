@@ -53,6 +53,8 @@ pub enum BlockerCode {
     BadRecordedSize,
     // derived VG names that do not identify one device (`device`)
     VgNameConflict,
+    // a probe section the decision needs failed or is missing (`facts`; device, volume, peer)
+    FactsIncomplete,
 }
 
 impl BlockerCode {
@@ -91,6 +93,7 @@ impl BlockerCode {
             BlockerCode::UnsafeValue => "unsafe_value",
             BlockerCode::BadRecordedSize => "bad_recorded_size",
             BlockerCode::VgNameConflict => "vg_name_conflict",
+            BlockerCode::FactsIncomplete => "facts_incomplete",
         }
     }
 }
@@ -140,6 +143,7 @@ mod tests {
             BlockerCode::UnsafeValue,
             BlockerCode::BadRecordedSize,
             BlockerCode::VgNameConflict,
+            BlockerCode::FactsIncomplete,
         ];
         for c in all {
             let json = serde_json::to_string(&c).unwrap_or_default();

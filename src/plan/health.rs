@@ -10,6 +10,7 @@ use crate::gather::{NodeFacts, NodeObservation, Observed, VolumeFacts};
 use super::address::Address;
 use super::blocker_code::BlockerCode;
 use super::builder::Builder;
+use super::facts::{Need, Unknown};
 
 pub(crate) struct World<'a> {
     pub(crate) desired: &'a Desired,
@@ -25,6 +26,8 @@ pub(crate) struct World<'a> {
     pub(crate) host_to_node: BTreeMap<String, String>,
     /// Volumes as the runner sees them (cluster-wide), by name.
     pub(crate) volumes: BTreeMap<&'a str, &'a VolumeFacts>,
+    /// What the probes could not read (filled by the facts pass, `plan::facts`).
+    pub(crate) unknown: Unknown,
 }
 
 impl World<'_> {
@@ -33,6 +36,10 @@ impl World<'_> {
     }
     pub(crate) fn node_of_host(&self, host: &str) -> Option<&str> {
         self.host_to_node.get(host).map(String::as_str)
+    }
+    /// Why the facts `need` asks for are unknown (a failed probe section), if they are.
+    pub(crate) fn unknown(&self, need: Need<'_>) -> Option<&str> {
+        self.unknown.get(need)
     }
 }
 
@@ -179,6 +186,7 @@ pub(crate) fn world<'a>(
         in_pool,
         host_to_node,
         volumes,
+        unknown: Unknown::default(),
     }
 }
 

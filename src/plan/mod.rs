@@ -17,6 +17,7 @@ mod builder;
 pub mod capacity;
 mod device;
 mod diagnose;
+mod facts;
 pub mod fingerprint;
 mod foreign;
 pub mod fstab;
@@ -50,6 +51,8 @@ use crate::gather::Observed;
 ///    config's pin, a fresh id); refused nodes go to `health` as unhealthy, and the
 ///    record steps come first on their nodes;
 /// 1. `health`: the health gate and cluster view (who answered, who runs gluster);
+///    then `facts`: which resources a failed probe section left unknown (`w.unknown`),
+///    which every later pass consults before deciding anything about them;
 /// 2. `peer`: probes for declared nodes outside the trusted pool;
 /// 3. `device`: device and path inventory -> placement candidates, device preparation;
 /// 4. `volume`: per volume, create / update (with remount and expansion) / delete,
@@ -64,7 +67,14 @@ use crate::gather::Observed;
 pub fn plan(desired: &Desired, observed: &Observed, opts: &PlanOptions) -> Plan {
     let mut b = builder::Builder::default();
     let ident = identity::decide(desired, observed, opts, &mut b);
-    let w = health::world(desired, observed, &ident.refused, &mut b);
+    let mut w = health::world(desired, observed, &ident.refused, &mut b);
+    let pooled: Vec<&str> = w
+        .in_pool
+        .iter()
+        .map(String::as_str)
+        .filter(|n| w.healthy(n))
+        .collect();
+    w.unknown = facts::unknowns(desired, &w.facts, w.runner.as_deref(), &pooled, &mut b);
     let probes = peer::probes(&w, &mut b);
     let cands = device::candidates(&w, opts, &mut b);
     let pool = placement::Pool::new(cands);

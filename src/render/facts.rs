@@ -1,16 +1,24 @@
 //! Human summary of gathered facts, one block per node: devices, VGs, peers, volumes.
+//! Nearly every string here comes from a node, so each goes through `escape`.
 
 use std::fmt::Write;
 
+use super::escape::escape as e;
 use crate::gather::{NodeObservation, Observed};
 use crate::units::HumanBytes as Bytes;
 
 pub fn summary(obs: &Observed) -> String {
     let mut s = String::new();
     for (name, o) in &obs.nodes {
+        let name = e(name);
         match o {
-            NodeObservation::Unreachable(e) => {
-                let _ = writeln!(s, "{name}: UNREACHABLE ({}): {}", e.kind, e.message);
+            NodeObservation::Unreachable(err) => {
+                let _ = writeln!(
+                    s,
+                    "{name}: UNREACHABLE ({}): {}",
+                    e(&err.kind),
+                    e(&err.message)
+                );
             }
             NodeObservation::Reachable(f) => {
                 let gd = if f.glusterd_running {
@@ -18,7 +26,7 @@ pub fn summary(obs: &Observed) -> String {
                 } else {
                     "NOT running"
                 };
-                let _ = writeln!(s, "{name}: {} (glusterd {gd})", f.hostname);
+                let _ = writeln!(s, "{name}: {} (glusterd {gd})", e(&f.hostname));
                 for (dev, sigs) in &f.signatures {
                     let size = f
                         .block_devices
@@ -29,20 +37,20 @@ pub fn summary(obs: &Observed) -> String {
                         "blank".to_string()
                     } else {
                         sigs.iter()
-                            .map(|x| x.kind.as_str())
+                            .map(|x| e(&x.kind))
                             .collect::<Vec<_>>()
                             .join(",")
                     };
                     let size = size
                         .map(|b| Bytes(b).to_string())
                         .unwrap_or_else(|| "?".into());
-                    let _ = writeln!(s, "  device {dev} {size} {state}");
+                    let _ = writeln!(s, "  device {} {size} {state}", e(dev));
                 }
                 for vg in &f.vgs {
                     let _ = writeln!(
                         s,
                         "  vg {} free {} of {}",
-                        vg.name,
+                        e(&vg.name),
                         Bytes(vg.free),
                         Bytes(vg.size)
                     );
@@ -54,7 +62,8 @@ pub fn summary(obs: &Observed) -> String {
                         .unwrap_or_else(|| "?".into());
                     let _ = writeln!(
                         s,
-                        "  path {p} {} free {free}",
+                        "  path {} {} free {free}",
+                        e(p),
                         if pf.exists { "exists" } else { "missing" }
                     );
                 }
@@ -67,21 +76,21 @@ pub fn summary(obs: &Observed) -> String {
                     } else {
                         "DISCONNECTED"
                     };
-                    let _ = writeln!(s, "  peer {} {c}", p.hostname);
+                    let _ = writeln!(s, "  peer {} {c}", e(&p.hostname));
                 }
                 for v in &f.volumes {
                     let on = v.bricks.iter().filter(|b| b.online == Some(true)).count();
                     let _ = writeln!(
                         s,
                         "  volume {} {} {:?} bricks online {on}/{}",
-                        v.name,
-                        v.vol_type,
+                        e(&v.name),
+                        e(&v.vol_type),
                         v.status,
                         v.bricks.len()
                     );
                 }
-                for (sec, e) in &f.section_errors {
-                    let _ = writeln!(s, "  ! {sec}: {e}");
+                for (sec, why) in &f.section_errors {
+                    let _ = writeln!(s, "  ! {}: {}", e(sec), e(why));
                 }
             }
         }

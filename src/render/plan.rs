@@ -1,11 +1,13 @@
 //! A Plan for humans (Terraform-like: `+` create, `~` update, `-` destroy, `-/+`
 //! replace, per-resource blocks, placement table, blockers with help, foreign list,
 //! summary line) or for machines (the versioned JSON document, serde of Plan).
-//! Color is the caller's decision (terminal, NO_COLOR, --no-color).
+//! Color is the caller's decision (terminal, NO_COLOR, --no-color). Every string that
+//! comes from the plan (much of it from nodes) is shown through `escape`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::escape::escape;
 use crate::plan::{Action, Address, Plan, Step};
 use crate::transport::shell::quote;
 use crate::units::HumanBytes;
@@ -73,7 +75,7 @@ pub fn human(plan: &Plan, color: bool) -> String {
         let _ = writeln!(
             out,
             "brickyard will perform the following actions on cluster {}:\n",
-            plan.cluster
+            escape(&plan.cluster)
         );
     }
     for (addr, steps) in &groups {
@@ -84,20 +86,23 @@ pub fn human(plan: &Plan, color: bool) -> String {
             Kind::Destroy => ("-", "31", "destroyed"),
             Kind::Replace => ("-/+", "35", "replaced"),
         };
+        let addr = escape(&addr.to_string()).into_owned();
         let _ = writeln!(out, "  {}", p.c("1", &format!("# {addr} will be {verb}")));
         let _ = writeln!(out, "  {} {addr} {{", p.c(code, sym));
         for s in steps {
             for ch in &s.changes {
+                let attr = escape(&ch.attribute);
+                let q = |v: &String| escape(&format!("{v:?}")).into_owned();
                 let line = match (&ch.old, &ch.new) {
-                    (None, Some(n)) => format!("{} {} = {n:?}", p.c("32", "+"), ch.attribute),
+                    (None, Some(n)) => format!("{} {attr} = {}", p.c("32", "+"), q(n)),
                     (Some(o), Some(n)) => {
-                        format!("{} {} = {o:?} -> {n:?}", p.c("33", "~"), ch.attribute)
+                        format!("{} {attr} = {} -> {}", p.c("33", "~"), q(o), q(n))
                     }
                     (Some(o), None) if s.action == Action::Delete => {
-                        format!("{} {} = {o:?}", p.c("31", "-"), ch.attribute)
+                        format!("{} {attr} = {}", p.c("31", "-"), q(o))
                     }
                     (Some(o), None) => {
-                        format!("{} {} = {o:?} -> (default)", p.c("31", "-"), ch.attribute)
+                        format!("{} {attr} = {} -> (default)", p.c("31", "-"), q(o))
                     }
                     (None, None) => continue,
                 };
@@ -110,9 +115,9 @@ pub fn human(plan: &Plan, color: bool) -> String {
             } else {
                 String::new()
             };
-            let _ = writeln!(out, "      # {}{mark}", s.description);
+            let _ = writeln!(out, "      # {}{mark}", escape(&s.description));
             for cmd in &s.commands {
-                let _ = writeln!(out, "      $ [{}] {}", s.node, quote(cmd));
+                let _ = writeln!(out, "      $ [{}] {}", escape(&s.node), escape(&quote(cmd)));
             }
         }
         let _ = writeln!(out, "    }}\n");
@@ -135,12 +140,12 @@ pub fn human(plan: &Plan, color: bool) -> String {
             .map(|b| {
                 [
                     if b.arbiter {
-                        format!("{} (arbiter)", b.address)
+                        format!("{} (arbiter)", escape(&b.address.to_string()))
                     } else {
-                        b.address.to_string()
+                        escape(&b.address.to_string()).into_owned()
                     },
-                    b.node.clone(),
-                    b.device.clone(),
+                    escape(&b.node).into_owned(),
+                    escape(&b.device).into_owned(),
                     b.zone.to_string(),
                     HumanBytes(b.size).to_string(),
                     if b.allocated == 0 {
@@ -180,15 +185,26 @@ pub fn human(plan: &Plan, color: bool) -> String {
         );
         let blocked = group(&plan.blocked_steps);
         for bl in &plan.blockers {
-            let _ = writeln!(out, "  {} [{}] {}", p.c("31", "!"), bl.code, bl.address);
-            let _ = writeln!(out, "      {}", bl.message);
+            let _ = writeln!(
+                out,
+                "  {} [{}] {}",
+                p.c("31", "!"),
+                bl.code,
+                escape(&bl.address.to_string())
+            );
+            let _ = writeln!(out, "      {}", escape(&bl.message));
             if let Some(h) = &bl.help {
-                let _ = writeln!(out, "      help: {h}");
+                let _ = writeln!(out, "      help: {}", escape(h));
             }
             if let Some((_, steps)) = blocked.iter().find(|(a, _)| **a == bl.address) {
                 let _ = writeln!(out, "      held back:");
                 for s in steps {
-                    let _ = writeln!(out, "        - [{}] {}", s.node, s.description);
+                    let _ = writeln!(
+                        out,
+                        "        - [{}] {}",
+                        escape(&s.node),
+                        escape(&s.description)
+                    );
                 }
             }
         }
@@ -202,7 +218,12 @@ pub fn human(plan: &Plan, color: bool) -> String {
                 "  Also held back because a step they depend on is blocked:"
             );
             for (a, steps) in others {
-                let _ = writeln!(out, "    {a} ({} step(s))", steps.len());
+                let _ = writeln!(
+                    out,
+                    "    {} ({} step(s))",
+                    escape(&a.to_string()),
+                    steps.len()
+                );
             }
         }
         let _ = writeln!(out);
@@ -214,14 +235,19 @@ pub fn human(plan: &Plan, color: bool) -> String {
             p.c("1", "Not managed by brickyard (never touched):")
         );
         for f in &plan.foreign {
-            let _ = writeln!(out, "  {}  {}", f.address, f.description);
+            let _ = writeln!(
+                out,
+                "  {}  {}",
+                escape(&f.address.to_string()),
+                escape(&f.description)
+            );
         }
         let _ = writeln!(out);
     }
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "{}", p.c("33", "Warnings:"));
         for w in &plan.warnings {
-            let _ = writeln!(out, "  - {w}");
+            let _ = writeln!(out, "  - {}", escape(w));
         }
         let _ = writeln!(out);
     }

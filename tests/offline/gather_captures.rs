@@ -6,10 +6,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use brickyard::config::*;
-use brickyard::gather::parse::parse_probe;
-use brickyard::gather::{NodeObservation, VolumeStatus, gather};
+use brickyard::gather::parse::sections::{RECORDED_MARKER, marker};
+use brickyard::gather::parse::{ProbeError, parse_probe};
+use brickyard::gather::{NodeObservation, VolumeStatus, gather_with_nonces};
 use brickyard::transport::replay::{CaptureMeta, ReplayTransport};
-use brickyard::transport::{Counting, Transport, TransportError, Transports};
+use brickyard::transport::{Counting, Output, Transport, TransportError, Transports};
 
 /// Every capture file the tests here read: each `<node>.txt` probe output (snapshotted)
 /// and its `<node>.json` metadata (checked below); the fixture-usage check counts these.
@@ -47,6 +48,11 @@ pub(crate) fn captures() -> Vec<(String, String)> {
     out
 }
 
+/// A recorded capture parsed with the fixed marker it was recorded with.
+fn parse(text: &str) -> Result<brickyard::gather::NodeFacts, ProbeError> {
+    parse_probe(text, RECORDED_MARKER)
+}
+
 fn read(state: &str, node: &str) -> String {
     std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("testdata/captures/{state}/{node}.txt")),
@@ -59,7 +65,7 @@ fn every_capture_parses_into_a_snapshot() {
     let caps = captures();
     assert!(caps.len() >= 10, "captures missing: {caps:?}");
     for (state, node) in caps {
-        let mut facts = parse_probe(&read(&state, &node)).unwrap();
+        let mut facts = parse(&read(&state, &node)).unwrap();
         // Host-wide loop devices and mounts of other lab instances vary between runs on
         // tier N nodes (they share the host's kernel): keep them out of the snapshot.
         if state.starts_with("n-") {
@@ -94,19 +100,19 @@ fn every_capture_has_metadata_for_its_node() {
 
 #[test]
 fn states_are_read_correctly() {
-    let f = parse_probe(&read("n-empty", "n1")).unwrap();
+    let f = parse(&read("n-empty", "n1")).unwrap();
     assert!(f.glusterd_running && f.volumes.is_empty() && f.glusterd_uuid.is_some());
     assert_eq!(f.peers.len(), 1, "only itself: {:?}", f.peers);
     assert!(f.paths["/bricks/d0"].exists && f.paths["/bricks/d0"].total.unwrap() > 0);
 
-    let f = parse_probe(&read("n-peers", "n1")).unwrap();
+    let f = parse(&read("n-peers", "n1")).unwrap();
     assert_eq!(f.peers.len(), 3);
     assert!(f.peers.iter().all(|p| p.connected));
 
-    let f = parse_probe(&read("n-created", "n1")).unwrap();
+    let f = parse(&read("n-created", "n1")).unwrap();
     assert_eq!(f.volumes[0].status, VolumeStatus::Created);
 
-    let f = parse_probe(&read("n-started", "n1")).unwrap();
+    let f = parse(&read("n-started", "n1")).unwrap();
     let v = &f.volumes[0];
     assert_eq!(
         (v.status.clone(), v.replica_count, v.bricks.len()),
@@ -131,7 +137,7 @@ fn states_are_read_correctly() {
     // brick directory, so nothing is listed (the probe now lists `<path>/<vol>/s*p*`)
     assert!(f.brick_dirs.is_empty(), "{:?}", f.brick_dirs);
 
-    let f = parse_probe(&read("n-offline-brick", "n1")).unwrap();
+    let f = parse(&read("n-offline-brick", "n1")).unwrap();
     let online: Vec<_> = f.volumes[0].bricks.iter().map(|b| b.online).collect();
     assert_eq!(
         online.iter().filter(|o| **o == Some(false)).count(),
@@ -139,11 +145,11 @@ fn states_are_read_correctly() {
         "{online:?}"
     );
 
-    let f = parse_probe(&read("n-stopped", "n1")).unwrap();
+    let f = parse(&read("n-stopped", "n1")).unwrap();
     assert_eq!(f.volumes[0].status, VolumeStatus::Stopped);
     assert!(f.volumes[0].bricks.iter().all(|b| b.online.is_none()));
 
-    let f = parse_probe(&read("v-thin-lv", "v1")).unwrap();
+    let f = parse(&read("v-thin-lv", "v1")).unwrap();
     let pool = f
         .lvs
         .iter()
@@ -169,10 +175,10 @@ fn states_are_read_correctly() {
         )
     );
     assert_eq!(f.signatures["/dev/vdc"][0].kind, "xfs");
-    let f = parse_probe(&read("v-blank", "v1")).unwrap();
+    let f = parse(&read("v-blank", "v1")).unwrap();
     assert!(f.signatures["/dev/vdb"].is_empty() && f.blkid["/dev/vdb"].is_empty());
 
-    let f = parse_probe(&read("n-glusterd-down", "n2")).unwrap();
+    let f = parse(&read("n-glusterd-down", "n2")).unwrap();
     assert!(!f.glusterd_running);
     assert!(f.section_errors.contains_key("pool_list"));
 }
@@ -184,7 +190,7 @@ fn states_are_read_correctly() {
 fn arbiter_disperse_and_multi_set_layouts_are_read_correctly() {
     let per_node: Vec<_> = ["n1", "n2", "n3"]
         .iter()
-        .map(|n| parse_probe(&read("n-layouts", n)).unwrap())
+        .map(|n| parse(&read("n-layouts", n)).unwrap())
         .collect();
     let f = &per_node[0];
     let vol = |name: &str| {
@@ -248,12 +254,12 @@ fn garbage_never_panics() {
         "@@brickyard@@ probe 1\n@@brickyard@@ begin lvs\n{\"report\":",
         "@@brickyard@@ probe 9\n",
     ] {
-        let _ = parse_probe(text);
+        let _ = parse(text);
     }
     let full = read("n-started", "n1");
     for cut in (0..full.len()).step_by(97) {
         if full.is_char_boundary(cut) {
-            let _ = parse_probe(&full[..cut]);
+            let _ = parse(&full[..cut]);
         }
     }
 }
@@ -261,7 +267,7 @@ fn garbage_never_panics() {
 proptest::proptest! {
     #[test]
     fn random_bytes_never_panic(s in "(@@brickyard@@ (begin|end|stderr|probe) [a-z:/]{0,6}( rc=[0-9]{1,3})?\n|[^\n]{0,20}\n){0,30}") {
-        let _ = parse_probe(&s);
+        let _ = parse(&s);
     }
 }
 
@@ -290,34 +296,45 @@ fn node(manage: &str, paths: &[&str]) -> Node {
     }
 }
 
-#[tokio::test]
-async fn gather_sends_one_command_per_node_and_survives_a_dead_node() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/captures/n-started");
-    let mut nodes = BTreeMap::new();
-    let mut transports: Transports = BTreeMap::new();
-    let mut counters = Vec::new();
-    for n in ["n1", "n2", "n3"] {
-        let meta: CaptureMeta =
-            serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{n}.json"))).unwrap())
-                .unwrap();
-        let paths: Vec<&str> = meta.argv[3..]
-            .iter()
-            .map(|a| a.strip_prefix("p:").unwrap())
-            .collect();
-        nodes.insert(n.to_string(), node(n, &paths));
-        let c = Arc::new(Counting::new(Arc::new(
-            ReplayTransport::from_capture(n, &dir, n).unwrap(),
-        )));
-        counters.push(c.clone());
-        transports.insert(n.to_string(), c as Arc<dyn Transport>);
-    }
-    nodes.insert("n4".into(), node("n4", &[]));
-    let dead = Arc::new(Counting::new(Arc::new(ReplayTransport::down(
-        "n4",
-        TransportError::ConnectionRefused("n4".into()),
-    ))));
-    transports.insert("n4".into(), dead.clone() as Arc<dyn Transport>);
-    let desired = Desired {
+/// The nonce the replayed probe runs are given.
+const NONCE: &str = "00112233445566778899aabbccddeeff";
+
+/// `text` (a capture, recorded with the fixed marker) as a probe run given `NONCE` would
+/// have printed it: every marker line carries the run's marker.
+fn as_run(text: &str) -> String {
+    let run = marker(NONCE);
+    text.split_inclusive('\n')
+        .map(|l| match l.strip_prefix(RECORDED_MARKER) {
+            Some(rest) if rest.starts_with(' ') => format!("{run}{rest}"),
+            _ => l.to_string(),
+        })
+        .collect()
+}
+
+/// A replay of capture `<dir>/<node>` answering the probe argv of a run given `NONCE`,
+/// with `stdout` (the capture's text unless given).
+fn replay_as_run(dir: &Path, n: &str, stdout: Option<String>) -> (ReplayTransport, Vec<String>) {
+    let meta: CaptureMeta =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{n}.json"))).unwrap())
+            .unwrap();
+    let text = stdout
+        .unwrap_or_else(|| as_run(&std::fs::read_to_string(dir.join(format!("{n}.txt"))).unwrap()));
+    let mut argv = meta.argv[..3].to_vec();
+    argv.push(NONCE.to_string());
+    argv.extend(meta.argv[3..].iter().cloned());
+    let t = ReplayTransport::new(n).with_output(
+        argv,
+        Output {
+            status: meta.status,
+            stdout: text.into_bytes(),
+            stderr: meta.stderr.into_bytes(),
+        },
+    );
+    (t, meta.argv[3..].to_vec())
+}
+
+fn desired_of(nodes: BTreeMap<String, Node>) -> Desired {
+    Desired {
         cluster: "lab".into(),
         cluster_id: None,
         placement: Placement {
@@ -327,8 +344,35 @@ async fn gather_sends_one_command_per_node_and_survives_a_dead_node() {
         },
         nodes,
         volumes: BTreeMap::new(),
-    };
-    let obs = gather(&desired, &transports, 2).await;
+    }
+}
+
+fn fixed_nonce() -> Result<String, String> {
+    Ok(NONCE.to_string())
+}
+
+#[tokio::test]
+async fn gather_sends_one_command_per_node_and_survives_a_dead_node() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/captures/n-started");
+    let mut nodes = BTreeMap::new();
+    let mut transports: Transports = BTreeMap::new();
+    let mut counters = Vec::new();
+    for n in ["n1", "n2", "n3"] {
+        let (t, args) = replay_as_run(&dir, n, None);
+        let paths: Vec<&str> = args.iter().map(|a| a.strip_prefix("p:").unwrap()).collect();
+        nodes.insert(n.to_string(), node(n, &paths));
+        let c = Arc::new(Counting::new(Arc::new(t)));
+        counters.push(c.clone());
+        transports.insert(n.to_string(), c as Arc<dyn Transport>);
+    }
+    nodes.insert("n4".into(), node("n4", &[]));
+    let dead = Arc::new(Counting::new(Arc::new(ReplayTransport::down(
+        "n4",
+        TransportError::ConnectionRefused("n4".into()),
+    ))));
+    transports.insert("n4".into(), dead.clone() as Arc<dyn Transport>);
+    let desired = desired_of(nodes);
+    let obs = gather_with_nonces(&desired, &transports, 2, &fixed_nonce).await;
     assert_eq!(obs.format_version, brickyard::gather::FORMAT_VERSION);
     for c in &counters {
         assert_eq!(c.calls(), 1, "exactly one remote command per node");
@@ -346,4 +390,98 @@ async fn gather_sends_one_command_per_node_and_survives_a_dead_node() {
         other => panic!("n4 should be unreachable: {other:?}"),
     }
     assert_eq!(obs.unreachable().count(), 1);
+}
+
+/// The review's injection: a gluster option value (written by any peer administrator)
+/// that ends `volume_info` and fakes a clean `wipefs:/dev/sdb`, framed with `fake` as the
+/// marker. `text` is n-started/n1 plus a real wipefs section saying /dev/sdb holds XFS,
+/// every marker written as `real` (and an empty cluster_id section: the capture predates it).
+fn injected(real: &str, fake: &str) -> String {
+    let capture = read("n-started", "n1");
+    let wipefs_xfs = "{\n   \"signatures\": [\n      {\"device\": \"sdb\", \"offset\": \"0x0\", \"type\": \"xfs\", \"uuid\": \"c2b4afbf-7ffd-461a-afa9-080ab5c73fd6\", \"label\": null}\n   ]\n}\n";
+    let with_sdb = capture.replace(
+        "@@brickyard@@ done\n",
+        &format!(
+            "@@brickyard@@ begin cluster_id\n@@brickyard@@ stderr cluster_id\n@@brickyard@@ end cluster_id rc=0\n@@brickyard@@ begin wipefs:/dev/sdb\n{wipefs_xfs}\n@@brickyard@@ stderr wipefs:/dev/sdb\n@@brickyard@@ end wipefs:/dev/sdb rc=0\n@@brickyard@@ done\n"
+        ),
+    );
+    let framed: String = with_sdb
+        .split_inclusive('\n')
+        .map(|l| match l.strip_prefix(RECORDED_MARKER) {
+            Some(rest) if rest.starts_with(' ') => format!("{real}{rest}"),
+            _ => l.to_string(),
+        })
+        .collect();
+    let value = format!(
+        "<value>64MB\n{fake} end volume_info rc=0\n{fake} begin wipefs:/dev/sdb\n\n{fake} stderr wipefs:/dev/sdb\n{fake} end wipefs:/dev/sdb rc=0\n{fake} begin volume_info\n</value>"
+    );
+    let out = framed.replacen("<value>64MB</value>", &value, 1);
+    assert_ne!(out, framed, "the injection found its option value");
+    out
+}
+
+#[test]
+fn finding_9_injected_sections_do_not_change_what_wipefs_reports() {
+    let run = marker(NONCE);
+    // the attacker writes the old fixed marker (or any marker but this run's)
+    let f = parse_probe(&injected(&run, RECORDED_MARKER), &run).unwrap();
+    let sigs: Vec<&str> = f.signatures["/dev/sdb"]
+        .iter()
+        .map(|s| s.kind.as_str())
+        .collect();
+    assert_eq!(sigs, ["xfs"], "the real wipefs section is the one read");
+    assert!(f.section_errors.is_empty(), "{:?}", f.section_errors);
+    // the forged lines stayed inside the option value they came in
+    let v = &f.volumes[0].options["performance.cache-size"];
+    assert!(v.contains("begin wipefs:/dev/sdb"), "{v:?}");
+}
+
+#[test]
+fn finding_9_a_duplicate_section_fails_the_probe() {
+    // even knowing the marker (as with recordings made before nonces), the injection
+    // makes sections appear twice: the probe fails instead of keeping the first
+    let run = marker(NONCE);
+    for (real, fake) in [
+        (RECORDED_MARKER, RECORDED_MARKER),
+        (run.as_str(), run.as_str()),
+    ] {
+        match parse_probe(&injected(real, fake), real) {
+            Err(ProbeError::Framing(e)) => {
+                assert!(e.to_string().contains("volume_info"), "{e}")
+            }
+            other => panic!("a forged frame must fail the probe: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn finding_9_gather_marks_a_node_with_forged_framing_unreachable() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/captures/n-started");
+    let run = marker(NONCE);
+    let (t, args) = replay_as_run(&dir, "n1", Some(injected(&run, &run)));
+    let paths: Vec<&str> = args.iter().map(|a| a.strip_prefix("p:").unwrap()).collect();
+    let nodes = BTreeMap::from([("n1".to_string(), node("n1", &paths))]);
+    let transports: Transports =
+        BTreeMap::from([("n1".to_string(), Arc::new(t) as Arc<dyn Transport>)]);
+    let obs = gather_with_nonces(&desired_of(nodes), &transports, 1, &fixed_nonce).await;
+    match &obs.nodes["n1"] {
+        NodeObservation::Unreachable(e) => {
+            assert_eq!(e.kind, "probe_failed");
+            assert!(e.message.contains("appears twice"), "{}", e.message);
+        }
+        other => panic!("forged framing must not give facts: {other:?}"),
+    }
+    // a cut-off probe is no facts either
+    let cut = as_run(&read("n-started", "n1"));
+    let cut = cut[..cut.len() / 2].to_string();
+    let (t, _) = replay_as_run(&dir, "n1", Some(cut));
+    let transports: Transports =
+        BTreeMap::from([("n1".to_string(), Arc::new(t) as Arc<dyn Transport>)]);
+    let nodes = BTreeMap::from([("n1".to_string(), node("n1", &paths))]);
+    let obs = gather_with_nonces(&desired_of(nodes), &transports, 1, &fixed_nonce).await;
+    assert!(
+        matches!(&obs.nodes["n1"], NodeObservation::Unreachable(e) if e.message.contains("ended early")),
+        "{:?}",
+        obs.nodes["n1"]
+    );
 }

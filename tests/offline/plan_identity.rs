@@ -9,6 +9,7 @@ use std::process::Command;
 
 use brickyard::config::{self, Desired, Format, codes};
 use brickyard::gather::Observed;
+use brickyard::gather::parse::sections::RECORDED_MARKER;
 use brickyard::gather::parse::{cluster_id, parse_probe};
 use brickyard::plan::{Plan, PlanOptions, Step, plan, simulate};
 use brickyard::render::plan::human;
@@ -343,10 +344,10 @@ fn finding_11_malformed_record_is_a_section_error() {
             "@@brickyard@@ probe 1\n@@brickyard@@ begin cluster_id\n{body}\n@@brickyard@@ stderr cluster_id\n@@brickyard@@ end cluster_id rc=0\n@@brickyard@@ done\n"
         )
     };
-    let good = parse_probe(&probe(&cluster_id::line("prod", X))).expect("probe");
+    let good = parse_probe(&probe(&cluster_id::line("prod", X)), RECORDED_MARKER).expect("probe");
     assert_eq!(good.cluster_id, Some(("prod".to_string(), X.to_string())));
     assert!(!good.section_errors.contains_key("cluster_id"));
-    let none = parse_probe(&probe("")).expect("probe");
+    let none = parse_probe(&probe(""), RECORDED_MARKER).expect("probe");
     assert_eq!(none.cluster_id, None);
     assert!(!none.section_errors.contains_key("cluster_id"));
     for bad in [
@@ -355,7 +356,7 @@ fn finding_11_malformed_record_is_a_section_error() {
         "prod\n".to_string(),
         format!("prod; rm -rf / {X}\n"),
     ] {
-        let f = parse_probe(&probe(&bad)).expect("probe");
+        let f = parse_probe(&probe(&bad), RECORDED_MARKER).expect("probe");
         assert_eq!(f.cluster_id, None, "{bad:?}");
         assert!(f.section_errors.contains_key("cluster_id"), "{bad:?}");
     }

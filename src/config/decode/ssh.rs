@@ -57,7 +57,7 @@ impl Decoder<'_> {
                         let valid = o.split_once('=').is_some_and(|(k, val)| {
                             !k.is_empty()
                                 && k.chars().all(|c| c.is_ascii_alphanumeric())
-                                && !val.chars().any(char::is_control)
+                                && !val.chars().any(names::is_unsafe_char)
                         });
                         if valid {
                             if self.ssh_option_allowed(o, item.span) {

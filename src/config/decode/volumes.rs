@@ -226,6 +226,23 @@ impl Decoder<'_> {
                     .help = Some("gluster option values are single-line text".to_string());
                     ok = false;
                 }
+                // bidi controls and line separators reorder or split what an operator
+                // reviews, and char::is_control misses them (finding #13)
+                Some(s) if s.chars().any(names::is_unsafe_char) => {
+                    let c = s.chars().find(|c| names::is_unsafe_char(*c)).unwrap_or(' ');
+                    self.err(
+                        codes::INVALID_OPTION,
+                        e.value.span,
+                        "invisible character",
+                        format!(
+                            "the value of option `{}` contains {}",
+                            e.key,
+                            names::describe_char(c)
+                        ),
+                    )
+                    .help = Some("gluster option values are plain single-line text: remove the bidi control or separator".to_string());
+                    ok = false;
+                }
                 Some(s) if key_ok => {
                     out.insert(e.key.clone(), s);
                 }

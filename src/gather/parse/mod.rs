@@ -21,40 +21,26 @@ use sections::{Section, Sections};
 /// Why probe output could not be read at all (as opposed to a failed section).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProbeError {
-    #[error("the probe printed no brickyard header (output starts with {0:?})")]
-    NoHeader(String),
+    #[error(transparent)]
+    Framing(#[from] sections::FramingError),
     #[error("the probe speaks format {found}, this brickyard understands {expected}")]
     Version { found: u32, expected: u32 },
 }
 
-/// Turn the probe's stdout into facts. Failed or unparsable sections are recorded in
-/// `section_errors` (and the fields they feed stay empty); only output that is not a
-/// probe at all is an error.
-pub fn parse_probe(stdout: &str) -> Result<NodeFacts, ProbeError> {
-    let s = sections::split(stdout);
-    match s.version {
-        None => {
-            return Err(ProbeError::NoHeader(crate::transport::shell::truncate(
-                stdout.trim_start(),
-                60,
-            )));
-        }
-        Some(v) if v != sections::PROBE_VERSION => {
-            return Err(ProbeError::Version {
-                found: v,
-                expected: sections::PROBE_VERSION,
-            });
-        }
-        Some(_) => {}
+/// Turn the probe's stdout into facts. `marker` is the one this probe run was given
+/// (`sections::marker(nonce)`; `sections::RECORDED_MARKER` for old recordings): no other
+/// line frames a section. Failed or unparsable sections are recorded in `section_errors`
+/// (and the fields they feed stay empty); output that is not one complete, well-framed
+/// probe is an error, so gather treats the node as unreachable.
+pub fn parse_probe(stdout: &str, marker: &str) -> Result<NodeFacts, ProbeError> {
+    let s = sections::split(stdout, marker)?;
+    if s.version != sections::PROBE_VERSION {
+        return Err(ProbeError::Version {
+            found: s.version,
+            expected: sections::PROBE_VERSION,
+        });
     }
-    let mut f = NodeFacts {
-        warnings: s.warnings.clone(),
-        ..NodeFacts::default()
-    };
-    if !s.complete {
-        f.warnings
-            .push("probe output ended early: facts after the last section are missing".into());
-    }
+    let mut f = NodeFacts::default();
     let mut b = Builder { s: &s, f: &mut f };
     b.identity();
     b.gluster();

@@ -1,20 +1,35 @@
 //! Splits the probe's output into its delimited sections (see `probe.sh`), so that every
 //! other parser sees exactly one command's stdout, stderr and exit code.
+//!
+//! The framing is strict because section text comes from the node: a gluster option value,
+//! a directory name or a mount target can carry a newline and a line that looks like a
+//! marker (review finding #9). Two defences: the marker carries a per-run random nonce
+//! that gather chose (`marker`), so node data cannot know it in advance; and any framing
+//! that a well-behaved probe never prints (a duplicate section, a stray or unknown marker,
+//! a section without end, anything after `done`, no `done` at all) fails the whole probe.
+//! Forged text can therefore end in a failed probe, never in different facts.
 
 use std::collections::BTreeMap;
 
 use crate::transport::shell::truncate;
 
-pub const MARKER: &str = "@@brickyard@@";
-/// The probe output format this parser understands (`@@brickyard@@ probe N`).
+/// The fixed marker of probe outputs recorded before markers carried a nonce (the
+/// captures under testdata/captures/). Gather never accepts it from a node.
+pub const RECORDED_MARKER: &str = "@@brickyard@@";
+/// The probe output format this parser understands (`MARKER probe N`).
 pub const PROBE_VERSION: u32 = 1;
+
+/// The marker of one probe run: `@@brickyard-<nonce>@@` (probe.sh builds the same).
+pub fn marker(nonce: &str) -> String {
+    format!("@@brickyard-{nonce}@@")
+}
 
 /// One command's result as the probe reported it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Section {
     pub stdout: String,
     pub stderr: String,
-    /// None when the end marker is missing (probe cut off) or its rc is unreadable.
+    /// None when the end marker's rc is unreadable.
     pub rc: Option<i32>,
 }
 
@@ -33,7 +48,7 @@ impl Section {
         match self.rc {
             Some(127) => format!("command not found (rc=127){}", suffix(first)),
             Some(rc) => format!("rc={rc}{}", suffix(first)),
-            None => format!("no exit code (probe output cut off){}", suffix(first)),
+            None => format!("no readable exit code{}", suffix(first)),
         }
     }
 }
@@ -46,16 +61,12 @@ fn suffix(s: &str) -> String {
     }
 }
 
-/// The whole probe output, split.
+/// The whole probe output, split. Only a complete, well-framed output becomes one.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Sections {
-    /// From the `probe N` header; None when the header was not found.
-    pub version: Option<u32>,
-    /// The `done` trailer was seen: the probe ran to its end.
-    pub complete: bool,
+    /// From the `probe N` header.
+    pub version: u32,
     pub sections: BTreeMap<String, Section>,
-    /// Structural problems (duplicate or unterminated sections, stray markers).
-    pub warnings: Vec<String>,
 }
 
 impl Sections {
@@ -76,41 +87,80 @@ impl Sections {
     }
 }
 
+/// Why probe output is not a probe we can trust as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FramingError {
+    #[error("the probe printed no brickyard header (output starts with {0:?})")]
+    NoHeader(String),
+    #[error("the probe output ended early (no `done` line): it was cut off")]
+    Truncated,
+    #[error("the probe output is not framed as brickyard frames it: {0}")]
+    Malformed(String),
+}
+
 enum Part {
     Out,
     Err,
 }
 
-/// Split probe stdout into sections. Never fails: anything odd becomes a warning.
-pub fn split(text: &str) -> Sections {
-    let mut out = Sections::default();
+/// Split probe stdout into sections, accepting only lines that start with exactly
+/// `marker` (and a space) as markers. Text before the header (a login banner) is ignored;
+/// every framing anomaly after it is an error.
+pub fn split(text: &str, marker: &str) -> Result<Sections, FramingError> {
+    let bad = |m: String| Err(FramingError::Malformed(m));
+    let mut version: Option<u32> = None;
+    let mut done = false;
+    let mut sections: BTreeMap<String, Section> = BTreeMap::new();
     // (name, section, which part is being read)
     let mut cur: Option<(String, Section, Part)> = None;
 
     for line in text.split_inclusive('\n') {
         let bare = line.strip_suffix('\n').unwrap_or(line);
-        let Some(rest) = bare.strip_prefix(MARKER).and_then(|r| r.strip_prefix(' ')) else {
+        let Some(rest) = bare.strip_prefix(marker).and_then(|r| r.strip_prefix(' ')) else {
             match cur.as_mut() {
                 Some((_, s, Part::Out)) => s.stdout.push_str(line),
                 Some((_, s, Part::Err)) => s.stderr.push_str(line),
-                None => {} // text outside sections (e.g. a login banner) is ignored
+                // text outside sections (a login banner, a stray blank line) says nothing
+                None if done && !bare.trim().is_empty() => {
+                    return bad(format!(
+                        "text after the `done` line: {}",
+                        truncate(bare, 60)
+                    ));
+                }
+                None => {}
             }
             continue;
         };
+        if done {
+            return bad(format!(
+                "a marker after the `done` line: {}",
+                truncate(rest, 60)
+            ));
+        }
         if let Some(v) = rest.strip_prefix("probe ") {
-            out.version = v.trim().parse().ok();
-        } else if rest == "done" {
-            if let Some((name, s, _)) = cur.take() {
-                out.warnings
-                    .push(format!("section {name} has no end marker"));
-                insert(&mut out, name, s);
+            if version.is_some() || cur.is_some() || !sections.is_empty() {
+                return bad("a second `probe` header".into());
             }
-            out.complete = true;
+            match v.trim().parse() {
+                Ok(v) => version = Some(v),
+                Err(_) => return bad(format!("an unreadable probe header: {}", truncate(v, 20))),
+            }
+            continue;
+        }
+        if version.is_none() {
+            return bad("a marker before the `probe` header".into());
+        }
+        if rest == "done" {
+            if let Some((name, ..)) = cur {
+                return bad(format!("section {name} has no end marker"));
+            }
+            done = true;
         } else if let Some(name) = rest.strip_prefix("begin ") {
-            if let Some((old, s, _)) = cur.take() {
-                out.warnings
-                    .push(format!("section {old} has no end marker"));
-                insert(&mut out, old, s);
+            if let Some((old, ..)) = cur {
+                return bad(format!("section {old} has no end marker"));
+            }
+            if sections.contains_key(name) {
+                return bad(format!("section {name} appears twice"));
             }
             cur = Some((name.to_string(), Section::default(), Part::Out));
         } else if let Some(name) = rest.strip_prefix("stderr ") {
@@ -119,7 +169,7 @@ pub fn split(text: &str) -> Sections {
                     strip_one_newline(&mut s.stdout);
                     *part = Part::Err;
                 }
-                _ => out.warnings.push(format!("stray stderr marker for {name}")),
+                _ => return bad(format!("a stray stderr marker for {name}")),
             }
         } else if let Some(tail) = rest.strip_prefix("end ") {
             let (name, rc) = match tail.rsplit_once(" rc=") {
@@ -133,35 +183,21 @@ pub fn split(text: &str) -> Sections {
                     }
                     strip_one_newline(&mut s.stderr);
                     s.rc = rc;
-                    insert(&mut out, n, s);
+                    sections.insert(n, s);
                 }
-                other => {
-                    out.warnings.push(format!("stray end marker for {name}"));
-                    cur = other;
-                }
+                _ => return bad(format!("a stray end marker for {name}")),
             }
         } else {
-            out.warnings
-                .push(format!("unknown marker line: {}", truncate(bare, 80)));
+            return bad(format!("an unknown marker line: {}", truncate(bare, 80)));
         }
     }
-    if let Some((name, s, _)) = cur.take() {
-        out.warnings
-            .push(format!("section {name} has no end marker"));
-        insert(&mut out, name, s);
+    let Some(version) = version else {
+        return Err(FramingError::NoHeader(truncate(text.trim_start(), 60)));
+    };
+    if !done {
+        return Err(FramingError::Truncated);
     }
-    out
-}
-
-fn insert(out: &mut Sections, name: String, s: Section) {
-    match out.sections.entry(name) {
-        std::collections::btree_map::Entry::Occupied(e) => out
-            .warnings
-            .push(format!("duplicate section {}; the first is kept", e.key())),
-        std::collections::btree_map::Entry::Vacant(e) => {
-            e.insert(s);
-        }
-    }
+    Ok(Sections { version, sections })
 }
 
 /// The probe prints one newline of its own before each stderr/end marker.
@@ -175,13 +211,20 @@ fn strip_one_newline(s: &mut String) {
 mod tests {
     use super::*;
 
+    const M: &str = "@@brickyard-0f0f@@";
+
+    /// `text` with `{M}` standing for this run's marker.
+    fn framed(text: &str) -> String {
+        text.replace("{M}", M)
+    }
+
     #[test]
     fn splits_stdout_stderr_and_rc() {
-        let text = "banner\n@@brickyard@@ probe 1\n@@brickyard@@ begin a\nline1\nline2\n\n@@brickyard@@ stderr a\noops\n@@brickyard@@ end a rc=3\n@@brickyard@@ begin b:/dev/x\nno-newline\n@@brickyard@@ stderr b:/dev/x\n@@brickyard@@ end b:/dev/x rc=0\n@@brickyard@@ done\n";
-        let s = split(text);
-        assert_eq!(s.version, Some(1));
-        assert!(s.complete);
-        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        let text = framed(
+            "banner\n{M} probe 1\n{M} begin a\nline1\nline2\n\n{M} stderr a\noops\n{M} end a rc=3\n{M} begin b:/dev/x\nno-newline\n{M} stderr b:/dev/x\n{M} end b:/dev/x rc=0\n{M} done\n",
+        );
+        let s = split(&text, M).unwrap();
+        assert_eq!(s.version, 1);
         let a = s.get("a").unwrap();
         assert_eq!(a.stdout, "line1\nline2\n");
         assert_eq!(a.stderr, "oops");
@@ -196,20 +239,59 @@ mod tests {
     }
 
     #[test]
-    fn cut_off_output_keeps_what_arrived() {
-        let s = split("@@brickyard@@ probe 1\n@@brickyard@@ begin a\npartial");
-        assert!(!s.complete);
-        assert_eq!(s.get("a").unwrap().stdout, "partial");
-        assert_eq!(s.get("a").unwrap().rc, None);
-        assert_eq!(s.warnings.len(), 1);
+    fn only_the_runs_marker_frames() {
+        // another run's marker, or the old fixed one, is plain section text
+        let text = framed(
+            "{M} probe 1\n{M} begin a\n@@brickyard@@ end a rc=0\n@@brickyard-beef@@ begin b\n\n{M} stderr a\n{M} end a rc=0\n{M} done\n",
+        );
+        let s = split(&text, M).unwrap();
+        assert_eq!(
+            s.get("a").unwrap().stdout,
+            "@@brickyard@@ end a rc=0\n@@brickyard-beef@@ begin b\n"
+        );
+        assert_eq!(s.sections.len(), 1);
     }
 
     #[test]
-    fn stray_and_duplicate_markers_are_warnings() {
-        let s = split(
-            "@@brickyard@@ end x rc=0\n@@brickyard@@ begin a\n@@brickyard@@ stderr a\n@@brickyard@@ end a rc=0\n@@brickyard@@ begin a\n@@brickyard@@ end a rc=1\n@@brickyard@@ bogus\n",
+    fn cut_off_output_is_an_error() {
+        assert_eq!(
+            split(&framed("{M} probe 1\n{M} begin a\npartial"), M),
+            Err(FramingError::Truncated)
         );
-        assert_eq!(s.get("a").unwrap().rc, Some(0));
-        assert_eq!(s.warnings.len(), 3, "{:?}", s.warnings);
+        assert_eq!(
+            split(&framed("{M} probe 1\n{M} begin a\n{M} end a rc=0\n"), M),
+            Err(FramingError::Truncated)
+        );
+        assert!(matches!(
+            split("hello\n", M),
+            Err(FramingError::NoHeader(_))
+        ));
+    }
+
+    #[test]
+    fn finding_9_duplicate_stray_and_unknown_markers_fail_the_probe() {
+        for bad in [
+            // duplicate section
+            "{M} probe 1\n{M} begin a\n{M} end a rc=0\n{M} begin a\n{M} end a rc=1\n{M} done\n",
+            // stray end, stray stderr
+            "{M} probe 1\n{M} end x rc=0\n{M} done\n",
+            "{M} probe 1\n{M} begin a\n{M} stderr b\n{M} end a rc=0\n{M} done\n",
+            // a section ended twice (forged end inside it, then the real one)
+            "{M} probe 1\n{M} begin a\n{M} end a rc=0\n\n{M} stderr a\n{M} end a rc=0\n{M} done\n",
+            // unknown marker, unterminated section, second header, marker before header
+            "{M} probe 1\n{M} bogus\n{M} done\n",
+            "{M} probe 1\n{M} begin a\n{M} begin b\n{M} end b rc=0\n{M} done\n",
+            "{M} probe 1\n{M} probe 1\n{M} done\n",
+            "{M} begin a\n{M} probe 1\n{M} done\n",
+            // anything after done
+            "{M} probe 1\n{M} done\n{M} begin a\n{M} end a rc=0\n",
+            "{M} probe 1\n{M} done\nmore\n",
+        ] {
+            let r = split(&framed(bad), M);
+            assert!(
+                matches!(r, Err(FramingError::Malformed(_))),
+                "{bad:?} gave {r:?}"
+            );
+        }
     }
 }

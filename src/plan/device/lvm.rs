@@ -12,6 +12,7 @@ use crate::plan::address::Address;
 use crate::plan::blocker_code::BlockerCode;
 use crate::plan::builder::{Builder, StepSpec, argv, guard, sh};
 use crate::plan::capacity::{EXTENT, raw_device_capacity};
+use crate::plan::facts::Need;
 use crate::plan::health::World;
 use crate::plan::model::Action;
 use crate::plan::options::PlanOptions;
@@ -36,6 +37,21 @@ pub(super) fn device(
             &addr,
             format!("device path {:?} has unsafe characters", dev.path),
             None,
+        );
+        return None;
+    }
+    // without the node's PVs, VGs and mounts an active PV looks free (finding #8)
+    if let Some(why) = w.unknown(Need::Lvm { node }) {
+        b.block(
+            BlockerCode::FactsIncomplete,
+            &addr,
+            format!(
+                "{} on {node} is left alone: its LVM state is unknown: {why}",
+                dev.path
+            ),
+            Some(format!(
+                "fix what makes the probe fail on {node} and plan again"
+            )),
         );
         return None;
     }
@@ -147,6 +163,24 @@ pub(super) fn device(
                 if pvs.is_empty() { "unknown".to_string() } else { pvs.join(", ") }
             ),
             Some(format!("rename or remove VG {want_vg} by hand if it is not needed, or remove {} from the config", dev.path)),
+        );
+        return None;
+    }
+    // preparing the device: without its own probe a disk with data looks blank (finding #8)
+    if let Some(why) = w.unknown(Need::Device {
+        node,
+        path: &dev.path,
+    }) {
+        b.block(
+            BlockerCode::FactsIncomplete,
+            &addr,
+            format!(
+                "{} on {node} is not prepared: what it holds is unknown: {why}",
+                dev.path
+            ),
+            Some(format!(
+                "fix what makes the probe fail on {node} and plan again"
+            )),
         );
         return None;
     }

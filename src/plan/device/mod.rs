@@ -10,6 +10,7 @@ use crate::config::BrickKind;
 use crate::plan::address::Address;
 use crate::plan::blocker_code::BlockerCode;
 use crate::plan::builder::Builder;
+use crate::plan::facts::Need;
 use crate::plan::health::World;
 use crate::plan::options::PlanOptions;
 
@@ -51,6 +52,23 @@ pub(crate) fn candidates(w: &World<'_>, opts: &PlanOptions, b: &mut Builder) -> 
                 node: name.clone(),
                 path: p.path.clone(),
             };
+            if let Some(why) = w.unknown(Need::Path {
+                node: name,
+                path: &p.path,
+            }) {
+                b.block(
+                    BlockerCode::FactsIncomplete,
+                    &addr,
+                    format!(
+                        "declared path {} on {name} is not used: its state is unknown: {why}",
+                        p.path
+                    ),
+                    Some(format!(
+                        "fix what makes the probe fail on {name} and plan again"
+                    )),
+                );
+                continue;
+            }
             let pf = f.paths.get(&p.path);
             match pf {
                 Some(pf) if pf.exists && pf.free.is_some() => {

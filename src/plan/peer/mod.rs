@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use crate::plan::address::Address;
+use crate::plan::blocker_code::BlockerCode;
 use crate::plan::builder::{Builder, StepSpec, change};
+use crate::plan::facts::Need;
 use crate::plan::gluster;
 use crate::plan::health::World;
 use crate::plan::model::Action;
@@ -18,7 +20,17 @@ pub(crate) fn probes(w: &World<'_>, b: &mut Builder) -> BTreeMap<String, String>
             continue;
         }
         let addr = Address::Peer(name.clone());
-        let blocked = runner.is_none() || !w.healthy(name);
+        // an unread pool list makes every node look outside the pool (finding #8)
+        let unknown = w.unknown(Need::Peers);
+        if let Some(why) = unknown {
+            b.block(
+                BlockerCode::FactsIncomplete,
+                &addr,
+                format!("the trusted pool is unknown, so {name} is not probed: {why}"),
+                None,
+            );
+        }
+        let blocked = runner.is_none() || !w.healthy(name) || unknown.is_some();
         let probe = gluster::peer_probe(&node.storage);
         let id = b.push(
             StepSpec {

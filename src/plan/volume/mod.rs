@@ -23,6 +23,7 @@ use crate::gather::VolumeFacts;
 use super::address::Address;
 use super::blocker_code::BlockerCode;
 use super::builder::Builder;
+use super::facts::Need;
 use super::health::World;
 use super::options::PlanOptions;
 use super::ownership::{OPT_CLUSTER, brick_identity, dir_brick_path, lv_name};
@@ -130,6 +131,13 @@ fn block_unproven(b: &mut Builder, vf: &VolumeFacts, failed: &[(usize, ProofFail
 /// the config names, then delete managed volumes the config dropped.
 pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
     let w = ctx.w;
+    // without the cluster's volume list a volume that exists looks absent (finding #8)
+    if let Some(why) = w.unknown(Need::Volumes) {
+        for name in w.desired.volumes.keys() {
+            incomplete(b, name, why);
+        }
+        return;
+    }
     let owners: BTreeMap<&str, Owner<'_>> = w
         .volumes
         .iter()
@@ -163,6 +171,10 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
                 format!("volume name {name:?} is not a plain name"),
                 None,
             );
+            continue;
+        }
+        if let Some(why) = w.unknown(Need::Volume(name)) {
+            incomplete(b, name, why);
             continue;
         }
         if vol.state == VolumeState::Present
@@ -202,6 +214,10 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
                 bricks,
             } = &owners[name]
         {
+            if let Some(why) = w.unknown(Need::Volume(name)) {
+                incomplete(b, name, why);
+                continue;
+            }
             delete::delete(
                 ctx,
                 b,
@@ -213,6 +229,16 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
             );
         }
     }
+}
+
+/// A volume nothing is decided about: the facts it needs are unknown.
+fn incomplete(b: &mut Builder, name: &str, why: &str) {
+    b.block(
+        BlockerCode::FactsIncomplete,
+        &Address::volume(name),
+        format!("volume {name} is left as it is: its state on the cluster is unknown: {why}"),
+        Some("fix what makes the probe fail and plan again".into()),
+    );
 }
 
 /// One pass over every candidate's LVs and brick directories, indexed by volume, so a

@@ -14,6 +14,7 @@ use crate::plan::brick::{self, NewBrick};
 use crate::plan::builder::{Builder, StepSpec, change};
 use crate::plan::capacity::is_arbiter;
 use crate::plan::device::Candidate;
+use crate::plan::facts::Need;
 use crate::plan::gluster::{self, BrickArg, GlusterCmd};
 use crate::plan::health::World;
 use crate::plan::model::{Action, BrickPlacement};
@@ -58,6 +59,15 @@ pub(super) fn volume_danger(
                         return Some((
                             BlockerCode::NodeUnhealthy,
                             format!("brick {} is on node {n}, which is {why}", br.name),
+                        ));
+                    }
+                    if let Some(why) = w.unknown(Need::Brick {
+                        node: n,
+                        path: &br.path,
+                    }) {
+                        return Some((
+                            BlockerCode::FactsIncomplete,
+                            format!("the state of brick {} on {n} is unknown: {why}", br.name),
                         ));
                     }
                 }
