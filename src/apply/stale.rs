@@ -260,6 +260,7 @@ mod tests {
             format_version: 1,
             cluster: "c".into(),
             cluster_id: None,
+            planned_with: Default::default(),
             facts_fingerprint: "f".into(),
             config_hash: "h".into(),
             steps,

@@ -231,6 +231,7 @@ mod locked_apply {
             format_version: brickyard::plan::FORMAT_VERSION,
             cluster: "t".into(),
             cluster_id: None,
+            planned_with: Default::default(),
             facts_fingerprint: "f".into(),
             config_hash: "c".into(),
             steps: nodes
@@ -276,7 +277,8 @@ mod locked_apply {
             || {
                 // The recheck runs with every touched node locked by us.
                 seen_locked = dirs.iter().all(|d| lock_dir(d).join("holder").exists());
-                async { Ok(()) }
+                let p = p.clone();
+                async { Ok(p) }
             },
         )
         .await
@@ -297,7 +299,7 @@ mod locked_apply {
             &me,
             &Silent,
             None,
-            || async { Ok(()) },
+            || async { Ok(p.clone()) },
         )
         .await
         .unwrap();
@@ -341,15 +343,16 @@ mod locked_apply {
         let first = lock::acquire(&at(), &t, &nodes(&["n2"]), &holder("ops1", 99))
             .await
             .unwrap();
+        let p = dir_plan(&["n1", "n2"]);
         let err = locked_apply(
-            &dir_plan(&["n1", "n2"]),
+            &p,
             &t,
             &ApplyOptions::default(),
             &at(),
             &lock::this_holder(),
             &Silent,
             None,
-            || async { Ok(()) },
+            || async { Ok(p.clone()) },
         )
         .await
         .unwrap_err();
@@ -375,7 +378,7 @@ mod locked_apply {
             &lock::this_holder(),
             &Silent,
             None,
-            || async { Ok(()) },
+            || async { Ok(p.clone()) },
         )
         .await
         .unwrap_err();
