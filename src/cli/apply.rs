@@ -130,6 +130,7 @@ async fn apply(
     let opts = ApplyOptions {
         parallelism: usize::from(args.parallelism),
         allow_destroy: args.allow_destroy,
+        allow_wipe: args.allow_wipe,
         fail_fast: args.fail_fast,
         ..ApplyOptions::default()
     };

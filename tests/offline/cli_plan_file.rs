@@ -21,11 +21,14 @@ use tempfile::TempDir;
 
 use crate::local_shell::LocalShell;
 
+/// The step scripts sent: (node, the script's positional arguments).
+type Sent = Arc<Mutex<Vec<(String, Vec<String>)>>>;
+
 /// A node whose lock scripts run in a local directory and whose step scripts are only
 /// recorded (node, the step script's positional arguments) and reported `done`.
 struct Recording {
     shell: LocalShell,
-    steps: Arc<Mutex<Vec<(String, Vec<String>)>>>,
+    steps: Sent,
 }
 
 #[async_trait]
@@ -52,7 +55,7 @@ impl Transport for Recording {
 pub(crate) struct Nodes {
     _dirs: Vec<TempDir>,
     pub(crate) transports: Transports,
-    pub(crate) steps: Arc<Mutex<Vec<(String, Vec<String>)>>>,
+    pub(crate) steps: Sent,
 }
 
 pub(crate) fn nodes(desired: &Desired) -> Nodes {
@@ -325,4 +328,99 @@ fn finding_3_a_saved_plan_re_derives_with_the_options_it_was_planned_with() {
         saved::first_difference(&p, &plan::plan(&d, &o, &again)),
         None
     );
+}
+
+/// The device_wipe_allowed scenario planned with `--allow-wipe`: a wipefs, no delete.
+fn wipe_plan() -> (Desired, Observed, serde_json::Value) {
+    let (d, o) = scenario("device_wipe_allowed");
+    let opts = PlanOptions {
+        allow_wipe: true,
+        ..PlanOptions::default()
+    };
+    let doc = saved_json(&d, &o, &opts);
+    let p: Plan = serde_json::from_value(doc.clone()).unwrap();
+    assert!(
+        p.steps
+            .iter()
+            .any(|s| s.id.ends_with("/wipefs") && s.destructive)
+    );
+    assert!(p.steps.iter().all(|s| s.action != plan::Action::Delete));
+    (d, o, doc)
+}
+
+fn sent_wipefs(n: &Nodes) -> bool {
+    n.steps
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|(_, args)| args.iter().any(|a| a == "wipefs"))
+}
+
+#[tokio::test]
+async fn finding_19_allow_wipe_alone_runs_a_wipe_only_plan() {
+    // `apply --allow-wipe` (no --allow-destroy): the plan shown in this run and approved.
+    let (d, _, doc) = wipe_plan();
+    let p: Plan = serde_json::from_value(doc).unwrap();
+    let n = nodes(&d);
+    let opts = ApplyOptions {
+        allow_wipe: true,
+        ..ApplyOptions::default()
+    };
+    let done = locked_apply(
+        &p,
+        &n.transports,
+        &opts,
+        &at(),
+        &lock::this_holder(),
+        &Silent,
+        None,
+        || async { Ok(p.clone()) },
+    )
+    .await
+    .unwrap();
+    assert!(done.report.success(), "{:?}", done.report);
+    assert!(sent_wipefs(&n));
+}
+
+#[tokio::test]
+async fn finding_19_a_saved_plan_with_wipefs_needs_allow_wipe() {
+    let (d, o, doc) = wipe_plan();
+    let n = nodes(&d);
+    let destroy_only = ApplyOptions {
+        allow_destroy: true,
+        ..ApplyOptions::default()
+    };
+    let err = apply_saved(&doc, &d, &o, &destroy_only, &n)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            RunError::Invalid(brickyard::apply::ApplyError::WipeNotAllowed(_))
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("--allow-wipe"), "{err}");
+    assert!(n.steps.lock().unwrap().is_empty(), "nothing ran");
+    let wipe = ApplyOptions {
+        allow_wipe: true,
+        ..ApplyOptions::default()
+    };
+    apply_saved(&doc, &d, &o, &wipe, &n).await.unwrap();
+    assert!(sent_wipefs(&n));
+}
+
+#[tokio::test]
+async fn finding_19_a_wipe_mark_cleared_in_the_file_is_still_gated() {
+    // The pre-lock check reads the file; the one that counts reads the re-derived plan.
+    let (d, o, mut doc) = wipe_plan();
+    for s in doc["steps"].as_array_mut().unwrap() {
+        s["destructive"] = false.into();
+    }
+    let n = nodes(&d);
+    let err = apply_saved(&doc, &d, &o, &ApplyOptions::default(), &n)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("destructive differs"), "{err}");
+    assert!(n.steps.lock().unwrap().is_empty());
 }
