@@ -3,10 +3,14 @@
 //! the plan the re-check returns, and release the locks on every way out. The re-check
 //! is the caller's (it needs gather and the planner); for a saved plan it returns the
 //! plan re-derived under the lock (`apply::saved`), so the executor never runs a step
-//! that came from a file. This module only guarantees the order and the unlocking.
+//! that came from a file. This module only guarantees the order and the unlocking,
+//! also when the re-check or the run panics.
 
 use std::collections::BTreeSet;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
 
 use tokio::sync::watch;
 
@@ -67,7 +71,23 @@ where
     executor::validate(plan, transports, opts)?;
     let locked = touched_nodes(plan);
     let locks = lock::acquire(at, transports, &locked, me).await?;
-    let checked = match recheck().await {
+    for (node, holder, why) in &locks.taken_over {
+        observer.note(&format!(
+            "note: took over the lock on {node} left by process {} of this host (started {}): {why}",
+            holder.pid, holder.started
+        ));
+    }
+    // A panic (a planner bug on crafted facts, finding 7) must not leave the nodes
+    // locked: catch it, release, and let it continue.
+    let rechecked = AssertUnwindSafe(recheck()).catch_unwind().await;
+    let rechecked = match rechecked {
+        Ok(r) => r,
+        Err(panic) => {
+            let _ = locks.release().await;
+            std::panic::resume_unwind(panic)
+        }
+    };
+    let checked = match rechecked {
         Ok(to_run) => match executor::validate(&to_run, transports, opts) {
             Ok(()) if touched_nodes(&to_run).is_subset(&locked) => Ok(to_run),
             Ok(()) => Err(RunError::Stale(
@@ -89,8 +109,11 @@ where
             return Err(e);
         }
     };
-    let result = executor::execute(&to_run, transports, opts, observer, stop).await;
+    let result = AssertUnwindSafe(executor::execute(&to_run, transports, opts, observer, stop))
+        .catch_unwind()
+        .await;
     let unreleased = locks.release().await;
+    let result = result.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     Ok(Finished {
         report: result?,
         plan: to_run,

@@ -353,7 +353,7 @@ fn lock_help(e: &LockError, config: &Config) -> String {
     } else {
         format!(
             "  Another apply is running against this cluster. Wait for it to finish.\n  \
-             If it is gone (its machine died), clear the lock with:\n    {cmd}"
+             If it is gone (its machine died), clear the lock with:\n    {cmd} --force"
         )
     }
 }
