@@ -231,8 +231,7 @@ fn still_current(
 }
 
 fn read_plan(path: &Path, desired: &Desired) -> Result<Plan, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read plan file {}: {e}", path.display()))?;
+    let text = super::files::read_capped(path, "plan file")?;
     let version = serde_json::from_str::<serde_json::Value>(&text)
         .map_err(|e| format!("{}: not a plan file: {e}", path.display()))?
         .get("format_version")

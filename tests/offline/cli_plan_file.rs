@@ -424,3 +424,67 @@ async fn finding_19_a_wipe_mark_cleared_in_the_file_is_still_gated() {
     assert!(err.to_string().contains("destructive differs"), "{err}");
     assert!(n.steps.lock().unwrap().is_empty());
 }
+
+fn brickyard(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_brickyard"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("brickyard runs")
+}
+
+#[test]
+fn finding_20_plan_files_are_written_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("plan.json");
+    // An existing, world-readable file is made private too, not only a new one.
+    std::fs::write(&out, "old").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = brickyard(&[
+        "plan",
+        "-c",
+        "examples/lab-n.yaml",
+        "--facts",
+        "examples/facts/lab-n-empty.json",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let meta = std::fs::metadata(&out).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.starts_with('{') && text.contains("\"steps\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn finding_20_oversized_facts_and_plan_files_are_refused() {
+    let dir = TempDir::new().unwrap();
+    let big = dir.path().join("big.json");
+    // Sparse: 64 MiB and one byte, without writing them.
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(64 * 1024 * 1024 + 1)
+        .unwrap();
+    let big = big.to_str().unwrap();
+    for args in [
+        vec!["plan", "-c", "examples/lab-n.yaml", "--facts", big],
+        // Refused before connecting to any node.
+        vec!["apply", "-c", "examples/lab-n.yaml", big],
+    ] {
+        let o = brickyard(&args);
+        let se = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {se}");
+        assert!(se.contains("larger than 64 MiB"), "{args:?}: {se}");
+    }
+}
