@@ -101,7 +101,7 @@ fn gather_live(ui: &Ui, desired: &Desired) -> Result<Observed, CommandError> {
 }
 
 fn load_facts(path: &Path) -> Result<Observed, CommandError> {
-    let text = super::files::read_capped(path, "facts").map_err(CommandError::message)?;
+    let text = super::files::read_capped(path, "facts file").map_err(CommandError::message)?;
     let obs: Observed = serde_json::from_str(&text).map_err(|e| {
         CommandError::message(format!("{}: not a valid facts file: {e}", path.display()))
     })?;
