@@ -5,6 +5,7 @@
 pub mod executor;
 pub mod progress;
 pub mod run;
+pub mod saved;
 pub mod stale;
 
 pub use executor::{

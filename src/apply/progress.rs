@@ -121,6 +121,15 @@ pub(crate) fn step_label(step: &Step) -> String {
 }
 
 impl<W: Write + Send> Observer for Progress<W> {
+    fn note(&self, line: &str) {
+        let Ok(mut inner) = self.inner.lock() else {
+            return;
+        };
+        clear_status(&mut inner);
+        let _ = writeln!(inner.out, "{line}");
+        self.redraw(&mut inner);
+    }
+
     fn started(&self, step: &Step) {
         let Ok(mut inner) = self.inner.lock() else {
             return;

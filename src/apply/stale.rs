@@ -9,17 +9,18 @@ use crate::lock::LockInfo;
 use crate::plan::{Plan, Step};
 
 /// Removes our own lock record from the facts: it was not there when the plan was made,
-/// and it is not a change anyone else made.
+/// and it is not a change anyone else made. Ours means the whole holder record is ours
+/// (host, pid, start time, boot, namespace); only the lock's own warning goes with it,
+/// never a warning that merely mentions a lock (or a "block").
 pub fn strip_own_lock(observed: &mut Observed, me: &LockInfo) {
     for obs in observed.nodes.values_mut() {
         if let NodeObservation::Reachable(facts) = obs
-            && facts
-                .lock
-                .as_ref()
-                .is_some_and(|l| l.holder_host == me.holder_host && l.pid == me.pid)
+            && facts.lock.as_ref() == Some(me)
         {
             facts.lock = None;
-            facts.warnings.retain(|w| !w.contains("lock"));
+            facts
+                .warnings
+                .retain(|w| w != crate::lock::INCOMPLETE_HOLDER_WARNING);
         }
     }
 }
@@ -260,6 +261,7 @@ mod tests {
             format_version: 1,
             cluster: "c".into(),
             cluster_id: None,
+            planned_with: Default::default(),
             facts_fingerprint: "f".into(),
             config_hash: "h".into(),
             steps,
@@ -458,6 +460,7 @@ mod tests {
             holder_host: "h".into(),
             pid: 1,
             started: "s".into(),
+            ..LockInfo::default()
         };
         let other = LockInfo {
             pid: 2,
@@ -465,6 +468,7 @@ mod tests {
         };
         let mut a = facts();
         a.lock = Some(me.clone());
+        a.warnings = vec!["/dev/sdb: block device changed size".into()];
         let mut b = facts();
         b.lock = Some(other.clone());
         let mut o = observed(vec![
@@ -478,5 +482,42 @@ mod tests {
         };
         assert_eq!(lock_of("a"), None);
         assert_eq!(lock_of("b"), Some(other));
+    }
+
+    #[test]
+    fn finding_18_stripping_our_lock_keeps_warnings_that_mention_a_lock() {
+        let me = LockInfo {
+            holder_host: "h".into(),
+            pid: 1,
+            started: "s".into(),
+            pid_start: Some(10),
+            ..LockInfo::default()
+        };
+        let mut a = facts();
+        a.lock = Some(me.clone());
+        a.warnings = vec![
+            "/dev/sdb: block device changed size".into(),
+            "glusterd lock file found".into(),
+        ];
+        let mut b = facts();
+        // Same host and pid, another start time: a later process, not us.
+        b.lock = Some(LockInfo {
+            pid_start: Some(11),
+            ..me.clone()
+        });
+        let mut o = observed(vec![
+            ("a", NodeObservation::Reachable(Box::new(a.clone()))),
+            ("b", NodeObservation::Reachable(Box::new(b.clone()))),
+        ]);
+        strip_own_lock(&mut o, &me);
+        let NodeObservation::Reachable(fa) = &o.nodes["a"] else {
+            panic!()
+        };
+        assert_eq!(fa.lock, None);
+        assert_eq!(fa.warnings, a.warnings);
+        let NodeObservation::Reachable(fb) = &o.nodes["b"] else {
+            panic!()
+        };
+        assert_eq!(fb.lock, b.lock);
     }
 }

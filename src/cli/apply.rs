@@ -1,5 +1,6 @@
 //! `brickyard apply`: gather, plan, show, ask, then run the plan under the node locks
-//! (or run a saved plan file that is still current, without asking). The decisions are
+//! (or, for a saved plan file, run without asking the plan re-derived under the lock
+//! when it equals the file's: `apply::saved`). The decisions are
 //! the planner's; this file only wires config, gather, plan, render and apply together
 //! and turns outcomes into exit codes (0 applied / nothing to do / cancelled, 1 otherwise).
 
@@ -10,7 +11,7 @@ use tokio::sync::watch;
 
 use brickyard::apply::progress::{Progress, Style};
 use brickyard::apply::run::{RunError, locked_apply};
-use brickyard::apply::{ApplyOptions, Outcome, Report, stale};
+use brickyard::apply::{ApplyOptions, Outcome, Report, saved, stale};
 use brickyard::config::Desired;
 use brickyard::gather::Observed;
 use brickyard::lock::{LockError, LockLocation};
@@ -27,7 +28,8 @@ pub(crate) struct ApplyArgs {
     /// Config file (default: brickyard.yaml, brickyard.yml or brickyard.hcl in the current directory).
     #[arg(short = 'c', long = "config", value_name = "FILE")]
     config: Option<PathBuf>,
-    /// A plan saved with `brickyard plan -o`: applied without a prompt if it is still current.
+    /// A plan saved with `brickyard plan -o`: applied without a prompt if planning again
+    /// under the lock gives exactly its steps.
     #[arg(value_name = "PLANFILE")]
     planfile: Option<PathBuf>,
     /// Apply without asking (needed when there is no terminal to ask on).
@@ -56,20 +58,16 @@ pub(crate) fn run(ui: &Ui, args: ApplyArgs) -> CommandResult {
         Some(path) => Some(read_plan(path, &config.desired).map_err(CommandError::message)?),
         None => None,
     };
-    // Re-planning a saved plan must reuse the id it was made with (a fresh one would make
-    // different record steps, i.e. a stale plan), and never mint one it did not show.
-    let new_cluster_id = match &saved {
-        Some(p) => p
-            .cluster_id
-            .as_ref()
-            .filter(|c| c.new)
-            .map(|c| c.id.clone()),
-        None => Some(super::plan::new_cluster_id()?),
-    };
-    let popts = PlanOptions {
-        allow_destroy: args.allow_destroy,
-        allow_wipe: args.allow_wipe,
-        new_cluster_id,
+    // A saved plan is re-derived with the options it was planned with (the id it made,
+    // its permissions: `saved::replan_options`); those grant nothing, the flags given
+    // here still gate every destructive step.
+    let popts = match &saved {
+        Some(p) => saved::replan_options(p),
+        None => PlanOptions {
+            allow_destroy: args.allow_destroy,
+            allow_wipe: args.allow_wipe,
+            new_cluster_id: Some(super::plan::new_cluster_id()?),
+        },
     };
     ui.block_on(async {
         let cluster = session::connect(&config.desired).await;
@@ -91,7 +89,10 @@ async fn apply(
     let desired = &config.desired;
     let transports = cluster.transports();
 
-    // The plan to run, and the facts it was computed from (when we computed it).
+    // The plan approved, and the facts it was computed from (when we computed it). A
+    // saved plan is only an approval: under the lock it is re-derived, and the
+    // re-derived plan is what runs (`apply::saved`).
+    let from_file = saved.is_some();
     let (approved, before): (Plan, Option<Observed>) = match saved {
         Some(p) => (p, None),
         None => {
@@ -129,6 +130,7 @@ async fn apply(
     let opts = ApplyOptions {
         parallelism: usize::from(args.parallelism),
         allow_destroy: args.allow_destroy,
+        allow_wipe: args.allow_wipe,
         fail_fast: args.fail_fast,
         ..ApplyOptions::default()
     };
@@ -145,7 +147,11 @@ async fn apply(
     let recheck = || async {
         let mut fresh = cluster.gather(desired, GATHER_PARALLELISM).await;
         stale::strip_own_lock(&mut fresh, &me);
-        still_current(&approved, desired, popts, before.as_ref(), &fresh)
+        if from_file {
+            saved::recheck(&approved, desired, &fresh)
+        } else {
+            still_current(&approved, desired, popts, before.as_ref(), &fresh)
+        }
     };
     let result = locked_apply(
         &approved,
@@ -167,14 +173,14 @@ async fn apply(
                     unlock_hint(config, node)
                 );
             }
-            Ok(finish(&done.report, &approved))
+            Ok(finish(&done.report, &done.plan))
         }
         Err(RunError::Locked(e)) => {
             let hint = lock_help(&e, config);
             Err(CommandError::message(e.to_string()).with_hint(hint))
         }
         Err(RunError::Stale(why)) => Err(CommandError::message(format!(
-            "the plan is stale; nothing was changed.\n{why}"
+            "the plan cannot be applied; nothing was changed.\n{why}"
         ))
         .with_hint("Run `brickyard plan` again and review the new plan.")),
         Err(RunError::Invalid(e)) => {
@@ -183,24 +189,26 @@ async fn apply(
     }
 }
 
-/// Is the approved plan still true? Ok when the facts hash the same; when planning
-/// again gives exactly the same steps; or, for a plan approved in this run, when the only
-/// change since it was shown is usage figures (free space moves with every write, and
-/// may tip placement between two near-equal devices: the approved placement still fits,
-/// and the operator approved that one). Anything structural refuses the plan.
+/// Is the plan approved in this run still true? It was derived here, from facts this
+/// run holds, so it may run when the fresh facts hash the same; when planning again
+/// gives exactly the same steps; or when the only change since it was shown is usage
+/// figures (free space moves with every write, and may tip placement between two
+/// near-equal devices: the approved placement still fits, and the operator approved
+/// that one). Anything structural refuses the plan. (A saved plan never takes this
+/// path: `saved::recheck` re-derives it.)
 fn still_current(
     approved: &Plan,
     desired: &Desired,
     popts: &PlanOptions,
     before: Option<&Observed>,
     fresh: &Observed,
-) -> Result<(), String> {
+) -> Result<Plan, String> {
     if plan::fingerprint::hash(fresh) == approved.facts_fingerprint {
-        return Ok(());
+        return Ok(approved.clone());
     }
     let now = plan::plan(desired, fresh, popts);
     if stale::same_actions(approved, &now) {
-        return Ok(());
+        return Ok(now);
     }
     if let Some(before) = before
         && stale::only_usage_changed(before, fresh)
@@ -208,9 +216,9 @@ fn still_current(
         eprintln!(
             "note: free space changed since the plan was shown; applying the plan as approved."
         );
-        return Ok(());
+        return Ok(approved.clone());
     }
-    let mut why = String::from("The cluster changed since the plan was made:");
+    let mut why = String::from("The plan is stale: the cluster changed since the plan was made:");
     if let Some(before) = before {
         for line in stale::facts_diff(before, fresh) {
             why.push_str(&format!("\n  facts: {line}"));
@@ -223,8 +231,7 @@ fn still_current(
 }
 
 fn read_plan(path: &Path, desired: &Desired) -> Result<Plan, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read plan file {}: {e}", path.display()))?;
+    let text = super::files::read_capped(path, "plan file")?;
     let version = serde_json::from_str::<serde_json::Value>(&text)
         .map_err(|e| format!("{}: not a plan file: {e}", path.display()))?
         .get("format_version")
@@ -345,7 +352,7 @@ fn lock_help(e: &LockError, config: &Config) -> String {
     } else {
         format!(
             "  Another apply is running against this cluster. Wait for it to finish.\n  \
-             If it is gone (its machine died), clear the lock with:\n    {cmd}"
+             If it is gone (its machine died), clear the lock with:\n    {cmd} --force"
         )
     }
 }

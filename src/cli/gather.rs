@@ -43,7 +43,7 @@ pub(crate) fn run(ui: &Ui, args: Args) -> CommandResult {
     let json =
         serde_json::to_string_pretty(&obs).map_err(|e| CommandError::message(e.to_string()))?;
     if let Some(out) = &args.out {
-        std::fs::write(out, format!("{json}\n"))
+        super::files::write_private(out, &format!("{json}\n"))
             .map_err(|e| CommandError::message(format!("cannot write {}: {e}", out.display())))?;
     }
     if args.json {

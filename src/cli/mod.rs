@@ -10,6 +10,7 @@ use clap::Parser;
 
 mod apply;
 mod error;
+mod files;
 mod gather;
 mod import;
 mod loader;

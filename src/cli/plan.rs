@@ -60,7 +60,7 @@ pub(crate) fn run(ui: &Ui, args: PlanArgs) -> CommandResult {
     };
     let p = plan(&desired, &observed, &opts);
     if let Some(out) = &args.out {
-        std::fs::write(out, render::json(&p)).map_err(|e| {
+        super::files::write_private(out, &render::json(&p)).map_err(|e| {
             CommandError::message(format!("cannot write plan to {}: {e}", out.display()))
         })?;
         eprintln!(
@@ -101,8 +101,7 @@ fn gather_live(ui: &Ui, desired: &Desired) -> Result<Observed, CommandError> {
 }
 
 fn load_facts(path: &Path) -> Result<Observed, CommandError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CommandError::message(format!("cannot read facts {}: {e}", path.display())))?;
+    let text = super::files::read_capped(path, "facts file").map_err(CommandError::message)?;
     let obs: Observed = serde_json::from_str(&text).map_err(|e| {
         CommandError::message(format!("{}: not a valid facts file: {e}", path.display()))
     })?;

@@ -1,6 +1,8 @@
-//! `brickyard unlock`: explicitly clear apply locks left by a killed run. Never done
-//! automatically; here too a lock is removed only if it is still the one shown, and a
-//! lock whose holder is a running process on this host is refused.
+//! `brickyard unlock`: explicitly clear apply locks left by a killed run. A lock is
+//! removed only if it is still the one shown; one that may belong to an apply running
+//! right now (another host's, younger than the stale age; a holderless one being taken)
+//! needs `--force`; one whose holder is a running process on this host is refused
+//! (`lock::may_clear` decides).
 
 use std::path::PathBuf;
 
@@ -20,6 +22,10 @@ pub(crate) struct UnlockArgs {
     /// Only this node (default: every node of the config).
     #[arg(long, value_name = "NODE")]
     node: Vec<String>,
+    /// Also remove locks that may belong to an apply running right now: another host's
+    /// recent lock, or one being taken (never a running process of this host).
+    #[arg(long)]
+    force: bool,
 }
 
 pub(crate) fn run(ui: &Ui, args: UnlockArgs) -> CommandResult {
@@ -36,20 +42,20 @@ pub(crate) fn run(ui: &Ui, args: UnlockArgs) -> CommandResult {
             unknown.join(", ")
         )));
     }
-    ui.block_on(unlock(&desired, &args.node))
+    ui.block_on(unlock(&desired, &args.node, args.force))
 }
 
-async fn unlock(desired: &brickyard::config::Desired, only: &[String]) -> Exit {
+async fn unlock(desired: &brickyard::config::Desired, only: &[String], force: bool) -> Exit {
     let cluster = session::connect(desired).await;
     let transports = cluster.transports();
     let at = LockLocation::default();
-    let this_host = lock::local_hostname();
+    let here = lock::Here::local();
     let mut failed = false;
     for (node, transport) in &transports {
         if !only.is_empty() && !only.contains(node) {
             continue;
         }
-        match unlock_node(&at, &**transport, &this_host).await {
+        match unlock_node(&at, &**transport, &here, force).await {
             // the holder text comes from the node
             Ok(msg) => eprintln!("{node}: {}", escape_text(&msg)),
             Err(msg) => {
@@ -65,22 +71,15 @@ async fn unlock(desired: &brickyard::config::Desired, only: &[String]) -> Exit {
 async fn unlock_node(
     at: &LockLocation,
     transport: &dyn Transport,
-    this_host: &str,
+    here: &lock::Here<'_>,
+    force: bool,
 ) -> Result<String, String> {
     let state = lock::read(at, transport).await?;
+    lock::may_clear(&state, here, std::time::SystemTime::now(), force)?;
     let (expected, shown) = match &state {
         LockState::Free => return Ok("not locked".into()),
-        LockState::NoHolder => (String::new(), "a lock without holder file".to_string()),
+        LockState::NoHolder { .. } => (String::new(), "a lock without holder file".to_string()),
         LockState::Held { text, holder } => {
-            if let Some(h) = holder
-                && h.holder_host == this_host
-                && lock::pid_alive(h.pid)
-            {
-                return Err(format!(
-                    "locked by process {} on this host, which is still running (an apply in progress?); not removed",
-                    h.pid
-                ));
-            }
             let shown = match holder {
                 Some(h) => format!(
                     "the lock of host {}, pid {}, started {}",

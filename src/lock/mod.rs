@@ -4,7 +4,10 @@
 //! ([`LOCK_DIR`]) holding a `holder` file (`host=`, `pid=`, `started=` lines). Nodes are
 //! locked in name order so two applies cannot deadlock each holding half the nodes.
 //! A lock whose holder is gone is *reported* as stale with the command that clears it;
-//! it is never cleared automatically, because a wrong guess would let two applies race.
+//! it is not cleared on a guess, because a wrong guess would let two applies race. The
+//! one exception needs no guess: a holder that is provably this machine's (host name,
+//! boot id, pid namespace) and whose process (pid and start time) is gone is taken over,
+//! and the caller says so.
 //!
 //! This is the one home of the lock protocol: the holder file format (`holder.rs`), the
 //! remote commands that take, read and clear it (`remote.rs`), and how stale a holder
@@ -16,12 +19,19 @@ mod holder;
 mod remote;
 mod stale;
 mod time;
+mod unlock;
 
 pub(crate) use holder::parse_probe_section;
-pub use holder::{LockInfo, holder_text, local_hostname, this_holder};
+pub use holder::{
+    INCOMPLETE_HOLDER_WARNING, LockInfo, holder_text, local_boot_id, local_hostname, local_pid_ns,
+    process_start, this_holder,
+};
 pub use remote::{Cleared, LockState, NodeLocks, acquire, clear, read};
-pub use stale::{Staleness, pid_alive, staleness};
+pub use stale::{
+    Here, NO_HOLDER_STALE_AFTER, Staleness, no_holder_staleness, pid_alive, staleness,
+};
 pub use time::rfc3339;
+pub use unlock::may_clear;
 
 /// Parent of the lock directory (created if missing).
 pub(crate) const LOCK_PARENT: &str = "/var/lib/brickyard";
@@ -49,15 +59,25 @@ pub enum LockError {
     #[error(
         "node {node} is locked by another apply: host {}, pid {}, started {}{}",
         holder.holder_host, holder.pid, holder.started,
-        match staleness { Staleness::Stale(why) => format!(" (STALE: {why})"), _ => String::new() }
+        match staleness {
+            Staleness::Stale(why) | Staleness::Dead(why) => format!(" (STALE: {why})"),
+            _ => String::new(),
+        }
     )]
     Held {
         node: String,
         holder: LockInfo,
         staleness: Staleness,
     },
-    #[error("node {node} has a lock without a holder file: a run was killed while taking it")]
-    NoHolder { node: String },
+    #[error("node {node} {}", match no_holder_staleness(*age) {
+        Staleness::Stale(why) => format!("has a lock without a holder file (STALE: {why})"),
+        _ => "is being locked by another apply right now (its lock directory has no holder file yet)".to_string(),
+    })]
+    NoHolder {
+        node: String,
+        /// How old the holderless lock directory is (None: unknown).
+        age: Option<std::time::Duration>,
+    },
     #[error("cannot lock node {node}: {detail}")]
     Failed { node: String, detail: String },
 }
@@ -66,20 +86,22 @@ impl LockError {
     pub fn node(&self) -> &str {
         match self {
             LockError::Held { node, .. }
-            | LockError::NoHolder { node }
+            | LockError::NoHolder { node, .. }
             | LockError::Failed { node, .. } => node,
         }
     }
 
-    /// A lock the operator may clear (holder gone, or never written).
+    /// A lock the operator may clear (holder gone, or never written and old enough not
+    /// to be one being taken right now).
     pub fn is_stale(&self) -> bool {
-        matches!(
-            self,
-            LockError::NoHolder { .. }
-                | LockError::Held {
-                    staleness: Staleness::Stale(_),
-                    ..
-                }
-        )
+        match self {
+            LockError::NoHolder { age, .. } => {
+                matches!(no_holder_staleness(*age), Staleness::Stale(_))
+            }
+            LockError::Held { staleness, .. } => {
+                matches!(staleness, Staleness::Stale(_) | Staleness::Dead(_))
+            }
+            LockError::Failed { .. } => false,
+        }
     }
 }

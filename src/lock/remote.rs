@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::holder::{LockInfo, holder_text, local_hostname, parse_holder};
-use super::stale::{pid_alive, staleness};
+use super::holder::{LockInfo, holder_text, parse_holder};
+use super::stale::{Here, Staleness, staleness};
 use super::{LockError, LockLocation};
 use crate::transport::shell::sh_c;
 use crate::transport::{RemoteCommand, Transport, Transports};
@@ -30,6 +30,7 @@ for i in 1 2 3; do
   if [ -f "$2/holder" ]; then cat -- "$2/holder"; exit 3; fi
   sleep 1
 done
+m=$(stat -c %Y -- "$2" 2>/dev/null) && echo "age=$(( $(date +%s) - m ))"
 exit 4"#;
 
 /// Removes the lock only if its holder is exactly the expected one (our own on release,
@@ -39,13 +40,27 @@ const CLEAR: &str = r#"[ -d "$1" ] || exit 5
 rm -f -- "$1/holder" "$1/holder.tmp" && rmdir -- "$1""#;
 
 const READ: &str = r#"[ -d "$1" ] || exit 5
-cat -- "$1/holder" 2>/dev/null || exit 4"#;
+cat -- "$1/holder" 2>/dev/null && exit 0
+m=$(stat -c %Y -- "$1" 2>/dev/null) && echo "age=$(( $(date +%s) - m ))"
+exit 4"#;
+
+/// The age a lock script printed for a lock directory without holder (`age=SECONDS`).
+fn printed_age(stdout: &str) -> Option<Duration> {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("age="))
+        .and_then(|a| a.trim().parse::<i64>().ok())
+        .map(|a| Duration::from_secs(a.max(0).unsigned_abs()))
+}
 
 /// Locks held by this run. Call [`NodeLocks::release`] on every path out of apply.
 pub struct NodeLocks {
     at: LockLocation,
     me: LockInfo,
     held: Vec<(String, Arc<dyn Transport>)>,
+    /// Locks of this machine's dead applies that were taken over: (node, the holder,
+    /// why it is known to be gone). The caller says so.
+    pub taken_over: Vec<(String, LockInfo, String)>,
 }
 
 /// Locks `nodes` in name order; on any refusal releases what it took and says why.
@@ -59,9 +74,10 @@ pub async fn acquire(
         at: at.clone(),
         me: me.clone(),
         held: Vec::new(),
+        taken_over: Vec::new(),
     };
     for node in nodes {
-        match acquire_one(at, transports, node, me).await {
+        match acquire_one(at, transports, node, me, &mut locks.taken_over).await {
             Ok(t) => locks.held.push((node.clone(), t)),
             Err(e) => {
                 locks.release().await;
@@ -77,10 +93,49 @@ async fn acquire_one(
     transports: &Transports,
     node: &str,
     me: &LockInfo,
+    taken_over: &mut Vec<(String, LockInfo, String)>,
 ) -> Result<Arc<dyn Transport>, LockError> {
-    let failed = |detail: String| LockError::Failed {
-        node: node.to_string(),
-        detail,
+    match try_acquire(at, transports, node, me).await {
+        // Provably ours and dead: remove exactly that holder (a lock taken since stays)
+        // and try once more.
+        Err((
+            LockError::Held {
+                holder,
+                staleness: Staleness::Dead(why),
+                ..
+            },
+            Some(text),
+        )) => {
+            let transport = transports.get(node).cloned().ok_or(LockError::Failed {
+                node: node.to_string(),
+                detail: "no connection to this node".into(),
+            })?;
+            if clear(at, &*transport, &text).await == Ok(Cleared::Removed) {
+                taken_over.push((node.to_string(), holder, why));
+            }
+            try_acquire(at, transports, node, me)
+                .await
+                .map_err(|(e, _)| e)
+        }
+        other => other.map_err(|(e, _)| e),
+    }
+}
+
+/// One attempt; a refusal comes with the holder text it read, if any.
+async fn try_acquire(
+    at: &LockLocation,
+    transports: &Transports,
+    node: &str,
+    me: &LockInfo,
+) -> Result<Arc<dyn Transport>, (LockError, Option<String>)> {
+    let failed = |detail: String| {
+        (
+            LockError::Failed {
+                node: node.to_string(),
+                detail,
+            },
+            None,
+        )
     };
     let transport = transports
         .get(node)
@@ -101,16 +156,23 @@ async fn acquire_one(
                     text.trim()
                 ))
             })?;
-            let staleness = staleness(&holder, &local_hostname(), SystemTime::now(), &pid_alive);
-            Err(LockError::Held {
-                node: node.to_string(),
-                holder,
-                staleness,
-            })
+            let staleness = staleness(&holder, &Here::local(), SystemTime::now());
+            Err((
+                LockError::Held {
+                    node: node.to_string(),
+                    holder,
+                    staleness,
+                },
+                Some(text),
+            ))
         }
-        Some(NO_HOLDER) => Err(LockError::NoHolder {
-            node: node.to_string(),
-        }),
+        Some(NO_HOLDER) => Err((
+            LockError::NoHolder {
+                node: node.to_string(),
+                age: printed_age(&out.stdout_lossy()),
+            },
+            None,
+        )),
         status => Err(failed(format!(
             "lock command exited with {}: {}",
             status.map_or("a signal".to_string(), |c| c.to_string()),
@@ -190,7 +252,10 @@ pub enum LockState {
         text: String,
         holder: Option<LockInfo>,
     },
-    NoHolder,
+    /// A lock directory without a holder file, this old (None: its age is unknown).
+    NoHolder {
+        age: Option<Duration>,
+    },
 }
 
 pub async fn read(at: &LockLocation, transport: &dyn Transport) -> Result<LockState, String> {
@@ -205,7 +270,9 @@ pub async fn read(at: &LockLocation, transport: &dyn Transport) -> Result<LockSt
             Ok(LockState::Held { text, holder })
         }
         Some(GONE) => Ok(LockState::Free),
-        Some(NO_HOLDER) => Ok(LockState::NoHolder),
+        Some(NO_HOLDER) => Ok(LockState::NoHolder {
+            age: printed_age(&out.stdout_lossy()),
+        }),
         status => Err(format!(
             "reading the lock exited with {}: {}",
             status.map_or("a signal".to_string(), |c| c.to_string()),

@@ -95,6 +95,10 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &PlanOptions) -> Plan 
         format_version: FORMAT_VERSION,
         cluster: desired.cluster.clone(),
         cluster_id: ident.cluster_id,
+        planned_with: Permissions {
+            allow_destroy: opts.allow_destroy,
+            allow_wipe: opts.allow_wipe,
+        },
         facts_fingerprint: fingerprint::hash(observed),
         config_hash: fingerprint::hash(desired),
         steps,

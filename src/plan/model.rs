@@ -18,6 +18,11 @@ pub struct Plan {
     /// is not settled (refused, unknown, or not requested) and in plans made before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_id: Option<ClusterIdentity>,
+    /// The command-line permissions the plan was made with. Apply re-derives a saved plan
+    /// with them (so it plans what was shown), but never trusts them: its own
+    /// `--allow-destroy`/`--allow-wipe` still gate every destructive step.
+    #[serde(default, skip_serializing_if = "Permissions::is_none")]
+    pub planned_with: Permissions,
     /// Hash of the Observed facts the plan was computed from (apply refuses a stale plan).
     pub facts_fingerprint: String,
     /// Hash of the validated Desired model.
@@ -49,6 +54,30 @@ pub struct ClusterIdentity {
     pub new: bool,
     /// The config pins it (`cluster_id`).
     pub pinned: bool,
+}
+
+/// `--allow-destroy` and `--allow-wipe`, as a plan was made with them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permissions {
+    #[serde(default)]
+    pub allow_destroy: bool,
+    #[serde(default)]
+    pub allow_wipe: bool,
+}
+
+impl Permissions {
+    pub fn is_none(&self) -> bool {
+        *self == Permissions::default()
+    }
+}
+
+/// Which flag a destructive step needs at apply time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// `--allow-destroy`: deletes (volumes, bricks, their LVs and mounts).
+    Destroy,
+    /// `--allow-wipe`: wiping the signatures of a declared device before it is prepared.
+    Wipe,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
@@ -83,6 +112,22 @@ pub struct Step {
     pub destructive: bool,
     /// Attribute changes shown as `old -> new`.
     pub changes: Vec<Change>,
+}
+
+impl Step {
+    /// The flag this step needs at apply time, None when it destroys nothing. The one
+    /// destructive step that creates something is the wipe of a declared device (`wipe:
+    /// true` in the config, planned only with `--allow-wipe`); every other destructive
+    /// step (a delete, or any kind added later) needs `--allow-destroy`.
+    pub fn permission(&self) -> Option<Permission> {
+        if !self.destructive {
+            None
+        } else if self.action == Action::Create && matches!(self.address, Address::Device { .. }) {
+            Some(Permission::Wipe)
+        } else {
+            Some(Permission::Destroy)
+        }
+    }
 }
 
 /// A read-only remote check: the step is done when `argv` exits 0.

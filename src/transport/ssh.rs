@@ -270,30 +270,29 @@ impl Transport for SshTransport {
                 }
             };
             let read_out = async {
-                let mut b = Vec::new();
-                if let Some(r) = stdout.as_mut() {
-                    r.read_to_end(&mut b).await.map(|_| b)
-                } else {
-                    Ok(b)
+                match stdout.as_mut() {
+                    Some(r) => read_capped(r, MAX_OUTPUT).await,
+                    None => Ok(Vec::new()),
                 }
+                .map_err(|e| output_error(&node, "stdout", e))
             };
             let read_err = async {
-                let mut b = Vec::new();
-                if let Some(r) = stderr.as_mut() {
-                    r.read_to_end(&mut b).await.map(|_| b)
-                } else {
-                    Ok(b)
+                match stderr.as_mut() {
+                    Some(r) => read_capped(r, MAX_OUTPUT).await,
+                    None => Ok(Vec::new()),
                 }
+                .map_err(|e| output_error(&node, "stderr", e))
             };
-            let ((), out, err) = tokio::join!(write, read_out, read_err);
-            let out = out.map_err(|e| TransportError::Disconnected {
-                node: node.clone(),
-                detail: format!("reading stdout: {e}"),
-            })?;
-            let err = err.map_err(|e| TransportError::Disconnected {
-                node: node.clone(),
-                detail: format!("reading stderr: {e}"),
-            })?;
+            // try_join: output over the cap ends the command at once (dropping the
+            // child closes its channel) instead of waiting for the other stream.
+            let ((), out, err) = tokio::try_join!(
+                async {
+                    write.await;
+                    Ok(())
+                },
+                read_out,
+                read_err
+            )?;
             let status = match child.wait().await {
                 Ok(st) => st.code(),
                 // openssh turns exit status 127 into this error; keep it an exit status
@@ -368,6 +367,41 @@ fn mux_error(node: &str, e: openssh::Error) -> TransportError {
             node: node.to_string(),
             detail: other.to_string(),
         },
+    }
+}
+
+/// Most output one remote command may write to stdout, and to stderr: far above any probe
+/// or step (a gather of a large node is a few MiB), far below what would exhaust memory
+/// if a node (or anything between) sent output without end.
+pub(crate) const MAX_OUTPUT: u64 = 64 * 1024 * 1024;
+
+/// Reads `r` to its end, failing (not growing) once more than `cap` bytes arrive.
+pub(crate) async fn read_capped<R: tokio::io::AsyncRead + Unpin>(
+    r: &mut R,
+    cap: u64,
+) -> std::io::Result<Vec<u8>> {
+    let mut b = Vec::new();
+    r.take(cap + 1).read_to_end(&mut b).await?;
+    if b.len() as u64 > cap {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "more than {} MiB of output; the command was stopped",
+                cap / 1024 / 1024
+            ),
+        ));
+    }
+    Ok(b)
+}
+
+fn output_error(node: &str, what: &str, e: std::io::Error) -> TransportError {
+    if e.kind() == std::io::ErrorKind::FileTooLarge {
+        TransportError::Other(format!("{node}: {what}: {e}"))
+    } else {
+        TransportError::Disconnected {
+            node: node.to_string(),
+            detail: format!("reading {what}: {e}"),
+        }
     }
 }
 
@@ -522,6 +556,22 @@ fn die_with_parent(_cmd: &mut tokio::process::Command) {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn finding_20_remote_output_is_capped_not_buffered_without_end() {
+        let big = vec![b'x'; 3 * 1024 * 1024 + 1];
+        let e = read_capped(&mut &big[..], 3 * 1024 * 1024)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::FileTooLarge);
+        assert!(e.to_string().contains("more than 3 MiB"), "{e}");
+        let ok = read_capped(&mut &big[1..], 3 * 1024 * 1024).await.unwrap();
+        assert_eq!(ok.len(), 3 * 1024 * 1024);
+        assert!(matches!(
+            output_error("n1", "stdout", e),
+            TransportError::Other(m) if m.starts_with("n1: stdout: more than")
+        ));
+    }
 
     fn out(status: i32, stderr: &str) -> Output {
         Output {

@@ -245,6 +245,7 @@ fn plan(steps: Vec<Step>) -> Plan {
         format_version: brickyard::plan::FORMAT_VERSION,
         cluster: "test".into(),
         cluster_id: None,
+        planned_with: Default::default(),
         facts_fingerprint: "f".into(),
         config_hash: "c".into(),
         steps,

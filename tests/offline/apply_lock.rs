@@ -45,11 +45,112 @@ fn holder(host: &str, pid: u32) -> LockInfo {
         holder_host: host.into(),
         pid,
         started: lock::rfc3339(std::time::SystemTime::now()),
+        ..LockInfo::default()
     }
 }
 
 fn lock_dir(d: &TempDir) -> std::path::PathBuf {
     d.path().join("var/lib/brickyard/lock")
+}
+
+/// Sets a file's modification time, e.g. "10 minutes ago" (GNU touch).
+fn backdate(p: &std::path::Path, when: &str) {
+    let ok = std::process::Command::new("touch")
+        .args(["-d", when])
+        .arg(p)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "touch -d {when}");
+}
+
+/// A holder file left in `d`'s lock directory, as a killed run leaves it.
+fn leave_lock(d: &TempDir, h: &LockInfo) {
+    std::fs::create_dir_all(lock_dir(d)).unwrap();
+    std::fs::write(lock_dir(d).join("holder"), holder_text(h)).unwrap();
+}
+
+#[tokio::test]
+async fn finding_18_a_young_lock_without_holder_is_being_taken_not_stale() {
+    let (dirs, t) = cluster(&["n1"]);
+    std::fs::create_dir_all(lock_dir(&dirs[0])).unwrap();
+    let err = lock::acquire(&at(), &t, &nodes(&["n1"]), &lock::this_holder())
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(err, LockError::NoHolder { age: Some(_), .. }),
+        "{err:?}"
+    );
+    assert!(!err.is_stale(), "{err}");
+    assert!(
+        err.to_string().contains("being locked by another apply"),
+        "{err}"
+    );
+    assert!(lock_dir(&dirs[0]).exists(), "left alone");
+}
+
+#[tokio::test]
+async fn finding_18_a_dead_apply_of_this_machine_is_taken_over() {
+    let me = lock::this_holder();
+    if me.boot_id.is_none() || me.pid_ns.is_none() || me.pid_start.is_none() {
+        return; // no /proc: nothing can be proven, nothing is taken over
+    }
+    // A pid that cannot be alive (above pid_max), and our own pid with another start
+    // time (a reused pid): both provably gone.
+    for (pid, start) in [(4_194_305, 1), (me.pid, me.pid_start.unwrap_or(0) + 1)] {
+        let (dirs, t) = cluster(&["n1"]);
+        let dead = LockInfo {
+            pid,
+            pid_start: Some(start),
+            started: "2026-11-23T09:02:30Z".into(),
+            ..me.clone()
+        };
+        leave_lock(&dirs[0], &dead);
+        let locks = lock::acquire(&at(), &t, &nodes(&["n1"]), &me)
+            .await
+            .expect("taken over");
+        assert_eq!(locks.taken_over.len(), 1);
+        assert_eq!(locks.taken_over[0].1, dead);
+        assert_eq!(
+            std::fs::read_to_string(lock_dir(&dirs[0]).join("holder")).unwrap(),
+            holder_text(&me)
+        );
+        assert!(locks.release().await.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn finding_18_a_live_or_foreign_holder_with_our_host_name_is_not_taken_over() {
+    let me = lock::this_holder();
+    let (dirs, t) = cluster(&["n1"]);
+    let cases = [
+        // Our own process, same start time: alive.
+        (me.clone(), false),
+        // Same host name, another machine (other boot id), recent: cannot be checked.
+        (
+            LockInfo {
+                pid: 4_194_305,
+                boot_id: Some("00000000-0000-0000-0000-000000000000".into()),
+                ..me.clone()
+            },
+            false,
+        ),
+    ];
+    for (h, stale) in cases {
+        leave_lock(&dirs[0], &h);
+        let err = lock::acquire(&at(), &t, &nodes(&["n1"]), &lock::this_holder())
+            .await
+            .err()
+            .expect("refused");
+        assert_eq!(err.is_stale(), stale, "{err}");
+        assert_eq!(
+            std::fs::read_to_string(lock_dir(&dirs[0]).join("holder")).unwrap(),
+            holder_text(&h),
+            "left alone"
+        );
+        std::fs::remove_dir_all(lock_dir(&dirs[0])).unwrap();
+    }
 }
 
 #[tokio::test]
@@ -182,15 +283,19 @@ async fn a_lock_without_holder_is_reported_and_clearable() {
     let (dirs, t) = cluster(&["n1"]);
     // Killed between mkdir and writing the holder.
     std::fs::create_dir_all(lock_dir(&dirs[0])).unwrap();
+    // Left long enough ago not to be one being taken right now (finding 18).
+    backdate(&lock_dir(&dirs[0]), "10 minutes ago");
     let err = lock::acquire(&at(), &t, &nodes(&["n1"]), &lock::this_holder())
         .await
         .err()
         .expect("refused");
-    assert_eq!(err, LockError::NoHolder { node: "n1".into() });
+    assert!(
+        matches!(&err, LockError::NoHolder { node, age: Some(a) } if node == "n1" && a.as_secs() >= 590),
+        "{err:?}"
+    );
     assert!(err.is_stale());
-    assert_eq!(
-        lock::read(&at(), &*t["n1"]).await.unwrap(),
-        LockState::NoHolder
+    assert!(
+        matches!(lock::read(&at(), &*t["n1"]).await.unwrap(), LockState::NoHolder { age: Some(a) } if a.as_secs() >= 590)
     );
     assert_eq!(
         lock::clear(&at(), &*t["n1"], "").await.unwrap(),
@@ -206,6 +311,7 @@ async fn values_reach_the_shell_as_data() {
         holder_host: "h'; touch pwned; echo '$(id)".into(),
         pid: 1,
         started: "2026-11-23T09:02:30Z".into(),
+        ..LockInfo::default()
     };
     let locks = lock::acquire(&at(), &t, &nodes(&["n1"]), &weird)
         .await
@@ -231,6 +337,7 @@ mod locked_apply {
             format_version: brickyard::plan::FORMAT_VERSION,
             cluster: "t".into(),
             cluster_id: None,
+            planned_with: Default::default(),
             facts_fingerprint: "f".into(),
             config_hash: "c".into(),
             steps: nodes
@@ -276,7 +383,8 @@ mod locked_apply {
             || {
                 // The recheck runs with every touched node locked by us.
                 seen_locked = dirs.iter().all(|d| lock_dir(d).join("holder").exists());
-                async { Ok(()) }
+                let p = p.clone();
+                async { Ok(p) }
             },
         )
         .await
@@ -297,7 +405,7 @@ mod locked_apply {
             &me,
             &Silent,
             None,
-            || async { Ok(()) },
+            || async { Ok(p.clone()) },
         )
         .await
         .unwrap();
@@ -341,15 +449,16 @@ mod locked_apply {
         let first = lock::acquire(&at(), &t, &nodes(&["n2"]), &holder("ops1", 99))
             .await
             .unwrap();
+        let p = dir_plan(&["n1", "n2"]);
         let err = locked_apply(
-            &dir_plan(&["n1", "n2"]),
+            &p,
             &t,
             &ApplyOptions::default(),
             &at(),
             &lock::this_holder(),
             &Silent,
             None,
-            || async { Ok(()) },
+            || async { Ok(p.clone()) },
         )
         .await
         .unwrap_err();
@@ -375,11 +484,69 @@ mod locked_apply {
             &lock::this_holder(),
             &Silent,
             None,
-            || async { Ok(()) },
+            || async { Ok(p.clone()) },
         )
         .await
         .unwrap_err();
         assert!(matches!(err, RunError::Invalid(_)), "{err:?}");
         assert!(!dirs[0].path().join("var").exists());
+    }
+
+    /// Runs the step scripts in a local shell, but panics on any step of node `n1`.
+    struct PanicsOnSteps(LocalShell);
+
+    #[async_trait::async_trait]
+    impl Transport for PanicsOnSteps {
+        fn node(&self) -> &str {
+            &self.0.name
+        }
+        async fn run(
+            &self,
+            cmd: &brickyard::transport::RemoteCommand,
+        ) -> Result<brickyard::transport::Output, brickyard::transport::TransportError> {
+            if cmd.argv.get(2).map(String::as_str) == Some(brickyard::apply::executor::STEP_SCRIPT)
+            {
+                panic!("a bug while running a step");
+            }
+            self.0.run(cmd).await
+        }
+    }
+
+    #[tokio::test]
+    async fn finding_18_a_panic_while_locked_releases_the_locks() {
+        use futures::FutureExt;
+        use std::panic::AssertUnwindSafe;
+        // In the re-check (the planner, on crafted facts).
+        let (dirs, t) = cluster(&["n1", "n2"]);
+        let p = dir_plan(&["n1", "n2"]);
+        let me = lock::this_holder();
+        let (opts, at) = (ApplyOptions::default(), at());
+        let run = locked_apply(&p, &t, &opts, &at, &me, &Silent, None, || async {
+            if p.steps.len() == 2 {
+                panic!("a planner bug");
+            }
+            Ok(p.clone())
+        });
+        assert!(
+            AssertUnwindSafe(run).catch_unwind().await.is_err(),
+            "the panic goes on"
+        );
+        for d in &dirs {
+            assert!(!lock_dir(d).exists(), "released");
+            assert!(!d.path().join("made").exists());
+        }
+        // In the run.
+        let d = TempDir::new().unwrap();
+        let panicking: Arc<dyn Transport> = Arc::new(PanicsOnSteps(LocalShell {
+            name: "n1".into(),
+            root: d.path().to_path_buf(),
+        }));
+        let t: Transports = [("n1".to_string(), panicking)].into_iter().collect();
+        let p = dir_plan(&["n1"]);
+        let run = locked_apply(&p, &t, &opts, &at, &me, &Silent, None, || async {
+            Ok(p.clone())
+        });
+        assert!(AssertUnwindSafe(run).catch_unwind().await.is_err());
+        assert!(!lock_dir(&d).exists(), "released");
     }
 }

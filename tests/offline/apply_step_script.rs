@@ -50,6 +50,7 @@ async fn run_in(dir: &TempDir, step: Step) -> Outcome {
         format_version: brickyard::plan::FORMAT_VERSION,
         cluster: "t".into(),
         cluster_id: None,
+        planned_with: Default::default(),
         facts_fingerprint: String::new(),
         config_hash: String::new(),
         steps: vec![step],

@@ -14,6 +14,7 @@ mod apply_step_script;
 mod architecture;
 mod cli_config_loading;
 mod cli_exit_codes;
+mod cli_plan_file;
 mod cli_validate;
 mod config_diagnostics;
 mod config_examples;

@@ -1,10 +1,10 @@
 //! The plan as a graph: checked whole before anything runs (ids, dependencies, nodes,
-//! cycles, destroy permission), and which steps must run one at a time.
+//! cycles, destroy and wipe permission), and which steps must run one at a time.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use super::options::{ApplyError, ApplyOptions};
-use crate::plan::{Plan, Step};
+use crate::plan::{Permission, Plan, Step};
 use crate::transport::Transports;
 
 /// True for steps that change cluster-wide gluster state: they run one at a time.
@@ -49,16 +49,22 @@ pub fn validate(
     if let Some(cycle) = find_cycle(plan, &ids) {
         return Err(ApplyError::Cycle(cycle));
     }
-    let destructive: Vec<String> = plan
-        .steps
-        .iter()
-        .filter(|s| s.destructive)
-        .map(|s| s.address.to_string())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if !destructive.is_empty() && !opts.allow_destroy {
-        return Err(ApplyError::DestroyNotAllowed(destructive));
+    let needing = |p: Permission| -> Vec<String> {
+        plan.steps
+            .iter()
+            .filter(|s| s.permission() == Some(p))
+            .map(|s| s.address.to_string())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    let deletes = needing(Permission::Destroy);
+    if !deletes.is_empty() && !opts.allow_destroy {
+        return Err(ApplyError::DestroyNotAllowed(deletes));
+    }
+    let wipes = needing(Permission::Wipe);
+    if !wipes.is_empty() && !opts.allow_wipe {
+        return Err(ApplyError::WipeNotAllowed(wipes));
     }
     Ok(())
 }

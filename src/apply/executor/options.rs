@@ -7,8 +7,12 @@ use std::time::Duration;
 pub struct ApplyOptions {
     /// Steps running at once across the cluster (at least 1).
     pub parallelism: usize,
-    /// Destructive steps are refused without it (the planner blocks them too: defence in depth).
+    /// Destructive steps that delete are refused without it (the planner blocks them too:
+    /// defence in depth).
     pub allow_destroy: bool,
+    /// Wipes of declared devices (`Permission::Wipe`) are refused without it; they need
+    /// only this flag, as in the planner, so `--allow-wipe` alone runs a wipe-only plan.
+    pub allow_wipe: bool,
     /// Stop starting new steps after the first failure.
     pub fail_fast: bool,
     /// Limit for one command of a step (mkfs, volume start, ...).
@@ -22,6 +26,7 @@ impl Default for ApplyOptions {
         ApplyOptions {
             parallelism: 10,
             allow_destroy: false,
+            allow_wipe: false,
             fail_fast: false,
             command_timeout: Duration::from_secs(600),
             guard_timeout: Duration::from_secs(120),
@@ -47,4 +52,9 @@ pub enum ApplyError {
         .0.join(", ")
     )]
     DestroyNotAllowed(Vec<String>),
+    #[error(
+        "the plan wipes devices ({}); refusing without --allow-wipe",
+        .0.join(", ")
+    )]
+    WipeNotAllowed(Vec<String>),
 }

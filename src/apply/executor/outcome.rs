@@ -66,10 +66,12 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Told about every step as it starts and ends (progress display, test hooks).
+/// Told about every step as it starts and ends (progress display, test hooks), and
+/// about anything else the operator must hear during a run (a lock taken over).
 pub trait Observer: Send + Sync {
     fn started(&self, _step: &Step) {}
     fn finished(&self, _step: &Step, _outcome: &Outcome) {}
+    fn note(&self, _line: &str) {}
 }
 
 /// An observer that ignores everything.
