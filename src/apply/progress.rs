@@ -3,6 +3,7 @@
 //! under them listing what is running now. Plain lines only when not a terminal, so
 //! logs and CI output stay greppable (the lab tests read these lines).
 
+use crate::render::escape::{escape, escape_text};
 use std::io::Write;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -117,7 +118,12 @@ fn terminal_width() -> usize {
 
 /// `[node] address: description` — the prefix every line about a step starts with.
 pub(crate) fn step_label(step: &Step) -> String {
-    format!("[{}] {}: {}", step.node, step.address, step.description)
+    // descriptions name paths and values from the facts (finding #13)
+    escape(&format!(
+        "[{}] {}: {}",
+        step.node, step.address, step.description
+    ))
+    .into_owned()
 }
 
 impl<W: Write + Send> Observer for Progress<W> {
@@ -126,7 +132,7 @@ impl<W: Write + Send> Observer for Progress<W> {
             return;
         };
         clear_status(&mut inner);
-        let _ = writeln!(inner.out, "{line}");
+        let _ = writeln!(inner.out, "{}", escape_text(line));
         self.redraw(&mut inner);
     }
 
@@ -160,7 +166,8 @@ impl<W: Write + Send> Observer for Progress<W> {
             Outcome::AlreadyDone => self.paint("2", "skipped (already done)"),
             Outcome::Failed(f) => {
                 let mut text = self.paint("1;31", "FAILED");
-                text.push_str(&format!(" {f}"));
+                // the failure carries the node's stderr
+                text.push_str(&format!(" {}", escape_text(&f.to_string())));
                 text
             }
             Outcome::NotRun(NotRun::Blocked { failed }) => {
@@ -232,5 +239,31 @@ mod tests {
             text.ends_with("\r\x1b[2K"),
             "status cleared at the end: {text:?}"
         );
+    }
+
+    #[test]
+    fn finding_13_node_text_in_progress_lines_is_escaped() {
+        let p = Progress::new(
+            Vec::new(),
+            1,
+            Style {
+                color: false,
+                live: false,
+            },
+        );
+        let mut a = step("n1", "a");
+        a.description = "remove /srv/x\u{1b}[1A\u{1b}[2K".into();
+        p.note("node says \u{202e}olleh");
+        p.finished(&a, &Outcome::AlreadyDone);
+        let text = String::from_utf8(p.into_inner().unwrap()).unwrap();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("remove /srv/x\\u{1b}[1A\\u{1b}[2K ... skipped"),
+            "{text:?}"
+        );
+        assert!(text.contains("node says \\u{202e}olleh"), "{text:?}");
     }
 }

@@ -16,6 +16,7 @@ use brickyard::config::Desired;
 use brickyard::gather::Observed;
 use brickyard::lock::{LockError, LockLocation};
 use brickyard::plan::{self, Plan, PlanOptions};
+use brickyard::render::escape::escape_text;
 use brickyard::render::plan as render;
 
 use super::error::{CommandError, CommandResult, Exit};
@@ -312,7 +313,7 @@ fn finish(report: &Report, plan: &Plan) -> Exit {
     if !failures.is_empty() {
         eprintln!("\nFailed steps:");
         for (id, f) in &failures {
-            eprintln!("- {id} {f}");
+            eprintln!("- {id} {}", escape_text(&f.to_string()));
         }
     }
     let summary = report.summary();

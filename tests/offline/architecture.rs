@@ -99,7 +99,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "apply",
-        &["config", "gather", "plan", "transport", "lock", "units"],
+        &[
+            "config",
+            "gather",
+            "plan",
+            "transport",
+            "lock",
+            "units",
+            "render::escape",
+        ],
     ),
 ];
 
