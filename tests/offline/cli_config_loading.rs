@@ -143,8 +143,9 @@ fn commands_that_connect_accept_a_json_desired_model() {
     }
 }
 
+/// Finding #15: `-c FILE.json` (the Desired model) once skipped every config rule.
 #[test]
-fn a_json_desired_model_is_validated_like_a_config() {
+fn finding_15_a_json_desired_model_is_validated_like_a_config() {
     // A name the config rules refuse, written straight into the model.
     let dir = local_dir(|json| json.replace("\"cluster\": \"t\"", "\"cluster\": \"-t;rm\""));
     for args in COMMANDS {
