@@ -11,6 +11,7 @@ use crate::gather::{
     Observed, Peer, Pv, Vg, VolumeFacts, VolumeStatus,
 };
 
+use super::brick::MARKED_MKDIR;
 use super::capacity::{EXTENT, raw_device_capacity};
 use super::model::{Plan, Step};
 use super::ownership::BRICK_XATTR;
@@ -121,11 +122,18 @@ fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
                 });
             }
         }
-        ["setfattr", "-n", BRICK_XATTR, "-v", mark, "--", dir] => {
-            if let Some(f) = facts(obs, &step.node) {
-                for d in f.brick_dirs.iter_mut().filter(|d| d.path == *dir) {
-                    d.mark = Some(mark.to_string());
-                }
+        ["sh", "-c", script, "sh", xattr, mark, dir]
+            if *script == MARKED_MKDIR && *xattr == BRICK_XATTR =>
+        {
+            if let Some(f) = facts(obs, &step.node)
+                && f.paths.keys().any(|p| dir.starts_with(p.as_str()))
+                && !f.brick_dirs.iter().any(|d| d.path == *dir)
+            {
+                f.brick_dirs.push(BrickDir {
+                    path: dir.to_string(),
+                    kind: BrickDirKind::Directory,
+                    mark: Some(mark.to_string()),
+                });
             }
         }
         ["mount", "-o", opts, "--", dev, target] => {

@@ -543,3 +543,69 @@ fn finding_5_remount_only_of_a_proven_lv() {
     no_program(&p, &["mount", "mkfs.xfs"]);
     assert_eq!(codes(&p), vec!["ownership_unproven"]);
 }
+
+/// The directory-brick step as it runs: the mkdir step of a planned directory brick, run
+/// by the real `sh` on a scratch path (its last word), makes the directory with its mark
+/// in one rename, so its guard (the mark) holds after it; and interrupted before the
+/// rename (simulated by a failing `mv`) it leaves no directory of the brick's name, which
+/// the proof would otherwise refuse forever as an unmarked directory.
+#[test]
+fn a_directory_brick_appears_only_with_its_mark() {
+    if std::process::Command::new("setfattr")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        panic!("setfattr (Debian package attr) is needed for this test");
+    }
+    let p = run(&parse(DIR_DESIRED), &parse(DIR_FACTS), false);
+    let step = p
+        .steps
+        .iter()
+        .find(|s| s.id.ends_with("/mkdir") && s.node == "gfs1")
+        .unwrap_or_else(|| panic!("{:?}", p.steps.iter().map(|s| &s.id).collect::<Vec<_>>()));
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let dir = scratch.path().join("shared/s0p0");
+    let with_dir = |argv: &[String]| -> Vec<String> {
+        let mut a = argv.to_vec();
+        *a.last_mut().expect("argv") = dir.display().to_string();
+        a
+    };
+    let run_sh = |argv: &[String], path: Option<&std::path::Path>| {
+        let mut c = std::process::Command::new(&argv[0]);
+        c.args(&argv[1..]);
+        if let Some(p) = path {
+            c.env("PATH", p);
+        }
+        c.status().expect("run sh")
+    };
+    assert_eq!(step.commands.len(), 1, "one command: {:?}", step.commands);
+    // a failing mv: nothing of the brick's name appears
+    let stub = tempfile::tempdir().expect("stub dir");
+    std::fs::write(stub.path().join("mv"), "#!/bin/sh\nexit 1\n").expect("stub");
+    std::fs::set_permissions(
+        stub.path().join("mv"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod stub");
+    let path = format!("{}:/usr/bin:/bin", stub.path().display());
+    let st = run_sh(
+        &with_dir(&step.commands[0]),
+        Some(std::path::Path::new(&path)),
+    );
+    assert!(!st.success());
+    assert!(
+        !dir.exists(),
+        "no unmarked brick directory after an interrupted step"
+    );
+    // for real: the directory exists, 0755, and the guard (its mark) holds
+    assert!(run_sh(&with_dir(&step.commands[0]), None).success());
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&dir).expect("brick dir").permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o755);
+    assert!(
+        run_sh(&with_dir(&step.guard.argv), None).success(),
+        "the guard sees the mark"
+    );
+}

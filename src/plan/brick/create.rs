@@ -15,6 +15,12 @@ use crate::plan::ownership::{
 };
 use crate::units::HumanBytes;
 
+/// `sh -c MARKED_MKDIR sh XATTR MARK DIR`: make DIR (mode 0755) with the xattr set, by
+/// building it under a temporary name beside it and renaming it into place.
+pub(crate) const MARKED_MKDIR: &str = "p=$(dirname -- \"$3\") && mkdir -p -- \"$p\" && \
+t=$(mktemp -d -- \"$p/.brickyard-new.XXXXXX\") && chmod 0755 -- \"$t\" && \
+setfattr -n \"$1\" -v \"$2\" -- \"$t\" && mv -T -- \"$t\" \"$3\"";
+
 use super::{NewBrick, address};
 
 /// Pushes the brick's steps; returns the id of its last step (the volume waits for it),
@@ -53,28 +59,15 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
     if nb.kind == BrickKind::Directory {
         let dir = dir_brick_path(nb.vg_or_dir, nb.volume, nb.set, nb.pos);
         let mark = dir_brick_mark(nb.cluster, nb.volume, nb.set, nb.pos);
+        // One step, atomic by rename: the directory appears under its name only once it
+        // carries the mark, so an apply killed in between leaves no unmarked brick
+        // directory (which the proof would refuse forever), only a hidden temporary one.
         push(
             b,
             nb.have.dir,
             "mkdir",
-            format!("create brick directory {dir}"),
-            vec![argv(&["mkdir", "-p", "--", &dir])],
-            guard("the directory exists", argv(&["test", "-d", &dir])),
-        );
-        push(
-            b,
-            nb.have.dir,
-            "mark",
-            format!("mark brick directory {dir} as brickyard's ({BRICK_XATTR}={mark})"),
-            vec![argv(&[
-                "setfattr",
-                "-n",
-                BRICK_XATTR,
-                "-v",
-                &mark,
-                "--",
-                &dir,
-            ])],
+            format!("create brick directory {dir}, marked as brickyard's ({BRICK_XATTR}={mark})"),
+            vec![sh(MARKED_MKDIR, &[BRICK_XATTR, &mark, &dir])],
             guard(
                 "the directory carries the mark",
                 sh(

@@ -7,7 +7,7 @@
 mod create;
 mod destroy;
 
-pub(crate) use create::create;
+pub(crate) use create::{MARKED_MKDIR, create};
 pub(crate) use destroy::destroy;
 
 use crate::config::BrickKind;
