@@ -286,7 +286,13 @@ fn finding_2_unmarked_foreign_volume_absent_deletes_nothing() {
     declare_data(&mut d, "lvm", "absent");
     let p = run(&d, &f, true);
     assert_eq!(argvs(&p), Vec::<String>::new());
-    assert!(p.blockers.is_empty(), "{:?}", codes(&p));
+    // and it is said: declared absent but foreign is a blocker, never "No changes"
+    assert_eq!(codes(&p), vec!["foreign_conflict".to_string()]);
+    assert!(
+        p.blockers[0].message.contains("will not delete it"),
+        "{}",
+        p.blockers[0].message
+    );
 }
 
 fn dir_brick_facts(facts: &mut Value, mark: impl Fn(usize) -> Option<String>) {

@@ -191,16 +191,22 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
                     }
                 },
                 Owner::Unproven(_) => {}
-                Owner::Foreign(who) => {
-                    if state == VolumeState::Present {
-                        b.block(
-                            BlockerCode::ForeignConflict,
-                            &addr,
-                            format!("volume {name} already exists and is not managed by this cluster: it is {who}"),
-                            Some("rename the volume in the config; brickyard does not take over existing volumes (adopting one is not supported yet and will be explicit, with `adopt: true`)".into()),
-                        );
-                    }
-                }
+                // A plan never lies: a foreign volume the config names, present or
+                // absent, is a blocker, never an adoption, a delete or "No changes".
+                Owner::Foreign(who) => match state {
+                    VolumeState::Present => b.block(
+                        BlockerCode::ForeignConflict,
+                        &addr,
+                        format!("volume {name} already exists and is not managed by this cluster: it is {who}"),
+                        Some("rename the volume in the config; brickyard does not take over existing volumes (adopting one is not supported yet and will be explicit, with `adopt: true`)".into()),
+                    ),
+                    VolumeState::Absent => b.block(
+                        BlockerCode::ForeignConflict,
+                        &addr,
+                        format!("volume {name} is declared absent, but it exists and is not managed by this cluster ({who}): brickyard will not delete it"),
+                        Some("delete it by hand if it really must go, or remove it from the config".into()),
+                    ),
+                },
             },
             (None, VolumeState::Present) => create::create(ctx, b, name, vol),
             (None, VolumeState::Absent) => {}
