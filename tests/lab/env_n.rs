@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::common::lab::{Lab, Node, Tier, expect_exit, host_ok};
+use std::time::Duration;
+
+use crate::common::lab::{Lab, Node, Tier, expect_exit, host_ok, wait_for};
 use sha2::{Digest, Sha256};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_brickyard");
@@ -207,4 +209,28 @@ pub(crate) fn assert_files(files: &[(PathBuf, String)]) {
         let got = sha(&std::fs::read(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display())));
         assert_eq!(&got, want, "{} changed", p.display());
     }
+}
+
+/// Waits until every brick of `vol` shows online (the health gate holds back changes to
+/// a volume with an offline brick).
+pub(crate) fn wait_online(n: &Node, vol: &str) {
+    wait_for(
+        &format!("bricks of {vol} online"),
+        Duration::from_secs(90),
+        || {
+            let out = n.run(&[
+                "gluster",
+                "--mode=script",
+                "volume",
+                "status",
+                vol,
+                "detail",
+            ]);
+            let text = String::from_utf8_lossy(&out.stdout);
+            let online: Vec<_> = text.lines().filter(|l| l.starts_with("Online")).collect();
+            out.status.success()
+                && !online.is_empty()
+                && online.iter().all(|l| l.trim_end().ends_with('Y'))
+        },
+    );
 }

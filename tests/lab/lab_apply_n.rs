@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::common::lab::{Lab, Tier, host_ok};
-use crate::env_n::{Env, assert_files, write_files};
+use crate::env_n::{Env, assert_files, wait_online, write_files};
 
 const V1: &str = "
   rep:
@@ -59,6 +59,11 @@ fn converges_from_empty_changes_safely_and_deletes_only_when_allowed() {
     let mut files = write_files(&rep, "rep");
     files.extend(write_files(&dist, "dist"));
 
+    // The health gate holds back changes to a volume with an offline brick, and a brick
+    // coming online between the plan shown and the re-plan under the lock makes the
+    // plan stale: wait until the just-started bricks are online.
+    wait_online(env.nodes()[0], "rep");
+    wait_online(env.nodes()[0], "dist");
     env.config(V2);
     env.apply_ok(&[]);
     env.assert_no_changes();

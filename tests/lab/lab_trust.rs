@@ -6,10 +6,9 @@
 //! Tier V: hand-made LVs, one in a VG that carries brickyard's VG name for the disk.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use crate::common::lab::{Lab, Node, Tier, replica3_volume, wait_for};
-use crate::env_n::{Env, assert_files, write_files};
+use crate::common::lab::{Lab, Node, Tier, replica3_volume};
+use crate::env_n::{Env, assert_files, wait_online, write_files};
 
 const FOREIGN: &str = "handmade";
 /// The foreign volume's bricks: brickyard's own directory-brick naming on /bricks/d0.
@@ -54,30 +53,6 @@ fn assert_same(before: &BTreeMap<String, String>, nodes: &[&Node], when: &str) {
     for (k, v) in before {
         assert_eq!(Some(v), after.get(k), "{k} of {FOREIGN} changed {when}");
     }
-}
-
-/// Waits until every brick of `vol` shows online (the health gate holds back changes to
-/// a volume with an offline brick).
-fn wait_online(n: &Node, vol: &str) {
-    wait_for(
-        &format!("bricks of {vol} online"),
-        Duration::from_secs(90),
-        || {
-            let out = n.run(&[
-                "gluster",
-                "--mode=script",
-                "volume",
-                "status",
-                vol,
-                "detail",
-            ]);
-            let text = String::from_utf8_lossy(&out.stdout);
-            let online: Vec<_> = text.lines().filter(|l| l.starts_with("Online")).collect();
-            out.status.success()
-                && online.len() == 3
-                && online.iter().all(|l| l.trim_end().ends_with('Y'))
-        },
-    );
 }
 
 /// A file under the node's own /etc (tier N nodes have a private /etc).
