@@ -173,6 +173,9 @@ pub struct Pv {
     pub size: u64,
     pub free: u64,
     pub tags: Vec<String>,
+    /// `pv_uuid`; absent in facts gathered before brickyard read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -151,7 +151,7 @@ for v in $_vols; do
 	sec "volume_get:$v" GX volume get "$v" all
 done
 sec lsblk lsblk_json
-sec pvs lvm pvs $LVMOPTS -o pv_name,vg_name,pv_size,pv_free,pv_tags
+sec pvs lvm pvs $LVMOPTS -o pv_name,vg_name,pv_size,pv_free,pv_tags,pv_uuid
 sec vgs lvm vgs $LVMOPTS -o vg_name,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_count,pv_count,lv_count,vg_tags
 sec lvs lvm lvs $LVMOPTS -o lv_name,vg_name,lv_size,lv_attr,pool_lv,data_percent,metadata_percent,lv_metadata_size,lv_tags,lv_path
 sec findmnt findmnt -J -l -b -o TARGET,SOURCE,FSTYPE,OPTIONS

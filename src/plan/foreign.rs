@@ -1,6 +1,6 @@
 //! Things on the nodes that brickyard did not make (no cluster tag): VGs, LVs in our
-//! VGs, and brick LVs of volumes that neither exist nor are declared. Listed so the
-//! operator sees them; never touched.
+//! VGs. Listed so the operator sees them; never touched. (Brick LVs of ours whose volume
+//! is gone are `volume::leftover`'s.)
 
 use std::collections::BTreeSet;
 
@@ -9,7 +9,7 @@ use crate::units::HumanBytes;
 use super::address::Address;
 use super::builder::Builder;
 use super::health::World;
-use super::ownership::{brick_identity, tag_cluster, tag_value};
+use super::ownership::{tag_cluster, tag_value};
 
 pub(crate) fn scan(w: &World<'_>, b: &mut Builder) {
     let ours = tag_cluster(&w.desired.cluster);
@@ -58,16 +58,6 @@ pub(crate) fn scan(w: &World<'_>, b: &mut Builder) {
                     ),
                 );
                 continue;
-            }
-            if let Some((vol, s, p)) = brick_identity(&lv.tags)
-                && lv.pool.is_some()
-                && !w.desired.volumes.contains_key(&vol)
-                && !w.volumes.contains_key(vol.as_str())
-            {
-                b.warnings.push(format!(
-                    "{node}: brick LV {}/{} (volume {vol}, set {s}, position {p}) belongs to no volume; left alone",
-                    lv.vg, lv.name
-                ));
             }
         }
     }

@@ -28,6 +28,8 @@ pub(crate) struct World<'a> {
     pub(crate) volumes: BTreeMap<&'a str, &'a VolumeFacts>,
     /// What the probes could not read (filled by the facts pass, `plan::facts`).
     pub(crate) unknown: Unknown,
+    /// Our cluster id once the identity pass settled it (it derives PV UUIDs).
+    pub(crate) cluster_id: Option<String>,
 }
 
 impl World<'_> {
@@ -187,6 +189,7 @@ pub(crate) fn world<'a>(
         host_to_node,
         volumes,
         unknown: Unknown::default(),
+        cluster_id: None,
     }
 }
 

@@ -68,6 +68,7 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &PlanOptions) -> Plan 
     let mut b = builder::Builder::default();
     let ident = identity::decide(desired, observed, opts, &mut b);
     let mut w = health::world(desired, observed, &ident.refused, &mut b);
+    w.cluster_id = ident.cluster_id.as_ref().map(|c| c.id.clone());
     let pooled: Vec<&str> = w
         .in_pool
         .iter()

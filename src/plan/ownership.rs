@@ -16,6 +16,9 @@
 //!   `brickyard.volume=<v>`, `brickyard.set=<s>`, `brickyard.pos=<p>` on pools and LVs.
 //! - Gluster volume options `user.brickyard.cluster=<c>`, `user.brickyard.brick-size=<bytes>`
 //!   and `user.brickyard.options=<comma-separated keys brickyard set>`.
+//! - PV: `pvcreate --uuid <pv_uuid(cluster id, node, device)>`, an LVM UUID derived from
+//!   the cluster's recorded id, so a disk left as a PV without VG by an interrupted device
+//!   init (PV tags live in VG metadata, so there are none yet) still proves whose it is.
 //! - fstab: the mount options carry `x-brickyard.cluster=<c>`. mount(8) treats `x-*`
 //!   options as userspace comments (never passed to the kernel); fstab(5) has no
 //!   trailing-comment syntax, so a `# brickyard` suffix could be parsed as a field.
@@ -69,6 +72,29 @@ pub fn fstab_line(cluster: &str, vg: &str, lv: &str) -> String {
 
 pub fn tag_cluster(cluster: &str) -> String {
     format!("brickyard.cluster={}", lvm_safe(cluster))
+}
+
+/// The PV UUID brickyard gives `device` of `node` in the cluster whose id is `cluster_id`
+/// (`pvcreate --uuid`): the first 32 characters of a SHA-256 over the three, in LVM's UUID
+/// alphabet and form (`6-4-4-4-4-4-6` of `[0-9A-Za-z]`). A foreign PV has a random UUID,
+/// so a PV without VG carrying exactly this one was made by us for this device.
+pub fn pv_uuid(cluster_id: &str, node: &str, device: &str) -> String {
+    use sha2::{Digest, Sha256};
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut h = Sha256::new();
+    for part in ["brickyard-pv-v1", cluster_id, node, device] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    let digest = h.finalize();
+    let mut out = String::with_capacity(38);
+    for (i, byte) in digest.iter().take(32).enumerate() {
+        if matches!(i, 6 | 10 | 14 | 18 | 22 | 26) {
+            out.push('-');
+        }
+        out.push(ALPHABET[usize::from(*byte) % ALPHABET.len()] as char);
+    }
+    out
 }
 
 /// Tags on a VG brickyard initialised.
@@ -133,5 +159,26 @@ mod tests {
         assert!(fstab_marked("rw,x-brickyard.cluster=prod", "prod"));
         assert!(!fstab_marked("rw,x-brickyard.cluster=prod2", "prod"));
         assert!(!fstab_marked("rw,brickyard", "prod"));
+    }
+
+    #[test]
+    fn pv_uuid_is_an_lvm_uuid_and_differs_per_cluster_node_and_device() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let u = pv_uuid(id, "gfs1", "/dev/sdb");
+        let groups: Vec<usize> = u.split('-').map(str::len).collect();
+        assert_eq!(groups, [6, 4, 4, 4, 4, 4, 6], "{u}");
+        assert!(
+            u.chars().all(|c| c == '-' || c.is_ascii_alphanumeric()),
+            "{u}"
+        );
+        assert_eq!(u, pv_uuid(id, "gfs1", "/dev/sdb"), "deterministic");
+        let others = [
+            pv_uuid("fedcba9876543210fedcba9876543210", "gfs1", "/dev/sdb"),
+            pv_uuid(id, "gfs2", "/dev/sdb"),
+            pv_uuid(id, "gfs1", "/dev/sdc"),
+        ];
+        for o in others {
+            assert_ne!(u, o);
+        }
     }
 }

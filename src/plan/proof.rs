@@ -501,6 +501,70 @@ pub(crate) fn new_lvm_brick(
     })
 }
 
+/// What is left of LVM brick `volume`/`set`/`pos` in `vg` on `node` once its volume is
+/// gone (an apply killed inside the teardown, or a volume deleted by hand): the VG is
+/// this node's of this cluster, the LV and pool present carry the brick's tags, whatever
+/// is mounted on its mount path is that LV, and its fstab lines carry our marker.
+pub(crate) struct LeftoverLvm<'a> {
+    pub(crate) lv: Option<&'a Lv>,
+    pub(crate) pool: Option<&'a Lv>,
+    pub(crate) mount: String,
+    pub(crate) mounted: bool,
+    pub(crate) fstab: Vec<&'a FstabEntry>,
+}
+
+pub(crate) fn leftover_lvm_brick<'a>(
+    f: &'a NodeFacts,
+    cluster: &str,
+    node: &str,
+    vg: &str,
+    volume: &str,
+    set: u32,
+    pos: u32,
+) -> Result<LeftoverLvm<'a>, ProofFailure> {
+    let g = f
+        .vgs
+        .iter()
+        .find(|g| g.name == vg)
+        .ok_or_else(|| ProofFailure::VgMissing { vg: vg.into() })?;
+    for t in [
+        tag_cluster(cluster),
+        format!("brickyard.node={}", lvm_safe(node)),
+    ] {
+        if !g.tags.contains(&t) {
+            return Err(ProofFailure::VgUntagged {
+                vg: vg.into(),
+                missing: t,
+            });
+        }
+    }
+    let Named { lv, pool } = check_pair(f, cluster, vg, volume, set, pos)?;
+    let mount = mount_path(vg, &lv_name(volume, set, pos));
+    let mounted = check_mount(f, &mount, lv)?;
+    let fstab = check_fstab(f, cluster, &mount)?;
+    Ok(LeftoverLvm {
+        lv,
+        pool,
+        mount,
+        mounted,
+        fstab,
+    })
+}
+
+/// A directory brick of a volume that is gone: `path` is listed by gather as a real
+/// directory carrying exactly this brick's mark (unmarked, it may be anyone's data).
+pub(crate) fn leftover_dir_brick(
+    f: &NodeFacts,
+    cluster: &str,
+    path: &str,
+    volume: &str,
+    set: u32,
+    pos: u32,
+) -> Result<bool, ProofFailure> {
+    let want = dir_brick_mark(cluster, volume, set, pos);
+    Ok(dir_state(f, path, &want, true)?.is_some())
+}
+
 /// Before building directory brick `<base>/<volume>/s<set>p<pos>`: if it exists, it must
 /// be a real directory carrying this brick's mark; an unmarked one may be anyone's data.
 pub(crate) fn new_dir_brick(

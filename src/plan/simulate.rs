@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::gather::{
     BrickDir, BrickDirKind, BrickFacts, FstabEntry, Lv, Mount, NodeFacts, NodeObservation,
-    Observed, Peer, Pv, Vg, VolumeFacts, VolumeStatus,
+    Observed, Peer, Pv, Signature, Vg, VolumeFacts, VolumeStatus,
 };
 
 use super::brick::MARKED_MKDIR;
@@ -18,11 +18,20 @@ use super::ownership::BRICK_XATTR;
 
 /// Apply every runnable step of `plan` to a copy of `observed`.
 pub fn apply(plan: &Plan, observed: &Observed) -> Observed {
+    apply_until(plan, observed, usize::MAX)
+}
+
+/// What an apply killed with SIGKILL leaves: the first `commands` commands of the plan's
+/// runnable steps, in plan order (a valid order: every step comes after what it depends
+/// on), have run, the rest have not. A step with several commands may be cut inside.
+pub fn apply_until(plan: &Plan, observed: &Observed, commands: usize) -> Observed {
     let mut obs = observed.clone();
-    for step in &plan.steps {
-        for cmd in &step.commands {
-            run(&mut obs, step, cmd);
-        }
+    let all = plan
+        .steps
+        .iter()
+        .flat_map(|s| s.commands.iter().map(move |c| (s, c)));
+    for (step, cmd) in all.take(commands) {
+        run(&mut obs, step, cmd);
     }
     obs
 }
@@ -77,11 +86,22 @@ fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
                     size,
                     free: size,
                     tags: vec![],
+                    uuid: flag(cmd, "--uuid").map(str::to_string),
                 });
                 f.block_devices
                     .iter_mut()
                     .filter(|b| b.path == *dev)
                     .for_each(|b| b.fstype = Some("LVM2_member".into()));
+                // as wipefs reports a fresh PV (tier V capture v-thin-lv)
+                f.signatures.insert(
+                    dev.to_string(),
+                    vec![Signature {
+                        kind: "LVM2_member".into(),
+                        offset: "0x218".into(),
+                        uuid: flag(cmd, "--uuid").map(str::to_string),
+                        label: None,
+                    }],
+                );
             }
         }
         ["vgcreate", .., vg, dev] => {

@@ -183,7 +183,7 @@ async fn refused(
 #[tokio::test]
 async fn finding_3_a_genuine_saved_plan_applies_its_re_derived_steps() {
     let (d, o) = scenario("empty_cluster_full_build");
-    let doc = saved_json(&d, &o, &PlanOptions::default());
+    let doc = saved_json(&d, &o, &crate::cli_opts());
     let n = nodes(&d);
     let ran = apply_saved(&doc, &d, &o, &ApplyOptions::default(), &n)
         .await
@@ -204,7 +204,7 @@ async fn finding_3_a_genuine_saved_plan_applies_its_re_derived_steps() {
 async fn finding_3_an_appended_command_is_refused() {
     refused(
         "empty_cluster_full_build",
-        PlanOptions::default(),
+        crate::cli_opts(),
         ApplyOptions::default(),
         |doc| {
             step_mut(doc, "brick.gfs[0][0]/lvcreate")["commands"]
@@ -223,7 +223,7 @@ async fn finding_3_a_cleared_destructive_mark_is_refused() {
     // without --allow-destroy.
     let opts = PlanOptions {
         allow_destroy: true,
-        ..PlanOptions::default()
+        ..crate::cli_opts()
     };
     let (d, o) = scenario("delete_allowed");
     let doc = saved_json(&d, &o, &opts);
@@ -254,7 +254,7 @@ async fn finding_3_a_cleared_destructive_mark_is_refused() {
 async fn finding_3_a_changed_guard_is_refused() {
     refused(
         "empty_cluster_full_build",
-        PlanOptions::default(),
+        crate::cli_opts(),
         ApplyOptions::default(),
         |doc| {
             step_mut(doc, "brick.gfs[0][0]/mkfs")["guard"]["argv"] = serde_json::json!(["false"]);
@@ -268,7 +268,7 @@ async fn finding_3_a_changed_guard_is_refused() {
 async fn finding_3_a_removed_step_is_refused() {
     refused(
         "empty_cluster_full_build",
-        PlanOptions::default(),
+        crate::cli_opts(),
         ApplyOptions::default(),
         |doc| {
             let steps = doc["steps"].as_array_mut().unwrap();
@@ -289,7 +289,7 @@ async fn finding_3_a_removed_step_is_refused() {
 async fn finding_3_a_saved_delete_still_needs_allow_destroy() {
     let opts = PlanOptions {
         allow_destroy: true,
-        ..PlanOptions::default()
+        ..crate::cli_opts()
     };
     let (d, o) = scenario("delete_allowed");
     let doc = saved_json(&d, &o, &opts);
@@ -335,7 +335,7 @@ fn wipe_plan() -> (Desired, Observed, serde_json::Value) {
     let (d, o) = scenario("device_wipe_allowed");
     let opts = PlanOptions {
         allow_wipe: true,
-        ..PlanOptions::default()
+        ..crate::cli_opts()
     };
     let doc = saved_json(&d, &o, &opts);
     let p: Plan = serde_json::from_value(doc.clone()).unwrap();

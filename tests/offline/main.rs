@@ -26,6 +26,7 @@ mod gather_captures;
 mod heketi_import;
 mod local_shell;
 mod plan_adversarial;
+mod plan_crash_resume;
 mod plan_facts;
 mod plan_identity;
 mod plan_ownership;
@@ -34,3 +35,13 @@ mod plan_scenarios;
 mod plan_trust;
 mod readme_main_job;
 mod render_escape;
+
+/// Plan options as `brickyard plan` passes them: with the fresh cluster id the CLI makes
+/// for a cluster that records none yet (a fixed one here, so snapshots are stable).
+/// Without it nothing that carries the id (a PV's UUID) can be planned on such a cluster.
+pub(crate) fn cli_opts() -> brickyard::plan::PlanOptions {
+    brickyard::plan::PlanOptions {
+        new_cluster_id: Some("5eed0000000000000000000000c1d001".into()),
+        ..brickyard::plan::PlanOptions::default()
+    }
+}

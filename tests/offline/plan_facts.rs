@@ -53,13 +53,13 @@ fn finding_8_failed_wipefs_means_no_pvcreate() {
     let mut facts = value(BLANK);
     // the baseline prepares the blank disk
     assert!(has_argv(
-        &run(&desired, &facts, PlanOptions::default()),
+        &run(&desired, &facts, crate::cli_opts()),
         "pvcreate"
     ));
     // wipefs failed on gfs1 (and udev left lsblk's FSTYPE empty): /dev/sdb looks blank
     fail_section(&mut facts, "gfs1", "wipefs:/dev/sdb");
     facts["nodes"]["gfs1"]["signatures"]["/dev/sdb"] = json!([]);
-    let p = run(&desired, &facts, PlanOptions::default());
+    let p = run(&desired, &facts, crate::cli_opts());
     let gfs1: Vec<_> = p
         .steps
         .iter()
@@ -84,7 +84,7 @@ fn finding_8_missing_wipefs_result_means_no_pvcreate() {
     let desired = value(GFS);
     let mut facts = value(BLANK);
     facts["nodes"]["gfs2"]["signatures"] = json!({});
-    let p = run(&desired, &facts, PlanOptions::default());
+    let p = run(&desired, &facts, crate::cli_opts());
     assert!(
         incomplete_at(&p, "device.gfs2:/dev/sdb"),
         "{:?}",
@@ -114,7 +114,7 @@ fn finding_8_failed_vgs_means_no_wipe_of_an_active_pv() {
     fail_section(&mut facts, "gfs1", "vgs");
     let opts = PlanOptions {
         allow_wipe: true,
-        ..PlanOptions::default()
+        ..crate::cli_opts()
     };
     let p = run(&desired, &facts, opts);
     assert!(!has_argv(&p, "wipefs -a"), "{:?}", argvs(&p));
@@ -134,7 +134,7 @@ fn finding_8_failed_volume_info_means_no_volume_create_or_delete() {
         facts["nodes"][n]["volumes"] = json!([]);
         fail_section(&mut facts, n, "volume_info");
     }
-    let p = run(&desired, &facts, PlanOptions::default());
+    let p = run(&desired, &facts, crate::cli_opts());
     assert!(!has_argv(&p, "volume create"), "{:?}", argvs(&p));
     assert!(incomplete_at(&p, "volume.gfs"), "{:?}", p.blockers);
 
@@ -145,7 +145,7 @@ fn finding_8_failed_volume_info_means_no_volume_create_or_delete() {
     facts["nodes"]["gfs2"]["volumes"] = json!([]);
     let opts = PlanOptions {
         allow_destroy: true,
-        ..PlanOptions::default()
+        ..crate::cli_opts()
     };
     let baseline = run(&desired, &value(CONVERGED), opts.clone());
     assert!(
@@ -165,7 +165,7 @@ fn finding_8_failed_findmnt_holds_back_the_bricks_on_that_node() {
     let mut facts = value(CONVERGED);
     fail_section(&mut facts, "gfs3", "findmnt");
     facts["nodes"]["gfs3"]["mounts"] = json!([]);
-    let p = run(&desired, &facts, PlanOptions::default());
+    let p = run(&desired, &facts, crate::cli_opts());
     // the empty mount list would read as "every brick of gfs3 lost its mount"
     let runnable_mounts: Vec<_> = p
         .steps
@@ -189,7 +189,7 @@ fn finding_8_failed_pool_list_means_no_peer_probe() {
         fail_section(&mut facts, n, "pool_list");
         facts["nodes"][n]["peers"] = json!([]);
     }
-    let p = run(&desired, &facts, PlanOptions::default());
+    let p = run(&desired, &facts, crate::cli_opts());
     assert!(
         !p.steps.iter().any(|s| s
             .commands

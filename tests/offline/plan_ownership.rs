@@ -100,8 +100,28 @@ fn set_brick_paths(facts: &mut Value, paths: [&str; 3]) {
     }
 }
 
-/// Volume `gfs` becomes the unmarked volume `data`.
+/// Volume `gfs` becomes the unmarked volume `data`. gfs's own brick LVs go with it (else
+/// they are the bricks of a volume that is gone, which `volume::leftover` tears down).
 fn foreign_data(facts: &mut Value, paths: [&str; 3]) {
+    for n in ["gfs1", "gfs2", "gfs3"] {
+        let nf = node(facts, n);
+        if let Some(lvs) = nf["lvs"].as_array_mut() {
+            lvs.retain(|l| {
+                !l["tags"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t == "brickyard.volume=gfs"))
+            });
+        }
+        for k in ["mounts", "fstab"] {
+            if let Some(a) = nf[k].as_array_mut() {
+                a.retain(|m| {
+                    !m["target"]
+                        .as_str()
+                        .is_some_and(|t| t.starts_with("/var/lib/brickyard/mounts/"))
+                });
+            }
+        }
+    }
     set_brick_paths(facts, paths);
     let v = volume(facts);
     v["name"] = "data".into();

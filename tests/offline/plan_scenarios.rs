@@ -14,17 +14,22 @@ use brickyard::gather::Observed;
 use brickyard::plan::{PlanOptions, plan, simulate};
 use brickyard::render::plan::{human, json};
 
-fn load(dir: &Path) -> (Desired, Observed, PlanOptions) {
+pub(crate) fn load(dir: &Path) -> (Desired, Observed, PlanOptions) {
     let desired: Desired =
         serde_json::from_str(&std::fs::read_to_string(input_file(dir, "desired")).unwrap())
             .unwrap();
     let observed: Observed =
         serde_json::from_str(&std::fs::read_to_string(input_file(dir, "facts")).unwrap()).unwrap();
-    let mut opts = PlanOptions::default();
+    let mut opts = crate::cli_opts();
     if let Ok(s) = std::fs::read_to_string(dir.join("opts.json")) {
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
         opts.allow_destroy = v["allow_destroy"].as_bool().unwrap_or(false);
         opts.allow_wipe = v["allow_wipe"].as_bool().unwrap_or(false);
+        // facts gathered before nodes recorded a cluster identity, planned as a library
+        // caller that mints no id (else the plan's first steps would record one)
+        if v["fresh_cluster_id"].as_bool() == Some(false) {
+            opts.new_cluster_id = None;
+        }
     }
     (desired, observed, opts)
 }

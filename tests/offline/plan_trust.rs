@@ -12,9 +12,13 @@ const FACTS: &str = include_str!("../../testdata/plan/_shared/gfs3-converged.fac
 const DESIRED: &str = include_str!("../../testdata/plan/_shared/gfs3-volume-gfs.desired.json");
 
 fn run(desired: Value, facts: Value) -> Plan {
+    run_with(desired, facts, &PlanOptions::default())
+}
+
+fn run_with(desired: Value, facts: Value, opts: &PlanOptions) -> Plan {
     let d: Desired = serde_json::from_value(desired).expect("desired");
     let o: Observed = serde_json::from_value(facts).expect("facts");
-    plan(&d, &o, &PlanOptions::default())
+    plan(&d, &o, opts)
 }
 
 fn base() -> (Value, Value) {
@@ -168,7 +172,8 @@ fn finding_7_a_16_eib_volume_does_not_fit_on_small_disks() {
     d["volumes"]["gfs"]["size"] = u64::MAX.into();
     d["placement"]["brick_max_size"] = u64::MAX.into();
     let f: Value = serde_json::from_str(BLANK).expect("facts json");
-    let p = run(d, f);
+    // blank disks need the cluster id (their PV UUID comes from it), as the CLI gives it
+    let p = run_with(d, f, &crate::cli_opts());
     assert!(p.placements.is_empty(), "{:?}", p.placements);
     no_argv(&p, "volume create");
     has_code(&p, "capacity");

@@ -42,6 +42,7 @@ pub fn pvs(text: &str) -> Result<Vec<Pv>, String> {
                 size: bytes(r, "pv_size", &what)?,
                 free: bytes(r, "pv_free", &what)?,
                 tags: tags(r, "pv_tags"),
+                uuid: json::nonempty(r, "pv_uuid"),
                 name,
             })
         })
@@ -105,5 +106,24 @@ mod tests {
         assert_eq!(pvs(t).unwrap(), vec![]);
         assert!(vgs(t).is_err(), "a pv report is not a vg report");
         assert!(lvs("garbage").is_err());
+    }
+
+    /// `pvs --reportformat json --units b --nosuffix` as LVM 2.03.16 prints a PV without
+    /// VG (tier V): the UUID tells brickyard's own half-initialised disk from others.
+    #[test]
+    fn a_pv_without_vg_is_read_with_its_uuid() {
+        let t = r#"{"report":[{"pv":[{"pv_name":"/dev/vdb","vg_name":"","pv_size":"4294967296","pv_free":"4294967296","pv_tags":"","pv_uuid":"JpV3kd-d44i-OhK7-wjHE-vgJ7-nAcU-5zIPb8"}]}]}"#;
+        let p = pvs(t).unwrap();
+        assert_eq!(p[0].vg, None);
+        assert_eq!(
+            p[0].uuid.as_deref(),
+            Some("JpV3kd-d44i-OhK7-wjHE-vgJ7-nAcU-5zIPb8")
+        );
+        let old = t.replace(r#","pv_uuid":"JpV3kd-d44i-OhK7-wjHE-vgJ7-nAcU-5zIPb8""#, "");
+        assert_eq!(
+            pvs(&old).unwrap()[0].uuid,
+            None,
+            "an older probe has no UUID"
+        );
     }
 }

@@ -1,13 +1,31 @@
 //! Steps that tear down a brick after its volume is deleted: unmount, drop the fstab
-//! line, remove thin LV and pool, remove the mount point; or remove a directory brick.
-//! Only a brick `proof` proved ours gets here, and every name on a command line comes
-//! from its proven facts (the LV entry, the derived directory), after a `--`.
+//! line, remove the mount point, remove thin LV and pool; or remove a directory brick.
+//! Only a brick `proof` proved ours gets here (a brick of a live volume, or what is left
+//! of one whose volume is gone), and every name on a command line comes from its proven
+//! facts (the LV entry, the derived directory), after a `--`.
+//!
+//! The mount point goes before the LVs: an apply killed anywhere in the teardown leaves
+//! something the next plan sees (an LV, a pool, a mount, an fstab line) and finishes
+//! from, never only an empty directory that gather does not look for.
 
+use crate::gather::FstabEntry;
 use crate::plan::builder::{Builder, StepSpec, argv, guard, sh};
 use crate::plan::model::{Action, Guard};
 use crate::plan::proof::{Proven, ProvenBrick};
 
 use super::address;
+
+/// What of one LVM brick is to be torn down: names from the proven facts.
+pub(crate) struct LvmTeardown<'a> {
+    pub(crate) vg: &'a str,
+    /// The thin LV, unless it is already gone.
+    pub(crate) lv: Option<&'a str>,
+    /// The thin pool, unless it is already gone.
+    pub(crate) pool: Option<&'a str>,
+    pub(crate) mount: &'a str,
+    /// Every fstab line for the mount (each carries our marker).
+    pub(crate) fstab: &'a [&'a FstabEntry],
+}
 
 /// Pushes teardown steps of proven brick `pb` of `volume` after `after` (the volume
 /// delete). All destructive.
@@ -18,42 +36,61 @@ pub(crate) fn destroy(
     after: &str,
     blocked: bool,
 ) {
-    let addr = address(volume, pb.set, pb.pos);
-    let node = pb.node;
-    let mut deps = vec![after.to_string()];
-    let mut push = |b: &mut Builder, verb: &str, desc: String, cmd: Vec<String>, guard: Guard| {
-        let id = b.push(
-            StepSpec {
-                id: format!("{addr}/{verb}"),
-                address: &addr,
-                action: Action::Delete,
-                node,
-                description: desc,
-                commands: vec![cmd],
-                guard,
-                depends_on: deps.clone(),
-                destructive: true,
-            },
-            blocked,
-        );
-        deps = vec![id];
-    };
-    let p = match &pb.kind {
+    let deps = vec![after.to_string()];
+    match &pb.kind {
         Proven::Dir { path } => {
-            push(
-                b,
-                "rmdir",
-                format!("remove brick directory {path} and its data"),
-                argv(&["rm", "-rf", "--one-file-system", "--", path]),
-                guard("the directory is gone", sh("! test -e \"$1\"", &[path])),
-            );
-            return;
+            destroy_dir(b, volume, pb.set, pb.pos, pb.node, path, deps, blocked);
         }
-        Proven::Lvm(p) => p,
-    };
-    let (vg, lv, pool) = (p.lv.vg.as_str(), p.lv.name.as_str(), p.pool.name.as_str());
-    let mnt = p.mount.as_str();
-    push(
+        Proven::Lvm(p) => {
+            let t = LvmTeardown {
+                vg: &p.lv.vg,
+                lv: Some(&p.lv.name),
+                pool: Some(&p.pool.name),
+                mount: &p.mount,
+                fstab: &p.fstab,
+            };
+            destroy_lvm(b, volume, pb.set, pb.pos, pb.node, &t, deps, blocked);
+        }
+    }
+}
+
+/// Pushes the steps removing directory brick `path`, after `deps`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn destroy_dir(
+    b: &mut Builder,
+    volume: &str,
+    set: u32,
+    pos: u32,
+    node: &str,
+    path: &str,
+    deps: Vec<String>,
+    blocked: bool,
+) {
+    let mut chain = Chain::new(volume, set, pos, node, deps, blocked);
+    chain.push(
+        b,
+        "rmdir",
+        format!("remove brick directory {path} and its data"),
+        argv(&["rm", "-rf", "--one-file-system", "--", path]),
+        guard("the directory is gone", sh("! test -e \"$1\"", &[path])),
+    );
+}
+
+/// Pushes the steps tearing down what `t` names of an LVM brick, after `deps`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn destroy_lvm(
+    b: &mut Builder,
+    volume: &str,
+    set: u32,
+    pos: u32,
+    node: &str,
+    t: &LvmTeardown<'_>,
+    deps: Vec<String>,
+    blocked: bool,
+) {
+    let mut chain = Chain::new(volume, set, pos, node, deps, blocked);
+    let mnt = t.mount;
+    chain.push(
         b,
         "umount",
         format!("unmount {mnt}"),
@@ -64,13 +101,13 @@ pub(crate) fn destroy(
         ),
     );
     // the proof saw our marker on every fstab line for the mount
-    for (i, line) in p.fstab.iter().map(|e| &e.line).enumerate() {
+    for (i, line) in t.fstab.iter().map(|e| &e.line).enumerate() {
         let verb = if i == 0 {
             "fstab".into()
         } else {
             format!("fstab{i}")
         };
-        push(
+        chain.push(
             b,
             &verb,
             format!("remove {mnt} from /etc/fstab"),
@@ -81,9 +118,17 @@ pub(crate) fn destroy(
             ),
         );
     }
-    for (verb, name) in [("lvremove", lv), ("poolremove", pool)] {
-        let full = format!("{vg}/{name}");
-        push(
+    chain.push(
+        b,
+        "rmdir",
+        format!("remove mount point {mnt}"),
+        argv(&["rmdir", "--", mnt]),
+        guard("the directory is gone", sh("! test -e \"$1\"", &[mnt])),
+    );
+    for (verb, name) in [("lvremove", t.lv), ("poolremove", t.pool)] {
+        let Some(name) = name else { continue };
+        let full = format!("{}/{name}", t.vg);
+        chain.push(
             b,
             verb,
             format!("remove LV {full}"),
@@ -94,11 +139,48 @@ pub(crate) fn destroy(
             ),
         );
     }
-    push(
-        b,
-        "rmdir",
-        format!("remove mount point {mnt}"),
-        argv(&["rmdir", "--", mnt]),
-        guard("the directory is gone", sh("! test -e \"$1\"", &[mnt])),
-    );
+}
+
+/// Teardown steps of one brick, each after the one before.
+struct Chain<'a> {
+    addr: crate::plan::address::Address,
+    node: &'a str,
+    deps: Vec<String>,
+    blocked: bool,
+}
+
+impl<'a> Chain<'a> {
+    fn new(
+        volume: &str,
+        set: u32,
+        pos: u32,
+        node: &'a str,
+        deps: Vec<String>,
+        blocked: bool,
+    ) -> Self {
+        Chain {
+            addr: address(volume, set, pos),
+            node,
+            deps,
+            blocked,
+        }
+    }
+
+    fn push(&mut self, b: &mut Builder, verb: &str, desc: String, cmd: Vec<String>, guard: Guard) {
+        let id = b.push(
+            StepSpec {
+                id: format!("{}/{verb}", self.addr),
+                address: &self.addr,
+                action: Action::Delete,
+                node: self.node,
+                description: desc,
+                commands: vec![cmd],
+                guard,
+                depends_on: std::mem::take(&mut self.deps),
+                destructive: true,
+            },
+            self.blocked,
+        );
+        self.deps = vec![id];
+    }
 }

@@ -8,7 +8,7 @@ mod create;
 mod destroy;
 
 pub(crate) use create::{MARKED_MKDIR, create};
-pub(crate) use destroy::destroy;
+pub(crate) use destroy::{LvmTeardown, destroy, destroy_dir, destroy_lvm};
 
 use crate::config::BrickKind;
 use crate::gather::NodeFacts;

@@ -1,6 +1,8 @@
 //! One declared LVM device: recognise it as ours, refuse it (signatures, mounted,
 //! read-only, too small, foreign VG), or plan its initialisation (wipefs when allowed,
-//! pvcreate, vgcreate) and offer it to placement as a candidate.
+//! pvcreate with brickyard's derived UUID, vgcreate with tags) and offer it to placement
+//! as a candidate. A PV without VG carrying that UUID is an init that was interrupted:
+//! only the vgcreate is planned.
 
 use crate::config::BrickKind;
 use crate::gather::NodeFacts;
@@ -16,7 +18,7 @@ use crate::plan::facts::Need;
 use crate::plan::health::World;
 use crate::plan::model::Action;
 use crate::plan::options::PlanOptions;
-use crate::plan::ownership::{tag_cluster, tag_value, vg_name, vg_tags};
+use crate::plan::ownership::{pv_uuid, tag_cluster, tag_value, vg_name, vg_tags};
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn device(
@@ -140,10 +142,18 @@ pub(super) fn device(
                 return None;
             }
             None => {
-                // A PV without VG: a signature like any other, handled below via evidence.
+                // A PV without VG: ours when it carries the UUID we give this device (an
+                // init stopped between pvcreate and vgcreate), else a signature like any
+                // other, handled below via evidence.
             }
         }
     }
+    let our_uuid = w
+        .cluster_id
+        .as_deref()
+        .map(|id| pv_uuid(id, node, &dev.path));
+    let orphan_pv = f.pvs.iter().find(|p| p.name == dev.path && p.vg.is_none());
+    let unfinished = orphan_pv.is_some_and(|p| p.uuid.is_some() && p.uuid == our_uuid);
     // Not a PV of a VG (that returned above), yet a VG of our name exists: vgcreate's
     // guard would pass on the name alone and bricks would be carved out of that VG,
     // ours for another device or foreign (finding #14).
@@ -212,7 +222,15 @@ pub(super) fn device(
         return None;
     }
     let mut evidence: Vec<String> = Vec::new();
-    for s in f.signatures.get(&dev.path).into_iter().flatten() {
+    // our own half-initialised PV: its LVM label is the one thing expected on the disk
+    let ours = |kind: &str| unfinished && kind == "LVM2_member";
+    for s in f
+        .signatures
+        .get(&dev.path)
+        .into_iter()
+        .flatten()
+        .filter(|s| !ours(&s.kind))
+    {
         let mut e = format!("{} signature at offset {}", s.kind, s.offset);
         if let Some(u) = &s.uuid {
             e.push_str(&format!(", UUID {u}"));
@@ -222,14 +240,18 @@ pub(super) fn device(
         }
         evidence.push(format!("wipefs: {e}"));
     }
-    if let Some(fs) = &bd.fstype {
+    if let Some(fs) = bd.fstype.as_deref().filter(|fs| !ours(fs)) {
         evidence.push(format!("lsblk: FSTYPE {fs}"));
     }
     if !bd.children.is_empty() {
         evidence.push(format!("lsblk: has children {}", bd.children.join(", ")));
     }
-    if f.pvs.iter().any(|p| p.name == dev.path) {
-        evidence.push("pvs: an LVM PV that belongs to no VG".into());
+    if let Some(pv) = orphan_pv.filter(|_| !unfinished) {
+        evidence.push(format!(
+            "pvs: an LVM PV that belongs to no VG (UUID {}, not the {} brickyard gives this device)",
+            pv.uuid.as_deref().unwrap_or("unknown"),
+            our_uuid.as_deref().unwrap_or("one")
+        ));
     }
     let mut deps: Vec<String> = Vec::new();
     if !evidence.is_empty() {
@@ -289,25 +311,56 @@ pub(super) fn device(
         );
         return None;
     }
-    let pv = b.push(
-        StepSpec {
-            id: format!("{addr}/pvcreate"),
-            address: &addr,
-            action: Action::Create,
-            node,
-            description: format!("make {} an LVM physical volume", dev.path),
-            commands: vec![argv(&[
-                "pvcreate",
-                "--metadatasize=128M",
-                "--dataalignment=256K",
-                &dev.path,
-            ])],
-            guard: guard("pvs lists the PV", argv(&["pvs", &dev.path])),
-            depends_on: deps,
-            destructive: false,
-        },
-        false,
-    );
+    let Some(uuid) = our_uuid else {
+        // the identity pass has already said (blocker or warning) why the id is not settled
+        b.block(
+            BlockerCode::ClusterIdUnreadable,
+            &addr,
+            format!(
+                "{} on {node} is not prepared: its PV UUID is derived from the cluster id, which is not settled yet",
+                dev.path
+            ),
+            Some("the id is settled once every declared node answers with a readable identity record; see the cluster identity blockers or warnings".into()),
+        );
+        return None;
+    };
+    // Kept apart from vgcreate (which could create the PV itself) because a PV made by
+    // vgcreate gets a random UUID: this one carries ours, so a disk left as a bare PV by
+    // an apply stopped before (or inside) vgcreate is recognised above and finished.
+    if !unfinished {
+        let id = b.push(
+            StepSpec {
+                id: format!("{addr}/pvcreate"),
+                address: &addr,
+                action: Action::Create,
+                node,
+                description: format!(
+                    "make {} an LVM physical volume (UUID {uuid}, derived from the cluster id)",
+                    dev.path
+                ),
+                commands: vec![argv(&[
+                    "pvcreate",
+                    "--uuid",
+                    &uuid,
+                    "--norestorefile",
+                    "--metadatasize=128M",
+                    "--dataalignment=256K",
+                    &dev.path,
+                ])],
+                guard: guard(
+                    "pvs lists the PV with brickyard's UUID",
+                    sh(
+                        "test \"$(pvs --noheadings -o pv_uuid -- \"$1\" 2>/dev/null | tr -d ' ')\" = \"$2\"",
+                        &[&dev.path, &uuid],
+                    ),
+                ),
+                depends_on: deps,
+                destructive: false,
+            },
+            false,
+        );
+        deps = vec![id];
+    }
     let mut vgcreate = argv(&["vgcreate", "--physicalextentsize=4M"]);
     for t in vg_tags(cluster, node) {
         vgcreate.push("--addtag".into());
@@ -328,7 +381,7 @@ pub(super) fn device(
             ),
             commands: vec![vgcreate],
             guard: guard("vgs lists the VG", argv(&["vgs", &want_vg])),
-            depends_on: vec![pv],
+            depends_on: deps,
             destructive: false,
         },
         false,

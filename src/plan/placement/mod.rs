@@ -14,7 +14,9 @@ use std::ops::RangeInclusive;
 
 use crate::config::{Placement, Volume, ZoneChecking};
 
-use super::capacity::{EXTENT, brick_size, data_bricks_per_set, position_size, set_range};
+use super::capacity::{
+    EXTENT, brick_size, data_bricks_per_set, pool_size, position_size, set_range,
+};
 
 use pool::Want;
 pub(crate) use pool::{Pick, Pool, Undo};
@@ -29,7 +31,12 @@ pub(crate) struct Pin {
     /// Candidate it is on.
     pub(crate) cand: usize,
     /// Its size in bytes; 0 when unknown (directory bricks), which matches any size.
+    /// For a `pool_only` pin, the thin pool's data size.
     pub(crate) size: u64,
+    /// Only the brick's thin pool exists (an apply stopped between the pool's and the
+    /// thin LV's `lvcreate`): its space is already out of the VG, and the brick must be
+    /// of the size that pool was made for.
+    pub(crate) pool_only: bool,
 }
 
 /// Pinned positions of half-built bricks of one volume, by (set, position).
@@ -121,7 +128,16 @@ pub(crate) fn pins_match(vol: &Volume, pins: &Pins, sets: u64, data_brick: u64) 
     pins.iter().all(|(&(s, p), pin)| {
         (s as u64) < sets
             && (p as usize) < vol.durability.set_size()
-            && (pin.size == 0 || pin.size == position_size(vol, data_brick, p as usize))
+            && match (pin.pool_only, pin.size) {
+                (true, pool) => {
+                    pool == pool_size(
+                        position_size(vol, data_brick, p as usize),
+                        vol.snapshot_factor,
+                    )
+                }
+                (false, 0) => true,
+                (false, size) => size == position_size(vol, data_brick, p as usize),
+            }
     })
 }
 

@@ -9,6 +9,7 @@
 
 mod create;
 mod delete;
+mod leftover;
 mod remount;
 mod steps;
 mod update;
@@ -26,7 +27,7 @@ use super::builder::Builder;
 use super::facts::Need;
 use super::health::World;
 use super::options::PlanOptions;
-use super::ownership::{OPT_CLUSTER, brick_identity, dir_brick_path, lv_name};
+use super::ownership::{OPT_CLUSTER, brick_identity, dir_brick_path, lv_name, pool_name};
 use super::placement::{Pin, Pins, Pool};
 use super::proof::{self, ProofFailure, ProvenBrick};
 
@@ -235,6 +236,7 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
             );
         }
     }
+    leftover::plan(ctx, b);
 }
 
 /// A volume nothing is decided about: the facts it needs are unknown.
@@ -261,19 +263,33 @@ pub(crate) fn pin_index(w: &World<'_>, pool: &Pool) -> BTreeMap<String, Pins> {
         match c.kind {
             BrickKind::Lvm => {
                 for lv in f.lvs.iter().filter(|l| l.vg == c.vg) {
-                    if let Some((v, s, p)) = brick_identity(&lv.tags)
-                        && lv.name == lv_name(&v, s, p)
-                        && proof::new_lvm_brick(Some(f), cluster, &c.vg, &v, s, p)
-                            .is_ok_and(|e| e.lv)
-                    {
-                        out.entry(v).or_default().insert(
-                            (s, p),
-                            Pin {
-                                cand: i,
-                                size: lv.size,
-                            },
-                        );
+                    let Some((v, s, p)) = brick_identity(&lv.tags) else {
+                        continue;
+                    };
+                    // A thin LV pins its brick; so does a thin pool alone (an apply stopped
+                    // between the two lvcreate calls), or its space would be counted twice:
+                    // once as used in the VG and once more for a new pool elsewhere.
+                    let pool_only = if lv.name == lv_name(&v, s, p) {
+                        false
+                    } else if lv.name == pool_name(&v, s, p) {
+                        true
+                    } else {
+                        continue;
+                    };
+                    let Ok(e) = proof::new_lvm_brick(Some(f), cluster, &c.vg, &v, s, p) else {
+                        continue;
+                    };
+                    if (pool_only && (e.lv || !e.pool)) || (!pool_only && !e.lv) {
+                        continue;
                     }
+                    out.entry(v).or_default().insert(
+                        (s, p),
+                        Pin {
+                            cand: i,
+                            size: lv.size,
+                            pool_only,
+                        },
+                    );
                 }
             }
             BrickKind::Directory => {
@@ -290,9 +306,14 @@ pub(crate) fn pin_index(w: &World<'_>, pool: &Pool) -> BTreeMap<String, Pins> {
                         && proof::new_dir_brick(Some(f), cluster, &c.device, volume, s, p)
                             .is_ok_and(|e| e.dir)
                     {
-                        out.entry(volume.to_string())
-                            .or_default()
-                            .insert((s, p), Pin { cand: i, size: 0 });
+                        out.entry(volume.to_string()).or_default().insert(
+                            (s, p),
+                            Pin {
+                                cand: i,
+                                size: 0,
+                                pool_only: false,
+                            },
+                        );
                     }
                 }
             }

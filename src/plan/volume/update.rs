@@ -177,7 +177,12 @@ pub(super) fn update(
                 return;
             }
         }
-    } else if brick_size(vol.size, k0, &vol.durability) < b0 {
+    } else if vol.size.div_ceil(per_set) < k0
+        || (k0 == 1 && brick_size(vol.size, k0, &vol.durability) < b0)
+    {
+        // Growth rounds up to whole sets, so a grown volume holds up to one set more than
+        // its size: a shrink is asking for a size a whole set less would hold (or, with
+        // one set, a smaller brick than the one it was created with).
         b.block(
             BlockerCode::Shrink,
             &addr,

@@ -1,0 +1,206 @@
+//! Bricks of a volume that no longer exists: what an apply killed inside a volume's
+//! teardown leaves (after `volume delete`, before its last `lvremove` or `rm -rf`), or
+//! what `gluster volume delete` by hand leaves behind. No other pass sees them: the
+//! volume is neither on the cluster nor in the config, and their space is out of the VG.
+//! Each proven one is torn down with `--allow-destroy` (it still holds the volume's
+//! files) or named in a `destroy_not_allowed` blocker, never left in silence. What fails
+//! the proof is left alone and said so (`leftover_unproven`).
+
+use std::collections::BTreeMap;
+
+use crate::config::{VolumeState, names};
+use crate::plan::address::Address;
+use crate::plan::blocker_code::BlockerCode;
+use crate::plan::brick::{LvmTeardown, destroy_dir, destroy_lvm};
+use crate::plan::builder::Builder;
+use crate::plan::facts::Need;
+use crate::plan::ownership::{brick_identity, dir_brick_path, tag_cluster};
+use crate::plan::proof::{leftover_dir_brick, leftover_lvm_brick};
+
+use super::Ctx;
+
+/// One leftover brick: where it is and what it still holds, for the blocker message.
+struct Leftover {
+    node: String,
+    what: String,
+}
+
+pub(super) fn plan(ctx: &Ctx<'_, '_>, b: &mut Builder) {
+    let w = ctx.w;
+    // not on the cluster, and not wanted (a declared volume's half-built bricks are pins)
+    let gone = |v: &str| {
+        !w.volumes.contains_key(v)
+            && w.desired
+                .volumes
+                .get(v)
+                .is_none_or(|d| d.state == VolumeState::Absent)
+    };
+    let blocked = !ctx.opts.allow_destroy;
+    let mut found: BTreeMap<String, Vec<Leftover>> = BTreeMap::new();
+    let cluster = w.desired.cluster.as_str();
+    for (node, f) in &w.facts {
+        if !w.healthy(node) {
+            continue;
+        }
+        // a brick of any volume on the cluster inside it: someone's data lives there now
+        let in_use = |dir: &str| {
+            w.volumes.values().flat_map(|v| &v.bricks).find(|br| {
+                w.node_of_host(&br.host) == Some(*node)
+                    && (br.path == dir || br.path.starts_with(&format!("{dir}/")))
+            })
+        };
+        if w.unknown(Need::Lvm { node }).is_none() {
+            let ours = tag_cluster(cluster);
+            // one entry per brick, whether its thin LV, its pool or both are left
+            let mut bricks: BTreeMap<(String, String, u32, u32), ()> = BTreeMap::new();
+            for lv in f.lvs.iter().filter(|l| l.tags.contains(&ours)) {
+                if let Some((v, s, p)) = brick_identity(&lv.tags)
+                    && names::volume_name(&v).is_ok()
+                    && gone(&v)
+                {
+                    bricks.insert((lv.vg.clone(), v, s, p), ());
+                }
+            }
+            for (vg, v, s, p) in bricks.into_keys() {
+                match leftover_lvm_brick(f, cluster, node, &vg, &v, s, p) {
+                    Ok(l) if let Some(br) = in_use(&l.mount) => unproven(
+                        b,
+                        &v,
+                        s,
+                        p,
+                        node,
+                        &format!(
+                            "volume brick {} lives inside its mount {}",
+                            br.name, l.mount
+                        ),
+                    ),
+                    Ok(l) => {
+                        let names: Vec<String> = [l.lv, l.pool]
+                            .into_iter()
+                            .flatten()
+                            .map(|x| format!("{vg}/{}", x.name))
+                            .collect();
+                        let mut what = format!("LV {}", names.join(" and "));
+                        if l.mounted {
+                            what.push_str(&format!(", mounted on {}", l.mount));
+                        }
+                        let t = LvmTeardown {
+                            vg: &vg,
+                            lv: l.lv.map(|x| x.name.as_str()),
+                            pool: l.pool.map(|x| x.name.as_str()),
+                            mount: &l.mount,
+                            fstab: &l.fstab,
+                        };
+                        destroy_lvm(b, &v, s, p, node, &t, vec![], blocked);
+                        found.entry(v).or_default().push(Leftover {
+                            node: node.to_string(),
+                            what,
+                        });
+                    }
+                    Err(e) => unproven(b, &v, s, p, node, &e.to_string()),
+                }
+            }
+        }
+        let Some(decl) = w.desired.nodes.get(*node) else {
+            continue;
+        };
+        for base in &decl.paths {
+            if w.unknown(Need::Path {
+                node,
+                path: &base.path,
+            })
+            .is_some()
+            {
+                continue;
+            }
+            for d in &f.brick_dirs {
+                let Some((v, s, p)) = dir_identity(&base.path, &d.path) else {
+                    continue;
+                };
+                if !gone(&v) {
+                    continue;
+                }
+                match leftover_dir_brick(f, cluster, &d.path, &v, s, p) {
+                    Ok(true) if let Some(br) = in_use(&d.path) => unproven(
+                        b,
+                        &v,
+                        s,
+                        p,
+                        node,
+                        &format!("volume brick {} lives inside it", br.name),
+                    ),
+                    Ok(true) => {
+                        destroy_dir(b, &v, s, p, node, &d.path, vec![], blocked);
+                        found.entry(v).or_default().push(Leftover {
+                            node: node.to_string(),
+                            what: format!("directory {}", d.path),
+                        });
+                    }
+                    Ok(false) => {}
+                    Err(e) => unproven(b, &v, s, p, node, &e.to_string()),
+                }
+            }
+        }
+    }
+    if blocked {
+        for (v, l) in found {
+            let list: Vec<String> = l
+                .iter()
+                .map(|l| format!("{} on {}", l.what, l.node))
+                .collect();
+            b.block(
+                BlockerCode::DestroyNotAllowed,
+                &Address::volume(&v),
+                format!(
+                    "volume {v} no longer exists, but {} of its bricks are left ({}): an apply stopped during its teardown, or it was deleted by hand; they still hold its files",
+                    l.len(),
+                    list.join("; ")
+                ),
+                Some("pass --allow-destroy to finish removing them, or copy the files out first".into()),
+            );
+        }
+    }
+}
+
+/// `<base>/<volume>/s<set>p<pos>`, the one path rule of directory bricks, read back.
+fn dir_identity(base: &str, path: &str) -> Option<(String, u32, u32)> {
+    let rest = path.strip_prefix(base)?.strip_prefix('/')?;
+    let (v, sp) = rest.split_once('/')?;
+    let (s, p) = sp.strip_prefix('s')?.split_once('p')?;
+    let (s, p) = (s.parse().ok()?, p.parse().ok()?);
+    names::volume_name(v).ok()?;
+    (dir_brick_path(base, v, s, p) == path).then(|| (v.to_string(), s, p))
+}
+
+fn unproven(b: &mut Builder, v: &str, s: u32, p: u32, node: &str, why: &str) {
+    b.block(
+        BlockerCode::OwnershipUnproven,
+        &Address::brick(v, s, p),
+        format!(
+            "a brick of volume {v} (set {s}, position {p}) is left on {node}, but it is not provably brickyard's: {why}; it is left alone"
+        ),
+        Some("find out who changed it; remove it by hand if its data is not needed".into()),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dir_identity;
+
+    #[test]
+    fn directory_identity_reads_back_only_the_derived_path() {
+        assert_eq!(
+            dir_identity("/bricks/d0", "/bricks/d0/gv/s1p2"),
+            Some(("gv".into(), 1, 2))
+        );
+        for bad in [
+            "/bricks/d0/gv/s1p2/x",
+            "/bricks/d0/gv/s01p2",
+            "/bricks/d1/gv/s1p2",
+            "/bricks/d0gv/s1p2",
+            "/bricks/d0/gv/x1p2",
+        ] {
+            assert_eq!(dir_identity("/bricks/d0", bad), None, "{bad}");
+        }
+    }
+}
