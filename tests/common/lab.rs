@@ -10,8 +10,10 @@
 //! where the test fails with the reason. A lab test starts with
 //! `let Some(lab) = Lab::require(Tier::N) else { return };`.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -326,4 +328,53 @@ pub fn expect_exit(out: Output, code: i32, args: &[&str]) -> (String, String) {
         "brickyard {args:?}\n--- stdout\n{so}\n--- stderr\n{se}"
     );
     (so, se)
+}
+
+/// The child's stderr, line by line, read by a thread (so the pipe never fills).
+pub fn watch_stderr(child: &mut Child) -> mpsc::Receiver<String> {
+    let err = child.stderr.take().expect("piped stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Direct children of `pid` (brickyard's ssh ControlMasters).
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|s| s.parse::<u32>().ok());
+        if ppid == Some(pid) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// SIGKILLs a running `brickyard` and then the ssh processes it started (its
+/// ControlMasters, which a SIGKILL of their parent leaves running).
+pub fn kill_with_children(child: &mut Child) {
+    let orphans = children_of(child.id());
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    for pid in orphans {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .output();
+    }
 }

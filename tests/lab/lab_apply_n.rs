@@ -2,13 +2,11 @@
 //! Every test starts by resetting the nodes to empty (no volumes, no peers, no brick
 //! directories, no apply lock) and leaves them empty, so lab tests can run in any order.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::common::lab::{Lab, Tier, host_ok};
+use crate::common::lab::{Lab, Tier, host_ok, kill_with_children, watch_stderr};
 use crate::env_n::{Env, assert_files, wait_online, write_files};
 
 const V1: &str = "
@@ -153,50 +151,8 @@ fn kill_after(env: &Env, n: usize, config_args: &[&str]) -> Vec<String> {
         "expected {n} steps done before killing:\n{}",
         seen.join("\n")
     );
-    let orphans = children_of(child.id());
-    child.kill().expect("SIGKILL");
-    let _ = child.wait();
-    for pid in orphans {
-        let _ = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .output();
-    }
+    kill_with_children(&mut child);
     seen
-}
-
-fn watch_stderr(child: &mut Child) -> mpsc::Receiver<String> {
-    let err = child.stderr.take().expect("piped stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(err).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-/// Direct children of `pid` (brickyard's ssh ControlMasters).
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
-        let ppid = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-            .and_then(|s| s.parse::<u32>().ok());
-        if ppid == Some(pid) {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[test]

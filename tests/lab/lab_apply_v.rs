@@ -20,8 +20,9 @@ const LV: &str = "brick_vv_0_0";
 const MOUNT: &str = "/var/lib/brickyard/mounts/by_vdb/brick_vv_0_0";
 
 /// Everything the test may leave on v1, removed in one round trip (TCG ssh is slow).
-/// A fixed script: it takes no values from outside.
-const CLEANUP: &str = r#"
+/// A fixed script: it takes no values from outside. Also the base of
+/// `lab_classic_v`'s cleanup on each of its VMs.
+pub(crate) const CLEANUP: &str = r#"
 for v in $(gluster --mode=script volume list 2>/dev/null | grep -v '^No volumes'); do
   gluster --mode=script volume stop "$v" force >/dev/null 2>&1
   gluster --mode=script volume delete "$v" >/dev/null 2>&1
@@ -31,6 +32,7 @@ if grep -q x-brickyard /etc/fstab; then
   grep -v x-brickyard /etc/fstab > /etc/fstab.labapplyv; cat /etc/fstab.labapplyv > /etc/fstab
   rm -f /etc/fstab.labapplyv
 fi
+rm -f /etc/fstab.brickyard.*
 for vg in $(vgs --noheadings -o vg_name 2>/dev/null); do
   case "$vg" in by_*) vgremove -ffy "$vg" >/dev/null 2>&1;; esac
 done
