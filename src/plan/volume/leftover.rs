@@ -6,7 +6,7 @@
 //! files) or named in a `destroy_not_allowed` blocker, never left in silence. What fails
 //! the proof is left alone and said so (`leftover_unproven`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{VolumeState, names};
 use crate::plan::address::Address;
@@ -52,16 +52,16 @@ pub(super) fn plan(ctx: &Ctx<'_, '_>, b: &mut Builder) {
         if w.unknown(Need::Lvm { node }).is_none() {
             let ours = tag_cluster(cluster);
             // one entry per brick, whether its thin LV, its pool or both are left
-            let mut bricks: BTreeMap<(String, String, u32, u32), ()> = BTreeMap::new();
+            let mut bricks: BTreeSet<(String, String, u32, u32)> = BTreeSet::new();
             for lv in f.lvs.iter().filter(|l| l.tags.contains(&ours)) {
                 if let Some((v, s, p)) = brick_identity(&lv.tags)
                     && names::volume_name(&v).is_ok()
                     && gone(&v)
                 {
-                    bricks.insert((lv.vg.clone(), v, s, p), ());
+                    bricks.insert((lv.vg.clone(), v, s, p));
                 }
             }
-            for (vg, v, s, p) in bricks.into_keys() {
+            for (vg, v, s, p) in bricks {
                 match leftover_lvm_brick(f, cluster, node, &vg, &v, s, p) {
                     Ok(l) if let Some(br) = in_use(&l.mount) => unproven(
                         b,
