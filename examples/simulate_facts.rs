@@ -1,7 +1,10 @@
 //! Developer tool for "what-if" chains and fixtures: plan DESIRED against FACTS,
 //! apply the plan's runnable steps with the pure simulator, print the resulting facts.
 //!
-//! cargo run --example simulate_facts -- desired.json facts.json [--allow-destroy] [--allow-wipe]
+//! cargo run --example simulate_facts -- desired.json facts.json [--allow-destroy] [--allow-wipe] [--cluster-id ID]
+//!
+//! `--cluster-id` is the fresh id the CLI would make (without one, a blank cluster gets no
+//! identity and the plan builds nothing).
 
 use std::process::ExitCode;
 
@@ -24,7 +27,11 @@ fn main() -> ExitCode {
         let opts = PlanOptions {
             allow_destroy: args.iter().any(|a| a == "--allow-destroy"),
             allow_wipe: args.iter().any(|a| a == "--allow-wipe"),
-            ..PlanOptions::default()
+            new_cluster_id: args
+                .iter()
+                .position(|a| a == "--cluster-id")
+                .and_then(|i| args.get(i + 1))
+                .cloned(),
         };
         let p = plan(&desired, &observed, &opts);
         let after = simulate::apply(&p, &observed);

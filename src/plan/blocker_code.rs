@@ -45,6 +45,9 @@ pub enum BlockerCode {
     Shrink,
     Protected,
     DestroyNotAllowed,
+    // a brick of a kept volume on storage the config dropped (`volume::homes`)
+    BrickHomeRemoved,
+    ZoneConflict,
     // a brick of a marked volume the facts do not prove ours (`proof`)
     OwnershipUnproven,
     // values the planner will not put on a command line (`volume`)
@@ -89,6 +92,8 @@ impl BlockerCode {
             BlockerCode::Shrink => "shrink",
             BlockerCode::Protected => "protected",
             BlockerCode::DestroyNotAllowed => "destroy_not_allowed",
+            BlockerCode::BrickHomeRemoved => "brick_home_removed",
+            BlockerCode::ZoneConflict => "zone_conflict",
             BlockerCode::OwnershipUnproven => "ownership_unproven",
             BlockerCode::UnsafeValue => "unsafe_value",
             BlockerCode::BadRecordedSize => "bad_recorded_size",
@@ -139,6 +144,8 @@ mod tests {
             BlockerCode::Shrink,
             BlockerCode::Protected,
             BlockerCode::DestroyNotAllowed,
+            BlockerCode::BrickHomeRemoved,
+            BlockerCode::ZoneConflict,
             BlockerCode::OwnershipUnproven,
             BlockerCode::UnsafeValue,
             BlockerCode::BadRecordedSize,

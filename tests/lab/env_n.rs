@@ -40,6 +40,14 @@ impl Env {
 
     /// Writes the config with these volumes (YAML lines under `volumes:`).
     pub(crate) fn config(&self, volumes: &str) {
+        self.config_nodes(volumes, |i, _| {
+            Some(format!("zone: {}, paths: [/bricks/d0, /bricks/d1]", i + 1))
+        });
+    }
+
+    /// Writes the config with these volumes and, per node (index, name), the fields after
+    /// `manage` (`None` leaves the node out of the config).
+    pub(crate) fn config_nodes(&self, volumes: &str, node: impl Fn(usize, &str) -> Option<String>) {
         let nodes = self.nodes();
         let first = nodes[0];
         let mut y = format!(
@@ -49,12 +57,12 @@ impl Env {
             first.known_hosts.display()
         );
         for (i, n) in nodes.iter().enumerate() {
-            y.push_str(&format!(
-                "  {}: {{ manage: {}, zone: {}, paths: [/bricks/d0, /bricks/d1] }}\n",
-                n.name,
-                n.address,
-                i + 1
-            ));
+            if let Some(rest) = node(i, &n.name) {
+                y.push_str(&format!(
+                    "  {}: {{ manage: {}, {rest} }}\n",
+                    n.name, n.address
+                ));
+            }
         }
         y.push_str("volumes:");
         y.push_str(if volumes.trim().is_empty() {

@@ -240,17 +240,24 @@ impl Env {
         self.killed_at(p, extra, 2)
     }
 
-    /// Every brick of every volume on the cluster online.
+    /// Every brick of every started volume on the cluster online (a volume a killed apply
+    /// created but did not start has none to wait for).
     fn wait_bricks(&self) {
-        let out = self.nodes[0].run(&["gluster", "--mode=script", "volume", "list"]);
-        for v in String::from_utf8_lossy(&out.stdout).lines().map(str::trim) {
-            if !v.is_empty() && !v.starts_with("No volumes") {
-                wait_online(&self.nodes[0], v);
+        let out = self.nodes[0].run(&["gluster", "--mode=script", "volume", "info"]);
+        let mut name = None;
+        for l in String::from_utf8_lossy(&out.stdout).lines().map(str::trim) {
+            if let Some(v) = l.strip_prefix("Volume Name:") {
+                name = Some(v.trim().to_string());
+            } else if l.strip_prefix("Status:").map(str::trim) == Some("Started")
+                && let Some(v) = name.take()
+            {
+                wait_online(&self.nodes[0], &v);
             }
         }
     }
 
     fn killed_at(&self, p: &Point, extra: &[&str], retries: u32) -> String {
+        self.wait_bricks();
         self.arm(p);
         let out_path = self.dir.path().join("killed.out");
         let out = File::create(&out_path).expect("stdout file");
@@ -294,18 +301,27 @@ impl Env {
                 // lock (under TCG, `volume status` can briefly report a brick of a volume
                 // started a moment ago as offline): the right refusal, not a kill result.
                 // Wait for the bricks and arm the same point again, a bounded number of times.
-                if err.contains("The plan is stale") && retries > 0 {
-                    eprintln!("stale plan before kill point `{}`, retrying:\n{err}", p.row);
+                let shown = std::fs::read_to_string(&out_path).unwrap_or_default();
+                // The same report can reach the plan itself: then the apply blocks the
+                // volume as `brick_offline` and runs nothing. Both are retried alike; a brick
+                // that stays offline fails `wait_bricks` with its name instead.
+                let transient =
+                    err.contains("The plan is stale") || shown.contains("[brick_offline]");
+                if transient && retries > 0 {
+                    eprintln!(
+                        "brick reported offline before kill point `{}`, retrying:\n{shown}\n{err}",
+                        p.row
+                    );
+                    for n in &self.nodes {
+                        let st = n.run(&["gluster", "--mode=script", "volume", "status"]);
+                        eprintln!("{}: {}", n.name, String::from_utf8_lossy(&st.stdout));
+                    }
                     self.wait_bricks();
                     return self.killed_at(p, extra, retries - 1);
                 }
                 panic!(
                     "the apply ended ({status}) before reaching kill point `{}` ({} {}):\n{}\n{}",
-                    p.row,
-                    p.when,
-                    p.pat,
-                    std::fs::read_to_string(&out_path).unwrap_or_default(),
-                    err
+                    p.row, p.when, p.pat, shown, err
                 );
             }
             assert!(
@@ -345,11 +361,13 @@ impl Env {
         let mut earlier = String::new();
         for _ in 0..2 {
             let err = String::from_utf8_lossy(&out.stderr).into_owned();
-            if out.status.success() || !err.contains("The plan is stale") {
+            let shown = String::from_utf8_lossy(&out.stdout);
+            let transient = err.contains("The plan is stale") || shown.contains("[brick_offline]");
+            if out.status.success() || !transient {
                 break;
             }
-            // see killed_at: a refusal to run a plan the cluster moved away from
-            eprintln!("stale plan in the final apply, retrying:\n{err}");
+            // see killed_at: a brick briefly reported offline, in the plan or under the lock
+            eprintln!("brick reported offline in the final apply, retrying:\n{shown}\n{err}");
             earlier.push_str(&err);
             self.wait_bricks();
             out = self.cmd(&args).output().expect("run brickyard");

@@ -11,6 +11,7 @@ mod env_n;
 mod lab_apply_n;
 mod lab_apply_v;
 mod lab_classic_v;
+mod lab_day2_n;
 mod lab_gather;
 mod lab_n_smoke;
 mod lab_trust;

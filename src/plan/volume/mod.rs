@@ -9,13 +9,14 @@
 
 mod create;
 mod delete;
+mod homes;
 mod leftover;
 mod remount;
 mod steps;
 mod update;
 mod words;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::names;
 use crate::config::{BrickKind, VolumeState};
@@ -144,6 +145,37 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
         .iter()
         .map(|(name, vf)| (*name, ownership(w, vf)))
         .collect();
+    // rule one: a marked volume the config keeps, with a brick where the config no longer
+    // declares storage (or two bricks of a set now in one zone), is held as it is
+    let mut held = BTreeSet::new();
+    for (name, vf) in &w.volumes {
+        let keeps = w
+            .desired
+            .volumes
+            .get(*name)
+            .is_some_and(|v| v.state == VolumeState::Present);
+        if !keeps || matches!(owners[name], Owner::Foreign(_)) {
+            continue;
+        }
+        let homeless = homes::homeless(w, vf);
+        homes::block(b, w, vf, &homeless);
+        let zones = homes::zone_conflicts(b, w, vf);
+        if !homeless.is_empty() || zones {
+            held.insert(*name);
+        }
+        if let Owner::Unproven(failed) = &owners[name] {
+            // a brick on dropped storage fails its proof for that reason alone
+            let rest: Vec<_> = failed
+                .iter()
+                .filter(|(i, _)| !homeless.iter().any(|h| h.index == *i))
+                .cloned()
+                .collect();
+            if !rest.is_empty() {
+                block_unproven(b, vf, &rest);
+            }
+            held.insert(*name);
+        }
+    }
     // volumes on the cluster that are not ours: listed, never touched; marked ones with
     // an unproven brick: blocked, never touched
     for (name, vf) in &w.volumes {
@@ -159,8 +191,8 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
                 .replace("Stopped", "stopped")
                 .replace("Created", "created"),
             ),
-            Owner::Unproven(failed) => block_unproven(b, vf, failed),
-            Owner::Ours { .. } => {}
+            Owner::Unproven(failed) if !held.contains(name) => block_unproven(b, vf, failed),
+            Owner::Unproven(_) | Owner::Ours { .. } => {}
         }
     }
     for (name, vol) in &w.desired.volumes {
@@ -181,6 +213,9 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
         if vol.state == VolumeState::Present
             && words::refuse_unsafe(b, name, vol, w.volumes.get(name.as_str()).copied())
         {
+            continue;
+        }
+        if held.contains(name.as_str()) {
             continue;
         }
         match (w.volumes.get(name.as_str()), vol.state) {
