@@ -64,6 +64,11 @@ pub struct NodeFacts {
     /// mark, so the planner can prove a directory brick is its own before it touches it.
     #[serde(deserialize_with = "brick_dirs_compat")]
     pub brick_dirs: Vec<BrickDir>,
+    /// Entries in the heal index of each brick directory on this node, keyed by brick path
+    /// (`probe.sh`, `heal_index`): pending self-heals (and writes in flight). Facts gathered
+    /// before brickyard read it have none; a failed section is in `section_errors`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub heal_index: BTreeMap<String, u64>,
     /// An apply lock held on this node, if any.
     pub lock: Option<LockInfo>,
     /// The cluster identity this node records (`/var/lib/brickyard/cluster-id`): (cluster

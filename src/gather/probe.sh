@@ -133,6 +133,29 @@ lock_facts() {
 	return 0
 }
 
+# Heal index of every brick brickyard may have made on this node (LVM bricks under the
+# mount root, directory bricks under the declared paths given as arguments): the gfid
+# entries in <brick>/.glusterfs/indices/{xattrop,dirty,entry-changes}, where the index
+# translator records what `heal info` then reports as pending. Read from the local
+# filesystem, so the cost grows with this node's bricks, not with the cluster's volumes.
+# The index's own base files (xattrop-<uuid>, dirty-<uuid>) are not entries.
+heal_one() {
+	[ -d "$1/.glusterfs/indices" ] && [ ! -L "$1" ] || return 0
+	case $1 in *[!A-Za-z0-9_./-]*) return 0 ;; esac
+	_n=$(find "$1/.glusterfs/indices/xattrop" "$1/.glusterfs/indices/dirty" \
+		"$1/.glusterfs/indices/entry-changes" -mindepth 1 -maxdepth 1 \
+		-name '????????-????-????-????-????????????' 2>/dev/null | wc -l)
+	printf 'brick=%s pending=%s\n' "$1" "$_n"
+}
+
+heal_index() {
+	for _b in /var/lib/brickyard/mounts/*/*/brick; do heal_one "$_b"; done
+	for _a in "$@"; do
+		case $_a in p:/*) for _b in "${_a#p:}"/*/s*p*; do heal_one "$_b"; done ;; esac
+	done
+	return 0
+}
+
 LVMOPTS='--nolocking --reportformat json --units b --nosuffix'
 
 printf '%s probe 1\n' "$M"
@@ -159,6 +182,7 @@ sec findmnt_df findmnt -J -l -b -t xfs,ext4,ext3,ext2,btrfs -o TARGET,SIZE,AVAIL
 sec fstab fstab_lines
 sec cluster_id cluster_id_facts
 sec lock lock_facts
+sec heal_index heal_index "$@"
 for a in "$@"; do
 	case $a in
 	d:/*)

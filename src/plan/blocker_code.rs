@@ -24,6 +24,8 @@ pub enum BlockerCode {
     NodeUnhealthy,
     UnknownBrickHost,
     BrickOffline,
+    /// Entries in a brick's heal index: the set is not whole.
+    HealPending,
     // names the planner will not put on a command line
     InvalidName,
     // devices and paths (`device`)
@@ -75,6 +77,7 @@ impl BlockerCode {
             BlockerCode::NodeUnhealthy => "node_unhealthy",
             BlockerCode::UnknownBrickHost => "unknown_brick_host",
             BlockerCode::BrickOffline => "brick_offline",
+            BlockerCode::HealPending => "heal_pending",
             BlockerCode::InvalidName => "invalid_name",
             BlockerCode::PathMissing => "path_missing",
             BlockerCode::DeviceSignature => "device_signature",
@@ -127,6 +130,7 @@ mod tests {
             BlockerCode::NodeUnhealthy,
             BlockerCode::UnknownBrickHost,
             BlockerCode::BrickOffline,
+            BlockerCode::HealPending,
             BlockerCode::InvalidName,
             BlockerCode::PathMissing,
             BlockerCode::DeviceSignature,

@@ -395,14 +395,15 @@ async fn gather_sends_one_command_per_node_and_survives_a_dead_node() {
 /// The review's injection: a gluster option value (written by any peer administrator)
 /// that ends `volume_info` and fakes a clean `wipefs:/dev/sdb`, framed with `fake` as the
 /// marker. `text` is n-started/n1 plus a real wipefs section saying /dev/sdb holds XFS,
-/// every marker written as `real` (and an empty cluster_id section: the capture predates it).
+/// every marker written as `real` (and empty cluster_id and heal_index sections: the
+/// capture predates them).
 fn injected(real: &str, fake: &str) -> String {
     let capture = read("n-started", "n1");
     let wipefs_xfs = "{\n   \"signatures\": [\n      {\"device\": \"sdb\", \"offset\": \"0x0\", \"type\": \"xfs\", \"uuid\": \"c2b4afbf-7ffd-461a-afa9-080ab5c73fd6\", \"label\": null}\n   ]\n}\n";
     let with_sdb = capture.replace(
         "@@brickyard@@ done\n",
         &format!(
-            "@@brickyard@@ begin cluster_id\n@@brickyard@@ stderr cluster_id\n@@brickyard@@ end cluster_id rc=0\n@@brickyard@@ begin wipefs:/dev/sdb\n{wipefs_xfs}\n@@brickyard@@ stderr wipefs:/dev/sdb\n@@brickyard@@ end wipefs:/dev/sdb rc=0\n@@brickyard@@ done\n"
+            "@@brickyard@@ begin cluster_id\n@@brickyard@@ stderr cluster_id\n@@brickyard@@ end cluster_id rc=0\n@@brickyard@@ begin heal_index\n@@brickyard@@ stderr heal_index\n@@brickyard@@ end heal_index rc=0\n@@brickyard@@ begin wipefs:/dev/sdb\n{wipefs_xfs}\n@@brickyard@@ stderr wipefs:/dev/sdb\n@@brickyard@@ end wipefs:/dev/sdb rc=0\n@@brickyard@@ done\n"
         ),
     );
     let framed: String = with_sdb

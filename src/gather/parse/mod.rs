@@ -7,6 +7,7 @@ pub mod cluster_id;
 pub mod findmnt;
 pub mod fstab;
 pub mod gluster_xml;
+pub mod heal;
 pub mod identity;
 pub mod json;
 pub mod lsblk;
@@ -188,6 +189,10 @@ impl<'a> Builder<'a> {
         if let Some(t) = self.ok("cluster_id", &[]) {
             let r = cluster_id::parse(t);
             self.f.cluster_id = self.parsed("cluster_id", r).flatten();
+        }
+        if let Some(t) = self.ok("heal_index", &[]) {
+            let r = heal::parse(t);
+            self.f.heal_index = self.parsed("heal_index", r).unwrap_or_default();
         }
         if let Some(t) = self.ok("lock", &[]) {
             let (lock, warning) = crate::lock::parse_probe_section(t);

@@ -83,6 +83,43 @@ pub(super) fn volume_danger(
     None
 }
 
+/// The heal gate of a change to a live volume: a brick whose heal index holds entries
+/// has copies on other bricks that it missed (or writes in flight), and an expansion,
+/// option change or restart now would act on a set that is not whole. Every such brick
+/// is named with its count; a node whose heal index could not be read holds the volume
+/// back too (unknown is not "nothing pending").
+pub(super) fn heal_danger(w: &World<'_>, vf: &VolumeFacts) -> Option<(BlockerCode, String)> {
+    if vf.status != VolumeStatus::Started || proof::set_size(vf) < 2 {
+        return None;
+    }
+    let mut pending = Vec::new();
+    for br in &vf.bricks {
+        let Some(f) = w.node_of_host(&br.host).and_then(|n| w.facts.get(n)) else {
+            continue;
+        };
+        if let Some(why) = f.section_errors.get("heal_index") {
+            return Some((
+                BlockerCode::FactsIncomplete,
+                format!("the heal state of brick {} is unknown: {why}", br.name),
+            ));
+        }
+        match f.heal_index.get(&br.path) {
+            Some(n) if *n > 0 => pending.push(format!("{}: {n}", br.name)),
+            _ => {}
+        }
+    }
+    (!pending.is_empty()).then(|| {
+        (
+            BlockerCode::HealPending,
+            format!(
+                "entries wait in the heal index (pending self-heal, or writes in flight): {}; wait until `gluster volume heal {} info summary` shows 0 entries on every brick and plan again",
+                pending.join(", "),
+                vf.name
+            ),
+        )
+    })
+}
+
 pub(super) fn brick_name(
     ctx: &Ctx<'_, '_>,
     node: &str,

@@ -8,7 +8,7 @@ use crate::config::{Durability, Volume};
 use crate::gather::{VolumeFacts, VolumeStatus};
 use crate::units::HumanBytes;
 
-use super::steps::{VolSteps, brick_arg, emit_bricks, volume_danger};
+use super::steps::{VolSteps, brick_arg, emit_bricks, heal_danger, volume_danger};
 use super::{Ctx, pins, remount};
 use crate::plan::address::Address;
 use crate::plan::blocker_code::BlockerCode;
@@ -198,7 +198,7 @@ pub(super) fn update(
     for p in new_sets.iter().flatten() {
         nodes.insert(ctx.pool.cands[p.cand].node.clone());
     }
-    let danger = volume_danger(w, Some(vf), &nodes);
+    let danger = volume_danger(w, Some(vf), &nodes).or_else(|| heal_danger(w, vf));
     let before = b.steps.len();
     let (brick_steps, refused) =
         emit_bricks(ctx, b, name, vol, k0 as u32, &new_sets, danger.is_some());
