@@ -54,6 +54,7 @@ fn desired() -> Desired {
                             path: format!("/dev/sd{}", (b'b' + d as u8) as char),
                             tags: BTreeMap::new(),
                             wipe: false,
+                            drain: false,
                         })
                         .collect(),
                     paths: vec![],

@@ -125,6 +125,10 @@ pub struct Device {
     /// The operator allows brickyard to wipe existing signatures on this device
     /// (also needs `--allow-wipe` on the command line).
     pub wipe: bool,
+    /// Retire this device: no new bricks, and the bricks on it are moved elsewhere
+    /// (replace-brick, heal, teardown), one at a time per volume.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drain: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -132,6 +136,9 @@ pub struct DirPath {
     /// Absolute directory on a mounted filesystem; bricks go in subdirectories.
     pub path: String,
     pub tags: BTreeMap<String, String>,
+    /// Retire this path: no new bricks, and the bricks under it are moved elsewhere.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drain: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

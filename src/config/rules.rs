@@ -96,8 +96,9 @@ impl VolumeCtx<'_> {
         self.nodes
             .iter()
             .filter(|n| match self.kind {
-                BrickKind::Lvm => n.devices.iter().any(|d| has_tags(&d.tags)),
-                BrickKind::Directory => n.paths.iter().any(|p| has_tags(&p.tags)),
+                // a draining device or path takes no new bricks
+                BrickKind::Lvm => n.devices.iter().any(|d| !d.drain && has_tags(&d.tags)),
+                BrickKind::Directory => n.paths.iter().any(|p| !p.drain && has_tags(&p.tags)),
             })
             .collect()
     }

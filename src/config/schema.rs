@@ -31,8 +31,8 @@ pub(crate) const SSH_FIELDS: &[&str] = &[
 ];
 pub(crate) const PLACEMENT_FIELDS: &[&str] = &["zone_checking", "brick_min_size", "brick_max_size"];
 pub(crate) const NODE_FIELDS: &[&str] = &["manage", "storage", "zone", "devices", "paths", "ssh"];
-pub(crate) const DEVICE_FIELDS: &[&str] = &["path", "tags", "wipe"];
-pub(crate) const PATH_FIELDS: &[&str] = &["path", "tags"];
+pub(crate) const DEVICE_FIELDS: &[&str] = &["path", "tags", "wipe", "drain"];
+pub(crate) const PATH_FIELDS: &[&str] = &["path", "tags", "drain"];
 pub(crate) const VOLUME_FIELDS: &[&str] = &[
     "size",
     "durability",
@@ -138,6 +138,9 @@ pub struct DeviceObject {
     pub tags: Option<BTreeMap<String, String>>,
     /// Allow wiping existing signatures (also needs `--allow-wipe`). Default false.
     pub wipe: Option<bool>,
+    /// Retire the device: no new bricks; its bricks are moved to other devices
+    /// (docs/operations.md). Default false.
+    pub drain: Option<bool>,
 }
 
 #[derive(JsonSchema)]
@@ -152,6 +155,9 @@ pub enum PathInput {
 pub struct PathObject {
     pub path: String,
     pub tags: Option<BTreeMap<String, String>>,
+    /// Retire the path: no new bricks; its bricks are moved to other paths
+    /// (docs/operations.md). Default false.
+    pub drain: Option<bool>,
 }
 
 #[derive(JsonSchema)]

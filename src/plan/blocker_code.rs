@@ -50,6 +50,8 @@ pub enum BlockerCode {
     // a brick of a kept volume on storage the config dropped (`volume::homes`)
     BrickHomeRemoved,
     ZoneConflict,
+    /// A brick on draining storage that cannot be moved (no home, distribute volume).
+    DrainBlocked,
     // a brick of a marked volume the facts do not prove ours (`proof`)
     OwnershipUnproven,
     // values the planner will not put on a command line (`volume`)
@@ -97,6 +99,7 @@ impl BlockerCode {
             BlockerCode::DestroyNotAllowed => "destroy_not_allowed",
             BlockerCode::BrickHomeRemoved => "brick_home_removed",
             BlockerCode::ZoneConflict => "zone_conflict",
+            BlockerCode::DrainBlocked => "drain_blocked",
             BlockerCode::OwnershipUnproven => "ownership_unproven",
             BlockerCode::UnsafeValue => "unsafe_value",
             BlockerCode::BadRecordedSize => "bad_recorded_size",
@@ -150,6 +153,7 @@ mod tests {
             BlockerCode::DestroyNotAllowed,
             BlockerCode::BrickHomeRemoved,
             BlockerCode::ZoneConflict,
+            BlockerCode::DrainBlocked,
             BlockerCode::OwnershipUnproven,
             BlockerCode::UnsafeValue,
             BlockerCode::BadRecordedSize,

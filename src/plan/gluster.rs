@@ -148,6 +148,56 @@ pub(crate) fn volume_add_brick(name: &str, bricks: &[BrickArg]) -> GlusterCmd {
     }
 }
 
+/// Swap brick `old` of a volume for `new` (same set and position). `commit force` is the
+/// only form gluster still has; the new brick starts empty and self-heal fills it from
+/// the set's other bricks, so the caller waits for the heal before touching `old`.
+pub(crate) fn volume_replace_brick(name: &str, old: &str, new: &BrickArg) -> GlusterCmd {
+    GlusterCmd {
+        argv: gluster(&[
+            "volume",
+            "replace-brick",
+            name,
+            old,
+            &new.name,
+            "commit",
+            "force",
+        ]),
+        guard: guard(
+            "volume info lists the new brick",
+            sh(
+                "gluster --mode=script volume info \"$1\" | awk -v b=\"$2\" '$2==b {f=1} END {exit !f}'",
+                &[name, &new.name],
+            ),
+        ),
+    }
+}
+
+/// `heal info summary` says every brick is connected with 0 entries (an `awk` over its
+/// text: one `Brick` block per brick, each with `Status:` and `Total Number of entries:`).
+const HEALED: &str = "gluster --mode=script volume heal \"$1\" info summary 2>/dev/null | awk '/^Brick /{b++} /^Status: Connected$/{c++} /^Total Number of entries: 0$/{z++} END {exit !(b > 0 && b == c && b == z)}'";
+
+/// Wait until self-heal has copied everything to every brick of the volume: polls `heal
+/// info summary` every 5 s, printing the pending count on stderr (the apply's progress),
+/// and fails after `timeout_s` seconds, naming what is still pending. Started again by
+/// the next apply (the guard skips it once healed), so a long heal spans applies. It
+/// stops when the process that started it is gone (a killed apply's SSH session), so a
+/// killed apply leaves no loop behind.
+pub(crate) fn volume_heal_wait(name: &str, timeout_s: u64) -> GlusterCmd {
+    let t = timeout_s.to_string();
+    GlusterCmd {
+        argv: sh(
+            &format!(
+                "s=0; p=$PPID; gluster --mode=script volume heal \"$1\" >/dev/null 2>&1; while :; do {HEALED} && exit 0; kill -0 \"$p\" 2>/dev/null || exit 1; n=$(gluster --mode=script volume heal \"$1\" info summary 2>&1 | awk -F': ' '/^Total Number of entries:/ {{ if ($2 ~ /^[0-9]+$/) n += $2; else u++ }} END {{ printf \"%d entries pending%s\", n, (u ? \", \" u \" brick(s) not connected\" : \"\") }}'); [ \"$s\" -lt \"$2\" ] || {{ echo \"volume $1 has not healed after $2 s: $n\" >&2; exit 1; }}; echo \"heal of $1: $n\" >&2; sleep 5; s=$((s + 5)); done"
+            ),
+            &[name, &t],
+        ),
+        guard: guard(
+            "heal info summary shows 0 entries on every brick, all connected",
+            sh(HEALED, &[name]),
+        ),
+    }
+}
+
 pub(crate) fn volume_rebalance_start(name: &str) -> GlusterCmd {
     GlusterCmd {
         argv: gluster(&["volume", "rebalance", name, "start"]),

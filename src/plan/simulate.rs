@@ -402,6 +402,19 @@ fn gluster(obs: &mut Observed, step: &Step, rest: &[&str]) {
                 v.vol_type = vol_type(v);
             }
         }),
+        ["volume", "replace-brick", name, old, new, "commit", "force"] => {
+            each_volume_view(obs, |vols| {
+                for v in vols.iter_mut().filter(|v| v.name == *name) {
+                    for b in v.bricks.iter_mut().filter(|b| b.name == *old) {
+                        let (host, path) = new.split_once(':').unwrap_or((new, ""));
+                        b.name = new.to_string();
+                        b.host = host.to_string();
+                        b.path = path.to_string();
+                        b.host_uuid = None;
+                    }
+                }
+            })
+        }
         ["volume", "set", name, key, value] => each_volume_view(obs, |vols| {
             for v in vols.iter_mut().filter(|v| v.name == *name) {
                 v.options.insert(key.to_string(), value.to_string());

@@ -66,13 +66,7 @@ fn storage_dropped_under_live_bricks_is_a_named_blocker_never_no_changes() {
 
     // where n3's brick of rep lives, as gluster lists it
     let n3 = env.nodes()[2].address.clone();
-    let info = n1.gluster(&["volume", "info", "rep"]);
-    let brick = info
-        .lines()
-        .filter_map(|l| l.split_once(": ").map(|(_, b)| b.trim()))
-        .find(|b| b.starts_with(&format!("{n3}:/bricks/")))
-        .unwrap_or_else(|| panic!("no brick of rep on {n3}:\n{info}"))
-        .to_string();
+    let brick = brick_on(n1, "rep", &n3);
     let (_, path) = brick.split_once(':').expect("host:path");
     let base = path
         .strip_suffix("/rep/s0p2")
@@ -97,7 +91,7 @@ fn storage_dropped_under_live_bricks_is_a_named_blocker_never_no_changes() {
             "[brick_home_removed] brick.rep[0][2]",
             &brick,
             &format!("under {base} on node n3, which the config no longer declares"),
-            "replace-brick rep",
+            "declare it again with `drain: true`",
         ],
     );
     assert!(!so.contains("ownership_unproven"), "{so}");
@@ -170,13 +164,7 @@ fn a_brick_that_missed_writes_holds_changes_back_until_it_has_healed() {
     ] {
         n1.gluster(&["volume", "set", "rep", k, "off"]);
     }
-    let info = n1.gluster(&["volume", "info", "rep"]);
-    let brick = info
-        .lines()
-        .filter_map(|l| l.split_once(": ").map(|(_, b)| b.trim()))
-        .find(|b| b.starts_with(&format!("{}:/", n3.address)))
-        .expect("a brick on n3")
-        .to_string();
+    let brick = brick_on(n1, "rep", &n3.address);
     // n3's brick process killed: the writes that follow reach n1 and n2 only
     n3.run_ok(&["kill", "-KILL", &brick_pid(n1, "rep", &brick)]);
     let lagged = write_files(&mnt, "lagged");
@@ -241,5 +229,143 @@ fn a_brick_that_missed_writes_holds_changes_back_until_it_has_healed() {
         assert!(on_brick.starts_with(h.as_str()), "{name} on n3: {on_brick}");
     }
     files.extend(lagged);
+    assert_files(&files);
+}
+
+/// The brick of `vol` whose host is `addr`, as gluster lists it.
+fn brick_on(n1: &crate::common::lab::Node, vol: &str, addr: &str) -> String {
+    let info = n1.gluster(&["volume", "info", vol]);
+    info.lines()
+        .filter_map(|l| l.split_once(": ").map(|(_, b)| b.trim()))
+        .find(|b| b.starts_with(&format!("{addr}:/")))
+        .unwrap_or_else(|| panic!("no brick of {vol} on {addr}:\n{info}"))
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn bricks_move_off_a_draining_path_through_a_kill_in_the_heal_wait() {
+    let Some(lab) = Lab::require(Tier::N) else {
+        return;
+    };
+    let mut env = Env::new(lab);
+    // both volumes' bricks of n3 on /bricks/d0: d1 of n3 is where they can go
+    let n3_fields = |d: &str| format!("zone: 3, paths: [{d}]");
+    let nodes = |i: usize, n3: &str| {
+        Some(if i == 2 {
+            n3.to_string()
+        } else {
+            default_node(i)
+        })
+    };
+    env.config_nodes(VOLS, |i, _| nodes(i, &n3_fields("/bricks/d0")));
+    env.apply_ok(&[]);
+    wait_online(env.nodes()[0], "rep");
+    wait_online(env.nodes()[0], "arb");
+    let rep = env.mount("rep");
+    let arb = env.mount("arb");
+    let mut files = write_files(&rep, "rep");
+    files.extend(write_files(&arb, "arb"));
+    let (n1, n3) = (env.nodes()[0], env.nodes()[2]);
+    let old_rep = brick_on(n1, "rep", &n3.address);
+    let old_arb = brick_on(n1, "arb", &n3.address);
+    assert!(old_rep.ends_with(":/bricks/d0/rep/s0p2"), "{old_rep}");
+    assert!(old_arb.ends_with(":/bricks/d0/arb/s0p2"), "{old_arb}");
+
+    // /bricks/d0 of n3 drains
+    let draining = "zone: 3, paths: [{ path: /bricks/d0, drain: true }, /bricks/d1]";
+    env.config_nodes(VOLS, |i, _| nodes(i, draining));
+    let (so, _) = env.by_code(2, &["plan", "--detailed-exitcode", "--allow-destroy"]);
+    for want in [
+        format!(
+            "move brick {old_rep} to {}:/bricks/d1/rep/s0p2 (replace-brick)",
+            n3.address
+        ),
+        format!(
+            "move brick {old_arb} to {}:/bricks/d1/arb/s0p2 (replace-brick)",
+            n3.address
+        ),
+        "wait until rep has healed".to_string(),
+        "remove brick directory /bricks/d0/rep/s0p2 and its data".to_string(),
+    ] {
+        assert!(so.contains(&want), "plan does not say {want:?}:\n{so}");
+    }
+    // without --allow-destroy the old copies are named as kept (a blocker: exit 1)
+    let (so, _) = env.by_code(1, &["plan", "--detailed-exitcode"]);
+    assert!(so.contains("[destroy_not_allowed] brick.rep[0][2]"), "{so}");
+
+    // self-heal off by hand: the first apply's heal wait cannot end; it is killed there,
+    // right after rep's replace-brick finished
+    n1.gluster(&["volume", "set", "rep", "cluster.self-heal-daemon", "off"]);
+    let mut child = env
+        .cmd(&["apply", "--auto-approve", "--allow-destroy"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn brickyard");
+    let lines = crate::common::lab::watch_stderr(&mut child);
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    let mut seen = Vec::new();
+    loop {
+        if let Ok(l) = lines.recv_timeout(Duration::from_millis(500)) {
+            let hit = l.contains("move brick") && l.contains("/rep/") && l.contains("done");
+            seen.push(l);
+            if hit {
+                break;
+            }
+        }
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "the apply ended before rep's replace-brick:\n{}",
+            seen.join("\n")
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no replace-brick in 300 s:\n{}",
+            seen.join("\n")
+        );
+    }
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the heal wait ended with self-heal off"
+    );
+    crate::common::lab::kill_with_children(&mut child);
+    // the remote wait loop dies with its SSH session, leaving nothing that polls gluster
+    crate::common::lab::wait_for("the remote heal wait gone", Duration::from_secs(30), || {
+        let ps = n1.run_ok(&["ps", "-eo", "args"]);
+        !ps.lines()
+            .any(|l| l.contains("volume heal") && l.ends_with(" sh rep 1800"))
+    });
+    // the remote wait loop dies with its ssh session; the lock is a dead process's
+    assert!(brick_on(n1, "rep", &n3.address).ends_with(":/bricks/d1/rep/s0p2"));
+    let old_dir = old_rep.split_once(':').expect("host:path").1.to_string();
+    n3.run_ok(&["test", "-d", &old_dir]);
+
+    // the next plan finishes the move: the heal wait first, then the old brick's teardown
+    n1.gluster(&["volume", "set", "rep", "cluster.self-heal-daemon", "on"]);
+    let (so, _) = env.by_code(2, &["plan", "--detailed-exitcode", "--allow-destroy"]);
+    assert!(so.contains("wait until rep has healed"), "{so}");
+    assert!(!so.contains("[heal_pending]"), "{so}");
+    let se = env.apply_ok(&["--allow-destroy"]);
+    assert!(
+        se.contains("took over the lock"),
+        "the stale lock was not taken over visibly:\n{se}"
+    );
+    let (so, _) = env.by_code(0, &["plan", "--detailed-exitcode", "--allow-destroy"]);
+    assert!(so.contains("No changes"), "{so}");
+    assert!(so.contains("/bricks/d0 on n3 is drained"), "{so}");
+    assert!(brick_on(n1, "arb", &n3.address).ends_with(":/bricks/d1/arb/s0p2"));
+    let gone = n3.run(&["test", "-e", &old_dir]);
+    assert!(!gone.status.success(), "{old_dir} is still there");
+    // the moved bricks hold the data: rep's whole files on n3's new brick
+    for (p, h) in files.iter().filter(|(p, _)| p.starts_with(&rep)) {
+        let name = p.file_name().expect("name").to_string_lossy();
+        let on = n3.run_ok(&["sha256sum", &format!("/bricks/d1/rep/s0p2/{name}")]);
+        assert!(on.starts_with(h.as_str()), "{name} on n3's new brick: {on}");
+    }
+    files.extend(write_files(&arb, "arb-after"));
     assert_files(&files);
 }

@@ -282,6 +282,7 @@ fn node(manage: &str, paths: &[&str]) -> Node {
             .map(|p| DirPath {
                 path: p.to_string(),
                 tags: BTreeMap::new(),
+                drain: false,
             })
             .collect(),
         ssh: Ssh {

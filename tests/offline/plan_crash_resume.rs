@@ -42,6 +42,9 @@ fn end_state(o: &Observed) -> Vec<String> {
         for e in &f.fstab {
             out.push(format!("{n} fstab {}", e.line));
         }
+        for d in &f.brick_dirs {
+            out.push(format!("{n} dir {}", d.path));
+        }
         for v in &f.volumes {
             let bricks: Vec<String> = v
                 .bricks
@@ -147,6 +150,29 @@ fn an_expansion_resumes_from_a_kill_after_any_command() {
 #[test]
 fn a_volume_teardown_resumes_from_a_kill_after_any_command() {
     kill_everywhere("delete_allowed", true);
+}
+
+/// Issue "Day-2 operations": a brick moved off a draining path (build the new brick,
+/// replace-brick, heal wait, teardown of the old one) is finished by the next apply
+/// wherever the first was killed, and ends where the uninterrupted move ends.
+#[test]
+fn a_brick_move_off_a_draining_path_resumes_from_a_kill_after_any_command() {
+    assert_eq!(kill_everywhere("drain_path_allowed", false), 4);
+}
+
+/// Killed after replace-brick, the old brick is swapped out but still on the draining
+/// path: the next plan waits for the heal and tears it down, and the heal that move
+/// started does not hold the volume back.
+#[test]
+fn a_move_killed_after_replace_brick_waits_for_its_heal_then_tears_down() {
+    let (_, _, next) = killed_at("drain_path_allowed", "replace-brick");
+    let ids = ids(&next);
+    assert_eq!(
+        ids,
+        ["volume.shared/heal/s0p2", "brick.shared[0][2]/rmdir"],
+        "{ids:?}"
+    );
+    assert!(next.blockers.is_empty(), "{:?}", next.blockers);
 }
 
 /// The number of commands up to and including the first one containing `at`.

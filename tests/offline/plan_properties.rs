@@ -74,6 +74,7 @@ fn desired(s: &Spec, grow: u64) -> Desired {
                         path: format!("/dev/vd{}", (b'b' + d as u8) as char),
                         tags: BTreeMap::new(),
                         wipe: false,
+                        drain: false,
                     })
                     .collect(),
                 paths: vec![],

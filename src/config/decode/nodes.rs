@@ -222,8 +222,14 @@ impl Decoder<'_> {
         let mut out: Vec<Device> = Vec::new();
         let mut seen: BTreeMap<String, Span> = BTreeMap::new();
         for item in items {
-            let (path, pspan, tags, wipe) = match &item.kind {
-                Kind::Str(s) => (s.as_str(), item.span, Some(BTreeMap::new()), Some(false)),
+            let (path, pspan, tags, wipe, drain) = match &item.kind {
+                Kind::Str(s) => (
+                    s.as_str(),
+                    item.span,
+                    Some(BTreeMap::new()),
+                    Some(false),
+                    Some(false),
+                ),
                 Kind::Map(m) => {
                     let f = self.fields(&format!("a device of {section}"), m, DEVICE_FIELDS);
                     let tags = match f.get("tags") {
@@ -234,9 +240,13 @@ impl Decoder<'_> {
                         Some(w) => self.boolean("wipe", &w.value),
                         None => Some(false),
                     };
+                    let drain = match f.get("drain") {
+                        Some(d) => self.boolean("drain", &d.value),
+                        None => Some(false),
+                    };
                     match f.get("path") {
                         Some(p) => match self.string("path", &p.value) {
-                            Some(s) => (s, p.value.span, tags, wipe),
+                            Some(s) => (s, p.value.span, tags, wipe, drain),
                             None => continue,
                         },
                         None => {
@@ -253,11 +263,12 @@ impl Decoder<'_> {
             let valid = self.abs_path(codes::INVALID_DEVICE, "device", path, pspan, "/dev/")
                 && self.device_rule(path, pspan);
             self.listed_once("device", path, pspan, section, &mut seen);
-            if let (true, Some(tags), Some(wipe)) = (valid, tags, wipe) {
+            if let (true, Some(tags), Some(wipe), Some(drain)) = (valid, tags, wipe, drain) {
                 out.push(Device {
                     path: path.to_string(),
                     tags,
                     wipe,
+                    drain,
                 })
             }
         }
@@ -307,17 +318,21 @@ impl Decoder<'_> {
         let mut out = Vec::new();
         let mut seen: BTreeMap<String, Span> = BTreeMap::new();
         for item in items {
-            let (path, pspan, tags) = match &item.kind {
-                Kind::Str(s) => (s.as_str(), item.span, Some(BTreeMap::new())),
+            let (path, pspan, tags, drain) = match &item.kind {
+                Kind::Str(s) => (s.as_str(), item.span, Some(BTreeMap::new()), Some(false)),
                 Kind::Map(m) => {
                     let f = self.fields(&format!("a path of {section}"), m, PATH_FIELDS);
                     let tags = match f.get("tags") {
                         Some(t) => self.tags("tags", &t.value),
                         None => Some(BTreeMap::new()),
                     };
+                    let drain = match f.get("drain") {
+                        Some(d) => self.boolean("drain", &d.value),
+                        None => Some(false),
+                    };
                     match f.get("path") {
                         Some(p) => match self.string("path", &p.value) {
-                            Some(s) => (s, p.value.span, tags),
+                            Some(s) => (s, p.value.span, tags, drain),
                             None => continue,
                         },
                         None => {
@@ -359,10 +374,11 @@ impl Decoder<'_> {
                 valid = false;
             }
             self.listed_once("path", path, pspan, section, &mut seen);
-            match tags {
-                Some(tags) if valid => out.push(DirPath {
+            match (tags, drain) {
+                (Some(tags), Some(drain)) if valid => out.push(DirPath {
                     path: path.trim_end_matches('/').to_string(),
                     tags,
+                    drain,
                 }),
                 _ => {}
             }

@@ -7,7 +7,9 @@
 mod create;
 mod destroy;
 
-pub(crate) use create::{MARKED_MKDIR, create};
+#[cfg(any(test, feature = "test-support"))]
+pub(crate) use create::MARKED_MKDIR;
+pub(crate) use create::create;
 pub(crate) use destroy::{LvmTeardown, destroy, destroy_dir, destroy_lvm};
 
 use crate::config::BrickKind;

@@ -94,6 +94,7 @@ pub(super) fn device(
         tags: dev.tags.clone(),
         ready_step: ready,
         on_root_fs: false,
+        drain: false,
     };
     // Already a PV: ours (VG tagged with our cluster) or foreign.
     if let Some(pv) = f.pvs.iter().find(|p| p.name == dev.path) {

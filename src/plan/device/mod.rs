@@ -33,6 +33,8 @@ pub(crate) struct Candidate {
     pub(crate) ready_step: Option<String>,
     /// Directory on the root filesystem (gluster then needs `force`).
     pub(crate) on_root_fs: bool,
+    /// Declared `drain: true`: takes no new brick; its bricks are moved off.
+    pub(crate) drain: bool,
 }
 
 pub(crate) fn candidates(w: &World<'_>, opts: &PlanOptions, b: &mut Builder) -> Vec<Candidate> {
@@ -43,7 +45,12 @@ pub(crate) fn candidates(w: &World<'_>, opts: &PlanOptions, b: &mut Builder) -> 
         };
         let healthy = w.healthy(name);
         for dev in &node.devices {
-            if let Some(c) = lvm::device(w, opts, b, name, node.zone, dev, f, healthy) {
+            // a draining device is never initialised: only an existing one has bricks to move
+            if dev.drain && !f.pvs.iter().any(|p| p.name == dev.path) {
+                continue;
+            }
+            if let Some(mut c) = lvm::device(w, opts, b, name, node.zone, dev, f, healthy) {
+                c.drain = dev.drain;
                 out.push(c);
             }
         }
@@ -84,6 +91,7 @@ pub(crate) fn candidates(w: &World<'_>, opts: &PlanOptions, b: &mut Builder) -> 
                             tags: p.tags.clone(),
                             ready_step: None,
                             on_root_fs: pf.mount_target.as_deref() == Some("/"),
+                            drain: p.drain,
                         });
                     }
                 }

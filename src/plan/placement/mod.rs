@@ -107,6 +107,38 @@ pub(crate) fn place_sets(
     Some(out)
 }
 
+/// A new home for the brick at `pos` of an existing set whose other bricks stay where they
+/// are (`others`: position -> candidate; they count for the node and zone rules but take
+/// no space). `pinned`: a candidate that already holds this brick half-built (an apply
+/// stopped between building it and swapping it in), used as it is. The pick's space is
+/// taken from the pool.
+pub(crate) fn place_move(
+    pool: &mut Pool,
+    zones: ZoneChecking,
+    vol: &Volume,
+    pos: usize,
+    data_brick: u64,
+    others: &BTreeMap<usize, usize>,
+    pinned: Option<usize>,
+) -> Option<Pick> {
+    let n = vol.durability.set_size();
+    let wants: Vec<Want> = (0..n)
+        .map(|p| Want {
+            pos: p,
+            size: position_size(vol, data_brick, p),
+        })
+        .collect();
+    let mut fixed = others.clone();
+    fixed.remove(&pos);
+    if let Some(c) = pinned {
+        fixed.insert(pos, c);
+    }
+    let picks = pool.place_set(vol, zones, &wants, &fixed)?;
+    let pick = *picks.get(pos)?;
+    pool.commit(vol, &[pick]);
+    Some(pick)
+}
+
 /// Set counts a new volume of `size` may have under the brick limits, capped at
 /// `K_TRIES` past the smallest; None when no count respects the limits.
 pub(crate) fn set_counts(

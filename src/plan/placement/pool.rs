@@ -71,7 +71,8 @@ impl Pool {
 
     fn eligible(&self, i: usize, vol: &Volume) -> bool {
         let c = &self.cands[i];
-        c.kind == vol.brick_kind
+        !c.drain
+            && c.kind == vol.brick_kind
             && vol
                 .device_tags
                 .iter()

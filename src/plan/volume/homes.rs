@@ -1,8 +1,8 @@
 //! Rule one of day-2 operations: every brick of a volume of ours lives where the config
 //! still declares storage. A node, device or path dropped from the config, or a zone
 //! change that puts two bricks of one set in one zone, while a brick holds data there, is
-//! a change brickyard cannot carry out yet (moving bricks is not built): it is a blocker
-//! that names the brick, the volume and the way out, never "No changes" and never an
+//! a change brickyard cannot carry out as asked (the data would have nowhere to go): it
+//! is a blocker that names the brick, the volume and the way out (`drain: true` first), never "No changes" and never an
 //! `ownership_unproven` that sends the operator looking for an intruder.
 //!
 //! Decided from names brickyard derives (`names`), so it needs no proof of ownership: the
@@ -132,12 +132,11 @@ pub(super) fn block(b: &mut Builder, w: &World<'_>, vf: &VolumeFacts, homeless: 
             BlockerCode::BrickHomeRemoved,
             &Address::brick(v, h.set, h.pos),
             format!(
-                "brick {} (set {}, position {}) of volume {v} holds data {what}; brickyard does not move bricks yet, so nothing of the volume is changed",
+                "brick {} (set {}, position {}) of volume {v} holds data {what}; nothing of the volume is changed",
                 h.brick, h.set, h.pos
             ),
             Some(format!(
-                "{restore}; to retire it, move the brick first: make a new brick on declared storage, `gluster volume replace-brick {v} {} NEW commit force`, wait until `gluster volume heal {v} info summary` shows 0 entries pending, then drop it from the config (docs/operations.md)",
-                h.brick
+                "{restore}; to retire it, declare it again with `drain: true` (devices and paths): brickyard then moves the brick off it (replace-brick, heal, teardown) and says when it is drained (docs/operations.md)"
             )),
         );
     }
@@ -169,7 +168,7 @@ pub(super) fn zone_conflicts(b: &mut Builder, w: &World<'_>, vf: &VolumeFacts) -
                 BlockerCode::ZoneConflict,
                 &Address::volume(&vf.name),
                 format!(
-                    "set {set} of volume {} has bricks on {} which the config puts in one zone ({zone}): the set no longer survives the loss of that zone; brickyard does not move bricks yet, so nothing of the volume is changed",
+                    "set {set} of volume {} has bricks on {} which the config puts in one zone ({zone}): the set no longer survives the loss of that zone; brickyard does not move bricks for a zone change (only off draining storage), so nothing of the volume is changed",
                     vf.name,
                     nodes.join(" and ")
                 ),

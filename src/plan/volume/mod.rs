@@ -11,6 +11,7 @@ mod create;
 mod delete;
 mod homes;
 mod leftover;
+mod migrate;
 mod remount;
 mod steps;
 mod update;
@@ -271,6 +272,7 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
             );
         }
     }
+    migrate::drained(ctx, b);
     leftover::plan(ctx, b);
 }
 

@@ -165,81 +165,96 @@ pub(super) fn emit_bricks(
     sets: &[Vec<Pick>],
     blocked: bool,
 ) -> (Vec<String>, bool) {
+    let list: Vec<(u32, u32, Pick)> = sets
+        .iter()
+        .enumerate()
+        .flat_map(|(si, picks)| {
+            picks
+                .iter()
+                .enumerate()
+                .map(move |(pos, p)| (first + si as u32, pos as u32, *p))
+        })
+        .collect();
+    emit_brick_list(ctx, b, name, vol, &list, blocked)
+}
+
+/// `emit_bricks` for bricks given one by one as (set, position, pick): the sets of an
+/// expansion, or the new home of one moved brick.
+pub(super) fn emit_brick_list(
+    ctx: &Ctx<'_, '_>,
+    b: &mut Builder,
+    name: &str,
+    vol: &Volume,
+    list: &[(u32, u32, Pick)],
+    blocked: bool,
+) -> (Vec<String>, bool) {
     let cluster = ctx.w.desired.cluster.as_str();
     let mut have = Vec::new();
-    for (si, picks) in sets.iter().enumerate() {
-        let set = first + si as u32;
-        for (pos, p) in picks.iter().enumerate() {
-            let c = &ctx.pool.cands[p.cand];
-            let f = ctx.w.facts.get(c.node.as_str()).copied();
-            let pos = pos as u32;
-            let r = match c.kind {
-                BrickKind::Lvm => proof::new_lvm_brick(f, cluster, &c.vg, name, set, pos),
-                BrickKind::Directory => proof::new_dir_brick(f, cluster, &c.device, name, set, pos),
-            };
-            if let Err(e) = &r {
-                b.block(
-                    BlockerCode::OwnershipUnproven,
-                    &Address::brick(name, set, pos),
-                    format!(
-                        "brick {} of volume {name} (set {set}, position {pos}) would reuse what node {} already has, which is not provably brickyard's: {e}",
-                        brick_name(ctx, &c.node, c.kind, vg_or_dir(c), name, set, pos),
-                        c.node
-                    ),
-                    Some("it may be someone else's data: rename or remove it by hand if it is not needed, or give the brick another device or path".into()),
-                );
-            }
-            have.push(r.ok());
+    for &(set, pos, p) in list {
+        let c = &ctx.pool.cands[p.cand];
+        let f = ctx.w.facts.get(c.node.as_str()).copied();
+        let r = match c.kind {
+            BrickKind::Lvm => proof::new_lvm_brick(f, cluster, &c.vg, name, set, pos),
+            BrickKind::Directory => proof::new_dir_brick(f, cluster, &c.device, name, set, pos),
+        };
+        if let Err(e) = &r {
+            b.block(
+                BlockerCode::OwnershipUnproven,
+                &Address::brick(name, set, pos),
+                format!(
+                    "brick {} of volume {name} (set {set}, position {pos}) would reuse what node {} already has, which is not provably brickyard's: {e}",
+                    brick_name(ctx, &c.node, c.kind, vg_or_dir(c), name, set, pos),
+                    c.node
+                ),
+                Some("it may be someone else's data: rename or remove it by hand if it is not needed, or give the brick another device or path".into()),
+            );
         }
+        have.push(r.ok());
     }
     let refused = have.iter().any(Option::is_none);
     let blocked = blocked || refused;
-    let mut have = have.into_iter();
     let mut last = Vec::new();
-    for (si, picks) in sets.iter().enumerate() {
-        let set = first + si as u32;
-        for (pos, p) in picks.iter().enumerate() {
-            let c = &ctx.pool.cands[p.cand];
-            let vg_or_dir = vg_or_dir(c);
-            b.placements.push(BrickPlacement {
-                address: Address::brick(name, set, pos as u32),
-                volume: name.to_string(),
+    for (&(set, pos, p), existing) in list.iter().zip(have) {
+        let c = &ctx.pool.cands[p.cand];
+        let vg_or_dir = vg_or_dir(c);
+        b.placements.push(BrickPlacement {
+            address: Address::brick(name, set, pos),
+            volume: name.to_string(),
+            set,
+            position: pos,
+            node: c.node.clone(),
+            device: c.device.clone(),
+            zone: c.zone,
+            arbiter: is_arbiter(&vol.durability, pos as usize),
+            size: p.size,
+            allocated: p.allocated,
+            device_free_before: p.free_before,
+            device_free_after: p.free_before - p.allocated.min(p.free_before),
+            brick: brick_name(ctx, &c.node, c.kind, vg_or_dir, name, set, pos),
+        });
+        let Some(existing) = existing else {
+            continue;
+        };
+        let ids = brick::create(
+            b,
+            &NewBrick {
+                cluster,
+                volume: name,
                 set,
-                position: pos as u32,
-                node: c.node.clone(),
-                device: c.device.clone(),
-                zone: c.zone,
-                arbiter: is_arbiter(&vol.durability, pos),
+                pos,
+                node: &c.node,
+                kind: c.kind,
+                vg_or_dir,
                 size: p.size,
-                allocated: p.allocated,
-                device_free_before: p.free_before,
-                device_free_after: p.free_before - p.allocated.min(p.free_before),
-                brick: brick_name(ctx, &c.node, c.kind, vg_or_dir, name, set, pos as u32),
-            });
-            let Some(existing) = have.next().flatten() else {
-                continue;
-            };
-            let ids = brick::create(
-                b,
-                &NewBrick {
-                    cluster,
-                    volume: name,
-                    set,
-                    pos: pos as u32,
-                    node: &c.node,
-                    kind: c.kind,
-                    vg_or_dir,
-                    size: p.size,
-                    snapshot_factor: vol.snapshot_factor,
-                    after: c.ready_step.iter().cloned().collect(),
-                    blocked,
-                    facts: ctx.w.facts.get(c.node.as_str()).copied(),
-                    have: existing,
-                    in_volume: false,
-                },
-            );
-            last.extend(ids);
-        }
+                snapshot_factor: vol.snapshot_factor,
+                after: c.ready_step.iter().cloned().collect(),
+                blocked,
+                facts: ctx.w.facts.get(c.node.as_str()).copied(),
+                have: existing,
+                in_volume: false,
+            },
+        );
+        last.extend(ids);
     }
     last.sort();
     last.dedup();

@@ -9,7 +9,7 @@ use crate::gather::{VolumeFacts, VolumeStatus};
 use crate::units::HumanBytes;
 
 use super::steps::{VolSteps, brick_arg, emit_bricks, heal_danger, volume_danger};
-use super::{Ctx, pins, remount};
+use super::{Ctx, migrate, pins, remount};
 use crate::plan::address::Address;
 use crate::plan::blocker_code::BlockerCode;
 use crate::plan::builder::{Builder, change};
@@ -198,7 +198,11 @@ pub(super) fn update(
     for p in new_sets.iter().flatten() {
         nodes.insert(ctx.pool.cands[p.cand].node.clone());
     }
-    let danger = volume_danger(w, Some(vf), &nodes).or_else(|| heal_danger(w, vf));
+    // a move an earlier apply left in flight waits for its own heal (the first step of
+    // this volume's chain): that heal does not hold the volume back
+    let in_flight = migrate::in_flight(ctx, vf);
+    let danger = volume_danger(w, Some(vf), &nodes)
+        .or_else(|| (!in_flight).then(|| heal_danger(w, vf)).flatten());
     let before = b.steps.len();
     let (brick_steps, refused) =
         emit_bricks(ctx, b, name, vol, k0 as u32, &new_sets, danger.is_some());
@@ -219,6 +223,7 @@ pub(super) fn update(
         vs.set_option(OPT_CLUSTER, &w.desired.cluster, None);
         vs.set_option(OPT_BRICK_SIZE, &b0.to_string(), None);
     }
+    migrate::plan(ctx, &mut vs, vol, vf, proven, b0);
     if !new_sets.is_empty() {
         let mut deps = brick_steps;
         let mut bricks = Vec::new();
