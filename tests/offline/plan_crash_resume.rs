@@ -160,6 +160,12 @@ fn a_brick_move_off_a_draining_path_resumes_from_a_kill_after_any_command() {
     assert_eq!(kill_everywhere("drain_path_allowed", false), 4);
 }
 
+/// The same for an LVM brick moved off a draining device onto another node's VG.
+#[test]
+fn an_lvm_brick_move_off_a_draining_device_resumes_from_a_kill_after_any_command() {
+    assert!(kill_everywhere("drain_device", false) > 10);
+}
+
 /// Killed after replace-brick, the old brick is swapped out but still on the draining
 /// path: the next plan waits for the heal and tears it down, and the heal that move
 /// started does not hold the volume back.
@@ -169,7 +175,10 @@ fn a_move_killed_after_replace_brick_waits_for_its_heal_then_tears_down() {
     let ids = ids(&next);
     assert_eq!(
         ids,
-        ["volume.shared/heal/s0p2", "brick.shared[0][2]/rmdir"],
+        [
+            "volume.shared/heal/s0p2",
+            "brick.shared[0][2]/teardown/rmdir"
+        ],
         "{ids:?}"
     );
     assert!(next.blockers.is_empty(), "{:?}", next.blockers);

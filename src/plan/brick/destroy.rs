@@ -169,7 +169,9 @@ impl<'a> Chain<'a> {
     fn push(&mut self, b: &mut Builder, verb: &str, desc: String, cmd: Vec<String>, guard: Guard) {
         let id = b.push(
             StepSpec {
-                id: format!("{}/{verb}", self.addr),
+                // `teardown/`: a moved brick's new copy is built under the same address
+                // (same volume, set and position) in the same plan, with its own verbs
+                id: format!("{}/teardown/{verb}", self.addr),
                 address: &self.addr,
                 action: Action::Delete,
                 node: self.node,

@@ -48,7 +48,8 @@ fn home(ctx: &Ctx<'_, '_>, volume: &str, pb: &ProvenBrick<'_>) -> Option<usize> 
 }
 
 /// A brick of `volume` at (set, pos) that candidate `i` holds, proven ours, other than
-/// the live one at `live` (gluster's path of the brick at that position).
+/// the live one (`live`: the node and path gluster has at that position; paths repeat
+/// across nodes, VG names and declared paths being the same on every node).
 enum Copy<'a> {
     Dir(String),
     Lvm {
@@ -64,21 +65,22 @@ fn copy_on<'a>(
     volume: &str,
     set: u32,
     pos: u32,
-    live: &str,
+    live: (Option<&str>, &str),
 ) -> Option<Copy<'a>> {
     let c = &ctx.pool.cands[i];
     let cluster = ctx.w.desired.cluster.as_str();
+    let is_live = |path: &str| live.0 == Some(c.node.as_str()) && live.1 == path;
     match c.kind {
         BrickKind::Directory => {
             let path = dir_brick_path(&c.device, volume, set, pos);
-            (path != live
+            (!is_live(&path)
                 && proof::leftover_dir_brick(f, cluster, &path, volume, set, pos)
                     .is_ok_and(|there| there))
             .then_some(Copy::Dir(path))
         }
         BrickKind::Lvm => {
             let lv = lv_name(volume, set, pos);
-            if lvm_brick_dir(&c.vg, &lv) == live {
+            if is_live(&lvm_brick_dir(&c.vg, &lv)) {
                 return None;
             }
             let l = proof::leftover_lvm_brick(f, cluster, &c.node, &c.vg, volume, set, pos).ok()?;
@@ -110,7 +112,8 @@ fn swapped_out<'a>(ctx: &Ctx<'_, 'a>, vf: &VolumeFacts) -> Vec<(u32, u32, usize,
         for (bi, br) in vf.bricks.iter().enumerate() {
             let (set, pos) = ((bi / n) as u32, (bi % n) as u32);
             // the live brick at this position lives elsewhere (or at another path here)
-            if let Some(copy) = copy_on(ctx, f, i, &vf.name, set, pos, &br.path) {
+            let live = (ctx.w.node_of_host(&br.host), br.path.as_str());
+            if let Some(copy) = copy_on(ctx, f, i, &vf.name, set, pos, live) {
                 out.push((set, pos, i, copy));
             }
         }
@@ -209,7 +212,8 @@ pub(super) fn plan(
             continue;
         }
         // a new brick an earlier apply built but did not swap in is used as it is
-        let live = vf.bricks[bi].path.clone();
+        let br = &vf.bricks[bi];
+        let live = (ctx.w.node_of_host(&br.host), br.path.as_str());
         let pinned = (0..ctx.pool.cands.len()).find(|&i| {
             let c = &ctx.pool.cands[i];
             !c.drain
@@ -218,7 +222,7 @@ pub(super) fn plan(
                     .w
                     .facts
                     .get(c.node.as_str())
-                    .is_some_and(|f| copy_on(ctx, f, i, name, set, pos, &live).is_some())
+                    .is_some_and(|f| copy_on(ctx, f, i, name, set, pos, live).is_some())
         });
         let zones = ctx.w.desired.placement.zone_checking;
         let Some(pick) = place_move(
