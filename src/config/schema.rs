@@ -30,7 +30,9 @@ pub(crate) const SSH_FIELDS: &[&str] = &[
     "connect_timeout",
 ];
 pub(crate) const PLACEMENT_FIELDS: &[&str] = &["zone_checking", "brick_min_size", "brick_max_size"];
-pub(crate) const NODE_FIELDS: &[&str] = &["manage", "storage", "zone", "devices", "paths", "ssh"];
+pub(crate) const NODE_FIELDS: &[&str] = &[
+    "manage", "storage", "zone", "devices", "paths", "drain", "ssh",
+];
 pub(crate) const DEVICE_FIELDS: &[&str] = &["path", "tags", "wipe", "drain"];
 pub(crate) const PATH_FIELDS: &[&str] = &["path", "tags", "drain"];
 pub(crate) const VOLUME_FIELDS: &[&str] = &[
@@ -120,6 +122,9 @@ pub struct NodeInput {
     pub devices: Option<Vec<DeviceInput>>,
     /// Directories on mounted filesystems for directory bricks.
     pub paths: Option<Vec<PathInput>>,
+    /// Retire the node: every device and path of it drains (docs/operations.md).
+    /// Default false.
+    pub drain: Option<bool>,
     /// Overrides of the top-level `ssh` fields for this node.
     pub ssh: Option<SshInput>,
 }

@@ -210,3 +210,55 @@ fn load_picks_the_format_by_extension_and_reads_errors_cleanly() {
     assert!(!loaded.has_errors(), "{}", loaded.render(100, false));
     assert_eq!(loaded.desired.unwrap().nodes["a"].storage, "h1");
 }
+
+/// `drain: true` on a device, a path or a whole node, in both formats; validation counts
+/// only storage that does not drain, so draining the only storage of one of three nodes
+/// leaves a replica-3 volume two nodes.
+#[test]
+fn drain_marks_devices_paths_and_whole_nodes_and_counts_against_capacity() {
+    let yaml = "cluster: prod
+nodes:
+  a: { manage: 10.0.0.1, zone: 1, paths: [{ path: /bricks/d0, drain: true }, /bricks/d1] }
+  b: { manage: 10.0.0.2, zone: 2, devices: [{ path: /dev/sdb, drain: true }, /dev/sdc], paths: [/bricks/d0] }
+  c: { manage: 10.0.0.3, zone: 3, drain: true, devices: [/dev/sdb], paths: [/bricks/d0] }
+  d: { manage: 10.0.0.4, zone: 3, paths: [/bricks/d0] }
+volumes:
+  v: { size: 1GiB, brick_kind: directory }
+";
+    let loaded = config::parse_str("c.yaml", yaml, Format::Yaml);
+    let d = loaded.desired.expect("valid");
+    let drains = |n: &str| -> (Vec<bool>, Vec<bool>) {
+        let n = &d.nodes[n];
+        (
+            n.devices.iter().map(|x| x.drain).collect(),
+            n.paths.iter().map(|x| x.drain).collect(),
+        )
+    };
+    assert_eq!(drains("a"), (vec![], vec![true, false]));
+    assert_eq!(drains("b"), (vec![true, false], vec![false]));
+    assert_eq!(drains("c"), (vec![true], vec![true]));
+    assert_eq!(drains("d"), (vec![], vec![false]));
+    let hcl = r#"cluster = "prod"
+node "a" {
+  manage = "10.0.0.1"
+  path "/bricks/d0" { drain = true }
+}
+"#;
+    let loaded = config::parse_str("c.hcl", hcl, Format::Hcl);
+    let d = loaded.desired.expect("valid HCL");
+    assert!(d.nodes["a"].paths[0].drain);
+    // c drains whole: a, b and d host the volume; without d only two nodes can
+    let without_d = yaml.replace(
+        "  d: { manage: 10.0.0.4, zone: 3, paths: [/bricks/d0] }\n",
+        "",
+    );
+    let loaded = config::parse_str("c.yaml", &without_d, Format::Yaml);
+    assert!(
+        loaded
+            .diagnostics
+            .iter()
+            .any(|x| x.code == config::codes::NOT_ENOUGH_NODES),
+        "{:?}",
+        loaded.diagnostics
+    );
+}

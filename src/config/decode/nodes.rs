@@ -68,6 +68,20 @@ impl Decoder<'_> {
             Some(p) => self.paths(&section, &p.value),
             None => Some(Vec::new()),
         };
+        // a draining node is all its devices and paths draining
+        let drain = match f.get("drain") {
+            Some(d) => self.boolean("drain", &d.value),
+            None => Some(false),
+        };
+        let (mut devices, mut paths) = (devices, paths);
+        if drain == Some(true) {
+            for d in devices.iter_mut().flatten() {
+                d.drain = true;
+            }
+            for p in paths.iter_mut().flatten() {
+                p.drain = true;
+            }
+        }
         let ssh = match f.get("ssh") {
             Some(s) => self.ssh(
                 &format!("ssh of node `{}`", printable(&e.key)),
