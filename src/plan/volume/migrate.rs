@@ -50,7 +50,7 @@ fn home(ctx: &Ctx<'_, '_>, volume: &str, pb: &ProvenBrick<'_>) -> Option<usize> 
 /// A brick of `volume` at (set, pos) that candidate `i` holds, proven ours, other than
 /// the live one (`live`: the node and path gluster has at that position; paths repeat
 /// across nodes, VG names and declared paths being the same on every node).
-enum Copy<'a> {
+pub(super) enum Copy<'a> {
     Dir(String),
     Lvm {
         vg: String,
@@ -92,14 +92,13 @@ fn copy_on<'a>(
     }
 }
 
-/// An old brick of `vf` swapped out by an earlier apply waits for its heal and teardown
-/// (on draining storage): the heal gate must not hold the volume back for the heal this
-/// pass waits for.
-pub(super) fn in_flight(ctx: &Ctx<'_, '_>, vf: &VolumeFacts) -> bool {
-    !swapped_out(ctx, vf).is_empty()
-}
+/// Old bricks of `vf` an earlier apply swapped out, still on draining storage, waiting for
+/// their heal and teardown, as (set, pos, candidate, copy). Read once per volume: when
+/// there are any, the heal gate must not hold the volume back for the heal `plan` waits
+/// for, and `plan` finishes them.
+pub(super) type SwappedOut<'a> = Vec<(u32, u32, usize, Copy<'a>)>;
 
-fn swapped_out<'a>(ctx: &Ctx<'_, 'a>, vf: &VolumeFacts) -> Vec<(u32, u32, usize, Copy<'a>)> {
+pub(super) fn swapped_out<'a>(ctx: &Ctx<'_, 'a>, vf: &VolumeFacts) -> SwappedOut<'a> {
     let n = proof::set_size(vf) as usize;
     let mut out = Vec::new();
     for (i, c) in ctx.pool.cands.iter().enumerate() {
@@ -122,7 +121,8 @@ fn swapped_out<'a>(ctx: &Ctx<'_, 'a>, vf: &VolumeFacts) -> Vec<(u32, u32, usize,
 }
 
 /// Plans the moves of `vf`'s bricks off draining storage onto `vs`'s chain (after what
-/// it holds), and the completion of a move an earlier apply left in flight.
+/// it holds), and the completion of the moves an earlier apply left in flight (`left`,
+/// from `swapped_out`).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn plan(
     ctx: &mut Ctx<'_, '_>,
@@ -131,10 +131,10 @@ pub(super) fn plan(
     vf: &VolumeFacts,
     proven: &[Option<ProvenBrick<'_>>],
     data_brick: u64,
+    left: SwappedOut<'_>,
 ) {
     let name = vs.name;
     let allow = ctx.opts.allow_destroy;
-    let left = swapped_out(ctx, vf);
     for (set, pos, i, copy) in left {
         let node = ctx.pool.cands[i].node.clone();
         // kept (no --allow-destroy): nothing to wait for, only the blocker naming it

@@ -200,9 +200,9 @@ pub(super) fn update(
     }
     // a move an earlier apply left in flight waits for its own heal (the first step of
     // this volume's chain): that heal does not hold the volume back
-    let in_flight = migrate::in_flight(ctx, vf);
+    let in_flight = migrate::swapped_out(ctx, vf);
     let danger = volume_danger(w, Some(vf), &nodes)
-        .or_else(|| (!in_flight).then(|| heal_danger(w, vf)).flatten());
+        .or_else(|| in_flight.is_empty().then(|| heal_danger(w, vf)).flatten());
     let before = b.steps.len();
     let (brick_steps, refused) =
         emit_bricks(ctx, b, name, vol, k0 as u32, &new_sets, danger.is_some());
@@ -223,7 +223,7 @@ pub(super) fn update(
         vs.set_option(OPT_CLUSTER, &w.desired.cluster, None);
         vs.set_option(OPT_BRICK_SIZE, &b0.to_string(), None);
     }
-    migrate::plan(ctx, &mut vs, vol, vf, proven, b0);
+    migrate::plan(ctx, &mut vs, vol, vf, proven, b0, in_flight);
     if !new_sets.is_empty() {
         let mut deps = brick_steps;
         let mut bricks = Vec::new();
