@@ -6,6 +6,7 @@
 use crate::render::escape::{escape, escape_text};
 use std::io::Write;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::apply::executor::{NotRun, Observer, Outcome};
@@ -22,7 +23,7 @@ pub struct Style {
 
 pub struct Progress<W: Write + Send> {
     style: Style,
-    total: usize,
+    total: AtomicUsize,
     inner: Mutex<Inner<W>>,
 }
 
@@ -38,7 +39,7 @@ impl<W: Write + Send> Progress<W> {
     pub fn new(out: W, total: usize, style: Style) -> Self {
         Progress {
             style,
-            total,
+            total: AtomicUsize::new(total),
             inner: Mutex::new(Inner {
                 out,
                 finished: 0,
@@ -46,6 +47,12 @@ impl<W: Write + Send> Progress<W> {
                 status_drawn: false,
             }),
         }
+    }
+
+    /// The number of steps, when it is known only after the progress was made (an apply
+    /// that plans under the lock).
+    pub fn set_total(&self, total: usize) {
+        self.total.store(total, Ordering::Relaxed);
     }
 
     /// Removes the status line (call before printing the summary).
@@ -86,7 +93,7 @@ impl<W: Write + Send> Progress<W> {
         let mut line = format!(
             "{}/{} finished, running: {}",
             inner.finished,
-            self.total,
+            self.total.load(Ordering::Relaxed),
             names.join(", ")
         );
         if line.chars().count() > width {

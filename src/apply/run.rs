@@ -1,6 +1,8 @@
 //! One apply from approval to summary: refuse a malformed plan before touching
 //! anything, lock the nodes, re-check that the plan is still true under the lock, run
-//! the plan the re-check returns, and release the locks on every way out. The re-check
+//! the plan the re-check returns, and release the locks on every way out. An apply that
+//! does not ask (`--auto-approve`) locks first and plans under the lock instead
+//! ([`apply_locked_first`]): there is no gap between planning and running to re-check. The re-check
 //! is the caller's (it needs gather and the planner); for a saved plan it returns the
 //! plan re-derived under the lock (`apply::saved`), so the executor never runs a step
 //! that came from a file. This module only guarantees the order and the unlocking,
@@ -69,8 +71,56 @@ where
     Fut: Future<Output = Result<Plan, String>>,
 {
     executor::validate(plan, transports, opts)?;
-    let locked = touched_nodes(plan);
-    let locks = lock::acquire(at, transports, &locked, me).await?;
+    let locks = lock::acquire(at, transports, &touched_nodes(plan), me).await?;
+    under_locks(locks, transports, opts, observer, stop, recheck).await
+}
+
+/// Locks first, plans after: locks every node of `nodes` that can be reached (a node
+/// that cannot is left out, with a note, and the plan may not touch it), runs `plan_now`
+/// under the locks (gather and plan: the facts are read under the lock, so the plan it
+/// returns needs no re-check), validates and executes that plan, and releases the locks
+/// whatever happened. For an apply that runs what it plans without asking
+/// (`--auto-approve`): one gather instead of one before the lock and one under it. A
+/// plan with no steps runs nothing; the caller tells that from `Finished::plan`.
+#[allow(clippy::too_many_arguments)]
+pub async fn apply_locked_first<F, Fut>(
+    nodes: &BTreeSet<String>,
+    transports: &Transports,
+    opts: &ApplyOptions,
+    at: &LockLocation,
+    me: &LockInfo,
+    observer: &dyn Observer,
+    stop: Option<watch::Receiver<bool>>,
+    plan_now: F,
+) -> Result<Finished, RunError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Plan, String>>,
+{
+    let (locks, left_out) = lock::acquire_reachable(at, transports, nodes, me).await?;
+    for (node, why) in &left_out {
+        observer.note(&format!(
+            "note: node {node} is not locked (it cannot be reached: {why}); nothing will run on it"
+        ));
+    }
+    under_locks(locks, transports, opts, observer, stop, plan_now).await
+}
+
+/// The part both ways share: with the locks held, get the plan to run, check it (valid,
+/// touching only locked nodes), execute it, release the locks on every way out.
+async fn under_locks<F, Fut>(
+    locks: lock::NodeLocks,
+    transports: &Transports,
+    opts: &ApplyOptions,
+    observer: &dyn Observer,
+    stop: Option<watch::Receiver<bool>>,
+    produce: F,
+) -> Result<Finished, RunError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Plan, String>>,
+{
+    let locked: BTreeSet<String> = locks.nodes().map(str::to_string).collect();
     for (node, holder, why) in &locks.taken_over {
         observer.note(&format!(
             "note: took over the lock on {node} left by process {} of this host (started {}): {why}",
@@ -79,15 +129,15 @@ where
     }
     // A panic (a planner bug on crafted facts, finding 7) must not leave the nodes
     // locked: catch it, release, and let it continue.
-    let rechecked = AssertUnwindSafe(recheck()).catch_unwind().await;
-    let rechecked = match rechecked {
+    let produced = AssertUnwindSafe(produce()).catch_unwind().await;
+    let produced = match produced {
         Ok(r) => r,
         Err(panic) => {
             let _ = locks.release().await;
             std::panic::resume_unwind(panic)
         }
     };
-    let checked = match rechecked {
+    let checked = match produced {
         Ok(to_run) => match executor::validate(&to_run, transports, opts) {
             Ok(()) if touched_nodes(&to_run).is_subset(&locked) => Ok(to_run),
             Ok(()) => Err(RunError::Stale(

@@ -177,7 +177,6 @@ fn differing_parts(a: &NodeFacts, b: &NodeFacts) -> Vec<&'static str> {
                     format!("{:?}", v.status),
                     bricks,
                     v.options.clone(),
-                    v.effective_options.clone(),
                 )
             })
             .collect::<Vec<_>>()
@@ -367,7 +366,6 @@ mod tests {
             redundancy_count: 0,
             bricks: vec![],
             options: Default::default(),
-            effective_options: Default::default(),
         });
         vol.mounts.push(Mount {
             target: "/b".into(),

@@ -127,10 +127,12 @@ pub struct VolumeFacts {
     pub redundancy_count: u32,
     /// In gluster's order (sets are consecutive runs of set-size bricks).
     pub bricks: Vec<BrickFacts>,
-    /// Options explicitly set on the volume (volume info "options").
+    /// Options explicitly set on the volume (volume info "options"). Defaults are not
+    /// read: a declared option is compared with what is set, and one that is not set is
+    /// set (pinned), whatever gluster's default is. Reading the defaults meant a `volume
+    /// get VOL all` per volume on every node, the one part of gather that grew with the
+    /// number of volumes.
     pub options: BTreeMap<String, String>,
-    /// Effective values of every option (`volume get VOL all`), for diffing against defaults.
-    pub effective_options: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -168,11 +168,6 @@ sec glusterd_pid glusterd_pid
 sec pool_list GX pool list
 sec volume_info GX volume info all
 sec volume_status GX volume status all detail
-_vols=$(G volume list </dev/null 2>/dev/null) || _vols=
-for v in $_vols; do
-	case $v in *[!A-Za-z0-9_.-]*) continue ;; esac
-	sec "volume_get:$v" GX volume get "$v" all
-done
 sec lsblk lsblk_json
 sec pvs lvm pvs $LVMOPTS -o pv_name,vg_name,pv_size,pv_free,pv_tags,pv_uuid
 sec vgs lvm vgs $LVMOPTS -o vg_name,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_count,pv_count,lv_count,vg_tags

@@ -26,7 +26,7 @@ pub use holder::{
     INCOMPLETE_HOLDER_WARNING, LockInfo, holder_text, local_boot_id, local_hostname, local_pid_ns,
     process_start, this_holder,
 };
-pub use remote::{Cleared, LockState, NodeLocks, acquire, clear, read};
+pub use remote::{Cleared, LockState, NodeLocks, acquire, acquire_reachable, clear, read};
 pub use stale::{
     Here, NO_HOLDER_STALE_AFTER, Staleness, no_holder_staleness, pid_alive, staleness,
 };
@@ -80,6 +80,9 @@ pub enum LockError {
     },
     #[error("cannot lock node {node}: {detail}")]
     Failed { node: String, detail: String },
+    /// The node could not be reached to lock it (no connection, ssh failed).
+    #[error("cannot lock node {node}: {detail}")]
+    Unreachable { node: String, detail: String },
 }
 
 impl LockError {
@@ -87,7 +90,8 @@ impl LockError {
         match self {
             LockError::Held { node, .. }
             | LockError::NoHolder { node, .. }
-            | LockError::Failed { node, .. } => node,
+            | LockError::Failed { node, .. }
+            | LockError::Unreachable { node, .. } => node,
         }
     }
 
@@ -101,7 +105,7 @@ impl LockError {
             LockError::Held { staleness, .. } => {
                 matches!(staleness, Staleness::Stale(_) | Staleness::Dead(_))
             }
-            LockError::Failed { .. } => false,
+            LockError::Failed { .. } | LockError::Unreachable { .. } => false,
         }
     }
 }

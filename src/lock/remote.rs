@@ -70,22 +70,52 @@ pub async fn acquire(
     nodes: &BTreeSet<String>,
     me: &LockInfo,
 ) -> Result<NodeLocks, LockError> {
+    acquire_all(at, transports, nodes, me, false)
+        .await
+        .map(|(locks, _)| locks)
+}
+
+/// [`acquire`] for an apply that locks before it knows what it will touch: every node of
+/// `nodes` that can be reached is locked; a node that cannot be reached is left out and
+/// returned with the reason (the plan made under these locks may then not touch it: the
+/// caller checks). Any other refusal (held, being taken, a failing lock command) still
+/// fails the whole acquisition, as in [`acquire`].
+pub async fn acquire_reachable(
+    at: &LockLocation,
+    transports: &Transports,
+    nodes: &BTreeSet<String>,
+    me: &LockInfo,
+) -> Result<(NodeLocks, Vec<(String, String)>), LockError> {
+    acquire_all(at, transports, nodes, me, true).await
+}
+
+async fn acquire_all(
+    at: &LockLocation,
+    transports: &Transports,
+    nodes: &BTreeSet<String>,
+    me: &LockInfo,
+    skip_unreachable: bool,
+) -> Result<(NodeLocks, Vec<(String, String)>), LockError> {
     let mut locks = NodeLocks {
         at: at.clone(),
         me: me.clone(),
         held: Vec::new(),
         taken_over: Vec::new(),
     };
+    let mut left_out = Vec::new();
     for node in nodes {
         match acquire_one(at, transports, node, me, &mut locks.taken_over).await {
             Ok(t) => locks.held.push((node.clone(), t)),
+            Err(LockError::Unreachable { node, detail }) if skip_unreachable => {
+                left_out.push((node, detail))
+            }
             Err(e) => {
                 locks.release().await;
                 return Err(e);
             }
         }
     }
-    Ok(locks)
+    Ok((locks, left_out))
 }
 
 async fn acquire_one(
@@ -106,10 +136,13 @@ async fn acquire_one(
             },
             Some(text),
         )) => {
-            let transport = transports.get(node).cloned().ok_or(LockError::Failed {
-                node: node.to_string(),
-                detail: "no connection to this node".into(),
-            })?;
+            let transport = transports
+                .get(node)
+                .cloned()
+                .ok_or(LockError::Unreachable {
+                    node: node.to_string(),
+                    detail: "no connection to this node".into(),
+                })?;
             if clear(at, &*transport, &text).await == Ok(Cleared::Removed) {
                 taken_over.push((node.to_string(), holder, why));
             }
@@ -137,14 +170,23 @@ async fn try_acquire(
             None,
         )
     };
+    let unreachable = |detail: String| {
+        (
+            LockError::Unreachable {
+                node: node.to_string(),
+                detail,
+            },
+            None,
+        )
+    };
     let transport = transports
         .get(node)
         .cloned()
-        .ok_or_else(|| failed("no connection to this node".into()))?;
+        .ok_or_else(|| unreachable("no connection to this node".into()))?;
     let out = transport
         .run(&script(ACQUIRE, &[&at.parent, &at.dir, &holder_text(me)]))
         .await
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(|e| unreachable(e.to_string()))?;
     match out.status {
         Some(0) => Ok(transport),
         Some(HELD) => {

@@ -13,7 +13,6 @@
 //! | `path:P`, `pathfs:P`, `df:P` (or no `path` section for a declared path) | that path and its bricks |
 //! | `volume_info` on any healthy node of the pool | every volume |
 //! | `volume_status` on the runner | every volume |
-//! | `volume_get:V` on the runner | volume V |
 //! | `pool_list` on the runner | the trusted pool (peer probes) |
 //!
 //! A probe cut off before its end never gets here: gather records the node unreachable.
@@ -139,9 +138,6 @@ pub(crate) fn unknowns(
                 "path" | "pathfs" | "df" => add(&mut u.path, (name.clone(), arg.to_string()), why),
                 "volume_info" if pool.contains(&name.as_str()) => add_one(&mut u.volumes, why),
                 "volume_status" if runner == Some(name.as_str()) => add_one(&mut u.volumes, why),
-                "volume_get" if runner == Some(name.as_str()) => {
-                    add(&mut u.volume, arg.to_string(), why)
-                }
                 "pool_list" if runner == Some(name.as_str()) => add_one(&mut u.peers, why),
                 _ => {} // identity, versions, lock: the warning says it
             }

@@ -356,7 +356,6 @@ fn gluster(obs: &mut Observed, step: &Step, rest: &[&str]) {
                 redundancy_count: 0,
                 bricks: vec![],
                 options: BTreeMap::new(),
-                effective_options: BTreeMap::new(),
             };
             let mut i = 0;
             while i < args.len() {
@@ -415,17 +414,18 @@ fn gluster(obs: &mut Observed, step: &Step, rest: &[&str]) {
                 }
             })
         }
-        ["volume", "set", name, key, value] => each_volume_view(obs, |vols| {
-            for v in vols.iter_mut().filter(|v| v.name == *name) {
-                v.options.insert(key.to_string(), value.to_string());
-                v.effective_options
-                    .insert(key.to_string(), value.to_string());
-            }
-        }),
+        ["volume", "set", name, pairs @ ..] if !pairs.is_empty() && pairs.len() % 2 == 0 => {
+            each_volume_view(obs, |vols| {
+                for v in vols.iter_mut().filter(|v| v.name == *name) {
+                    for kv in pairs.chunks(2) {
+                        v.options.insert(kv[0].to_string(), kv[1].to_string());
+                    }
+                }
+            })
+        }
         ["volume", "reset", name, key] => each_volume_view(obs, |vols| {
             for v in vols.iter_mut().filter(|v| v.name == *name) {
                 v.options.remove(*key);
-                v.effective_options.remove(*key);
             }
         }),
         ["volume", "start", name] => each_volume_view(obs, |vols| {

@@ -492,6 +492,126 @@ mod locked_apply {
         assert!(!dirs[0].path().join("var").exists());
     }
 
+    /// Keeps the notes an apply gives its observer.
+    #[derive(Default)]
+    struct Notes(std::sync::Mutex<Vec<String>>);
+    impl brickyard::apply::Observer for Notes {
+        fn note(&self, line: &str) {
+            self.0.lock().unwrap().push(line.to_string());
+        }
+    }
+
+    #[tokio::test]
+    async fn locked_first_plans_with_every_node_locked_and_runs_that_plan() {
+        use brickyard::apply::run::apply_locked_first;
+        let (dirs, t) = cluster(&["n1", "n2", "n3"]);
+        let mut seen_locked = false;
+        let done = apply_locked_first(
+            &nodes(&["n1", "n2", "n3"]),
+            &t,
+            &ApplyOptions::default(),
+            &at(),
+            &lock::this_holder(),
+            &Silent,
+            None,
+            || {
+                // planned while every node, n3 too (the plan does not touch it), is ours
+                seen_locked = dirs.iter().all(|d| lock_dir(d).join("holder").exists());
+                async { Ok(dir_plan(&["n1", "n2"])) }
+            },
+        )
+        .await
+        .unwrap();
+        assert!(seen_locked);
+        assert!(done.report.success(), "{:?}", done.report);
+        assert!(done.unreleased.is_empty());
+        assert!(dirs[0].path().join("made").is_dir() && dirs[1].path().join("made").is_dir());
+        assert!(!dirs[2].path().join("made").exists());
+        assert!(dirs.iter().all(|d| !lock_dir(d).exists()), "all released");
+    }
+
+    /// A node whose sshd refuses every connection.
+    struct Down;
+    #[async_trait::async_trait]
+    impl Transport for Down {
+        fn node(&self) -> &str {
+            "n2"
+        }
+        async fn run(
+            &self,
+            _cmd: &brickyard::transport::RemoteCommand,
+        ) -> Result<brickyard::transport::Output, brickyard::transport::TransportError> {
+            Err(brickyard::transport::TransportError::ConnectionRefused(
+                "n2".into(),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn locked_first_leaves_out_an_unreachable_node_and_refuses_a_plan_touching_it() {
+        use brickyard::apply::run::apply_locked_first;
+        let (dirs, mut t) = cluster(&["n1"]);
+        t.insert("n2".into(), Arc::new(Down));
+        let notes = Notes::default();
+        // n2 cannot be reached: not locked, named in a note; the plan wants to touch it
+        let err = apply_locked_first(
+            &nodes(&["n1", "n2"]),
+            &t,
+            &ApplyOptions::default(),
+            &at(),
+            &lock::this_holder(),
+            &notes,
+            None,
+            || async { Ok(dir_plan(&["n1", "n2"])) },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&err, RunError::Stale(m) if m.contains("not locked")),
+            "{err:?}"
+        );
+        let notes = notes.0.into_inner().unwrap();
+        assert!(
+            notes.iter().any(|n| n.contains("node n2 is not locked")),
+            "{notes:?}"
+        );
+        assert!(!dirs[0].path().join("made").exists(), "nothing ran");
+        assert!(!lock_dir(&dirs[0]).exists(), "n1's lock given back");
+    }
+
+    #[tokio::test]
+    async fn locked_first_is_refused_by_a_lock_on_any_node() {
+        use brickyard::apply::run::apply_locked_first;
+        let (dirs, t) = cluster(&["n1", "n2"]);
+        let other = lock::acquire(&at(), &t, &nodes(&["n2"]), &holder("ops1", 99))
+            .await
+            .unwrap();
+        let mut planned = false;
+        let err = apply_locked_first(
+            &nodes(&["n1", "n2"]),
+            &t,
+            &ApplyOptions::default(),
+            &at(),
+            &lock::this_holder(),
+            &Silent,
+            None,
+            || {
+                planned = true;
+                async { Ok(dir_plan(&["n1"])) }
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&err, RunError::Locked(LockError::Held { node, .. }) if node == "n2"),
+            "{err:?}"
+        );
+        assert!(!planned, "nothing is planned without every lock");
+        assert!(!dirs[0].path().join("made").exists());
+        assert!(!lock_dir(&dirs[0]).exists(), "n1's lock given back");
+        assert!(other.release().await.is_empty());
+    }
+
     /// Runs the step scripts in a local shell, but panics on any step of node `n1`.
     struct PanicsOnSteps(LocalShell);
 

@@ -156,15 +156,11 @@ fn apply_mutation(facts: &mut Value, m: &Mutation, c: &[String]) {
         Mutation::Marker(v) => {
             for vol in volumes_mut(facts) {
                 if vol["name"] == "gfs" {
-                    for field in ["options", "effective_options"] {
-                        let o = vol[field].as_object_mut().expect("options");
-                        match v {
-                            Some(v) => {
-                                o.insert("user.brickyard.cluster".into(), c[*v].clone().into())
-                            }
-                            None => o.remove("user.brickyard.cluster"),
-                        };
-                    }
+                    let o = vol["options"].as_object_mut().expect("options");
+                    match v {
+                        Some(v) => o.insert("user.brickyard.cluster".into(), c[*v].clone().into()),
+                        None => o.remove("user.brickyard.cluster"),
+                    };
                 }
             }
         }
@@ -184,8 +180,7 @@ fn apply_mutation(facts: &mut Value, m: &Mutation, c: &[String]) {
                 })
                 .collect();
             let vol = json!({"arbiter_count": 0, "brick_count": 3, "bricks": bricks,
-                "disperse_count": 0, "dist_count": 1, "effective_options": options.clone(),
-                "id": "id-foreign", "name": c[*name], "options": options,
+                "disperse_count": 0, "dist_count": 1, "id": "id-foreign", "name": c[*name], "options": options,
                 "redundancy_count": 0, "replica_count": 3, "status": "started",
                 "vol_type": "Replicate"});
             for n in 0..3 {
@@ -202,9 +197,7 @@ fn apply_mutation(facts: &mut Value, m: &Mutation, c: &[String]) {
         Mutation::Option(k, v) => {
             for vol in volumes_mut(facts) {
                 if vol["name"] == "gfs" {
-                    for field in ["options", "effective_options"] {
-                        vol[field][c[*k].as_str()] = c[*v].clone().into();
-                    }
+                    vol["options"][c[*k].as_str()] = c[*v].clone().into();
                     let keys = format!("performance.cache-size,{}", c[*k]);
                     vol["options"]["user.brickyard.options"] = keys.into();
                 }

@@ -354,9 +354,6 @@ fn a_leftover_brick_that_a_live_volume_uses_is_left_alone() {
     reuse
         .options
         .retain(|k, _| !k.starts_with("user.brickyard."));
-    reuse
-        .effective_options
-        .retain(|k, _| !k.starts_with("user.brickyard."));
     let mut br = reuse
         .bricks
         .iter()

@@ -1,5 +1,5 @@
-//! `gluster --mode=script --xml` output: pool list, volume info, volume status detail and
-//! volume get. gluster reports failures inside the XML (`opRet`/`opErrstr`) or, when glusterd
+//! `gluster --mode=script --xml` output: pool list, volume info and volume status detail.
+//! gluster reports failures inside the XML (`opRet`/`opErrstr`) or, when glusterd
 //! is down, as plain text ("Connection failed ..."): both become an `Err` with gluster's words.
 
 use std::collections::BTreeMap;
@@ -159,7 +159,6 @@ fn volume(v: Node<'_, '_>) -> Result<VolumeFacts, String> {
         redundancy_count: count(v, "redundancyCount"),
         bricks,
         options,
-        effective_options: BTreeMap::new(),
         status,
         name,
     })
@@ -221,23 +220,6 @@ pub fn volume_status(xml: &str) -> Result<Vec<BrickStatus>, String> {
     Ok(out)
 }
 
-/// `gluster volume get VOL all`: effective value of every option.
-pub fn volume_get(xml: &str) -> Result<BTreeMap<String, String>, String> {
-    let doc = cli_output(xml)?;
-    let opts = descendant(doc.root_element(), "volGetopts")
-        .ok_or_else(|| "volume get: missing <volGetopts>".to_string())?;
-    let mut out = BTreeMap::new();
-    for o in children(opts, "Opt") {
-        if let Some(k) = child_text(o, "Option") {
-            out.insert(
-                k.trim().to_string(),
-                child_text(o, "Value").unwrap_or("").to_string(),
-            );
-        }
-    }
-    Ok(out)
-}
-
 /// Put runtime brick state into the volumes from `volume info`.
 pub fn merge_status(volumes: &mut [VolumeFacts], status: &[BrickStatus]) {
     for v in volumes.iter_mut() {
@@ -277,7 +259,7 @@ mod tests {
                 .contains("invalid XML")
         );
         assert!(
-            volume_get("<other/>")
+            pool_list("<other/>")
                 .unwrap_err()
                 .contains("unexpected root")
         );
@@ -286,7 +268,7 @@ mod tests {
     #[test]
     fn op_errors_carry_gluster_words() {
         let xml = "<cliOutput><opRet>-1</opRet><opErrno>0</opErrno><opErrstr>Volume x does not exist</opErrstr></cliOutput>";
-        assert_eq!(volume_get(xml).unwrap_err(), "Volume x does not exist");
+        assert_eq!(pool_list(xml).unwrap_err(), "Volume x does not exist");
     }
 
     #[test]

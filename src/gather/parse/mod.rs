@@ -142,15 +142,6 @@ impl<'a> Builder<'a> {
             }
         };
         gluster_xml::merge_status(&mut volumes, &status);
-        for v in volumes.iter_mut() {
-            let name = format!("volume_get:{}", v.name);
-            if let Some(t) = self.ok(&name, &[]) {
-                let r = gluster_xml::volume_get(t);
-                if let Some(opts) = self.parsed(&name, r) {
-                    v.effective_options = opts;
-                }
-            }
-        }
         self.f.volumes = volumes;
     }
 

@@ -13,7 +13,7 @@ use crate::plan::blocker_code::BlockerCode;
 use crate::plan::builder::{Builder, change};
 use crate::plan::capacity::{brick_size, data_bricks_per_set};
 use crate::plan::diagnose;
-use crate::plan::gluster::{self, layout};
+use crate::plan::gluster::layout;
 use crate::plan::model::Action;
 use crate::plan::ownership::{OPT_BRICK_SIZE, OPT_CLUSTER, OPT_OPTIONS};
 use crate::plan::placement::{Fit, fit_new, pins_match, set_counts};
@@ -97,24 +97,8 @@ pub(super) fn create(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &V
         action: Action::Create,
         blocked,
         last: deps,
+        sets: Vec::new(),
     };
-    vsteps.push(
-        "create",
-        format!(
-            "create volume {name} ({}, {} set(s) of {} bricks)",
-            layout(&vol.durability),
-            sets.len(),
-            HumanBytes(bsize)
-        ),
-        gluster::volume_create(name, &vol.durability, &bricks),
-        false,
-    );
-    vsteps.b.with_changes(vec![
-        change("size", None, Some(&HumanBytes(vol.size).to_string())),
-        change("layout", None, Some(&layout(&vol.durability))),
-        change("sets", None, Some(&sets.len().to_string())),
-        change("brick_size", None, Some(&HumanBytes(bsize).to_string())),
-    ]);
     vsteps.set_option(OPT_CLUSTER, &w.desired.cluster, None);
     vsteps.set_option(OPT_BRICK_SIZE, &bsize.to_string(), None);
     for (k, v) in &vol.options {
@@ -124,7 +108,22 @@ pub(super) fn create(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &V
         let keys = vol.options.keys().cloned().collect::<Vec<_>>().join(",");
         vsteps.set_option(OPT_OPTIONS, &keys, None);
     }
-    vsteps.start();
+    vsteps.build(
+        format!(
+            "create volume {name} ({}, {} set(s) of {} bricks), mark it, start it",
+            layout(&vol.durability),
+            sets.len(),
+            HumanBytes(bsize)
+        ),
+        &vol.durability,
+        &bricks,
+        vec![
+            change("size", None, Some(&HumanBytes(vol.size).to_string())),
+            change("layout", None, Some(&layout(&vol.durability))),
+            change("sets", None, Some(&sets.len().to_string())),
+            change("brick_size", None, Some(&HumanBytes(bsize).to_string())),
+        ],
+    );
     if let Some((code, why)) = danger {
         b.block(
             code,

@@ -72,6 +72,7 @@ pub(super) fn delete(
         action: Action::Delete,
         blocked,
         last: vec![],
+        sets: Vec::new(),
     };
     if vf.status == VolumeStatus::Started {
         vs.push(

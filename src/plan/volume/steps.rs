@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::config::{BrickKind, Volume};
+use crate::config::{BrickKind, Durability, Volume};
 use crate::gather::{VolumeFacts, VolumeStatus};
 
 use super::Ctx;
@@ -17,7 +17,7 @@ use crate::plan::device::Candidate;
 use crate::plan::facts::Need;
 use crate::plan::gluster::{self, BrickArg, GlusterCmd};
 use crate::plan::health::World;
-use crate::plan::model::{Action, BrickPlacement};
+use crate::plan::model::{Action, BrickPlacement, Change, Guard};
 use crate::plan::ownership::is_marker_option;
 use crate::plan::placement::Pick;
 use crate::plan::proof;
@@ -279,11 +279,26 @@ pub(super) struct VolSteps<'b, 'n> {
     pub(super) blocked: bool,
     /// Step ids the next step waits for.
     pub(super) last: Vec<String>,
+    /// Options to set, gathered into one `volume set` step (key, value, value before):
+    /// written out by the next other step or by [`VolSteps::flush`].
+    pub(super) sets: Vec<(String, String, Option<String>)>,
 }
 
 impl VolSteps<'_, '_> {
-    /// Push one gluster step after the previous ones.
+    /// Push one gluster step after the previous ones (the options gathered so far first).
     pub(super) fn push(&mut self, verb: &str, desc: String, cmd: GlusterCmd, destructive: bool) {
+        self.flush();
+        self.push_now(verb, desc, vec![cmd.argv], cmd.guard, destructive);
+    }
+
+    fn push_now(
+        &mut self,
+        verb: &str,
+        desc: String,
+        commands: Vec<Vec<String>>,
+        guard: Guard,
+        destructive: bool,
+    ) {
         let addr = Address::volume(self.name);
         let id = self.b.push(
             StepSpec {
@@ -292,8 +307,8 @@ impl VolSteps<'_, '_> {
                 action: self.action,
                 node: self.runner,
                 description: desc,
-                commands: vec![cmd.argv],
-                guard: cmd.guard,
+                commands,
+                guard,
                 depends_on: std::mem::take(&mut self.last),
                 destructive,
             },
@@ -302,18 +317,74 @@ impl VolSteps<'_, '_> {
         self.last = vec![id];
     }
 
+    /// Sets `key` in the volume's next `volume set` step (one per run of sets).
     pub(super) fn set_option(&mut self, key: &str, value: &str, old: Option<&str>) {
-        let name = self.name;
-        self.push(
-            &format!("set/{key}"),
-            format!("set {key} = {value}"),
-            gluster::volume_set(name, key, value),
+        self.sets
+            .push((key.to_string(), value.to_string(), old.map(str::to_string)));
+    }
+
+    /// The option changes of the gathered sets, as the plan shows them.
+    fn set_changes(&self) -> Vec<Change> {
+        self.sets
+            .iter()
+            .filter(|(k, _, _)| !is_marker_option(k))
+            .map(|(k, v, old)| change(&format!("options.{k}"), old.as_deref(), Some(v)))
+            .collect()
+    }
+
+    /// Writes the gathered sets out as one step (`volume.V/set/<first key>`).
+    pub(super) fn flush(&mut self) {
+        let Some(first) = self.sets.first().map(|s| s.0.clone()) else {
+            return;
+        };
+        let changes = self.set_changes();
+        let pairs: Vec<(&str, &str)> = self
+            .sets
+            .iter()
+            .map(|(k, v, _)| (k.as_str(), v.as_str()))
+            .collect();
+        let desc = format!(
+            "set {}",
+            pairs
+                .iter()
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let cmd = gluster::volume_set(self.name, &pairs);
+        self.sets.clear();
+        self.push_now(
+            &format!("set/{first}"),
+            desc,
+            vec![cmd.argv],
+            cmd.guard,
             false,
         );
-        if !is_marker_option(key) {
-            self.b
-                .with_changes(vec![change(&format!("options.{key}"), old, Some(value))]);
+        if !changes.is_empty() {
+            self.b.with_changes(changes);
         }
+    }
+
+    /// A new volume in one step: create it with `bricks`, set the gathered options, start
+    /// it (`gluster::volume_build`). `changes` are the volume's own (size, layout, ...);
+    /// the options' changes are added to them.
+    pub(super) fn build(
+        &mut self,
+        desc: String,
+        d: &Durability,
+        bricks: &[BrickArg],
+        mut changes: Vec<Change>,
+    ) {
+        changes.extend(self.set_changes());
+        let pairs: Vec<(&str, &str)> = self
+            .sets
+            .iter()
+            .map(|(k, v, _)| (k.as_str(), v.as_str()))
+            .collect();
+        let (cmds, check) = gluster::volume_build(self.name, d, bricks, &pairs);
+        self.sets.clear();
+        self.push_now("create", desc, cmds, check, false);
+        self.b.with_changes(changes);
     }
 
     pub(super) fn reset_option(&mut self, key: &str, old: Option<&str>) {

@@ -218,6 +218,7 @@ pub(super) fn update(
         action: Action::Update,
         blocked,
         last: remounts,
+        sets: Vec::new(),
     };
     if !marked {
         vs.set_option(OPT_CLUSTER, &w.desired.cluster, None);
@@ -273,9 +274,10 @@ pub(super) fn update(
             false,
         );
     }
-    // options: set where the live effective value differs; reset what we set before
+    // options: set where what is set on the volume differs (or nothing is set: the
+    // declared value is then pinned, whatever the default); reset what we set before
     for (k, v) in &vol.options {
-        let live = vf.effective_options.get(k).or_else(|| vf.options.get(k));
+        let live = vf.options.get(k);
         if live != Some(v) {
             vs.set_option(k, v, live.map(String::as_str));
         }
@@ -287,7 +289,7 @@ pub(super) fn update(
         .unwrap_or_default();
     for k in &recorded {
         if !vol.options.contains_key(*k) && !is_marker_option(k) {
-            let old = vf.options.get(*k).or_else(|| vf.effective_options.get(*k));
+            let old = vf.options.get(*k);
             vs.reset_option(k, old.map(String::as_str));
         }
     }
@@ -305,6 +307,7 @@ pub(super) fn update(
         let old = format!("{:?}", vf.status).to_lowercase();
         vs.b.with_changes(vec![change("status", Some(&old), Some("started"))]);
     }
+    vs.flush();
     if let Some((code, why)) = danger
         && b.steps.len() > before
     {
