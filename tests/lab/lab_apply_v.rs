@@ -195,8 +195,8 @@ fn lvm_bricks_from_a_blank_disk_converge_serve_data_and_a_formatted_disk_is_refu
         "make an XFS filesystem on /dev/by_vdb/brick_vv_0_0",
         "mount /dev/by_vdb/brick_vv_0_0 on /var/lib/brickyard/mounts/by_vdb/brick_vv_0_0",
         "add /var/lib/brickyard/mounts/by_vdb/brick_vv_0_0 to /etc/fstab",
-        "create volume vv",
-        "start volume vv",
+        // one step: create, one `volume set` of the markers, start; checked Started
+        "create volume vv (distribute, 1 set(s) of 1 GiB bricks), mark it, start it",
     ] {
         assert!(
             se.lines()
