@@ -142,14 +142,7 @@ async fn apply(
 
     let me = brickyard::lock::this_holder();
     let stop = interrupt_watch();
-    let progress = Progress::new(
-        std::io::stderr(),
-        approved.steps.len(),
-        Style {
-            color: ui.color_stderr(),
-            live: ui.stderr_is_terminal(),
-        },
-    );
+    let progress = progress(ui, approved.steps.len());
     let recheck = || async {
         let mut fresh = cluster.gather(desired, GATHER_PARALLELISM).await;
         stale::strip_own_lock(&mut fresh, &me);
@@ -195,14 +188,7 @@ async fn apply_unasked(
     let transports = cluster.transports();
     let me = brickyard::lock::this_holder();
     let stop = interrupt_watch();
-    let progress = Progress::new(
-        std::io::stderr(),
-        0,
-        Style {
-            color: ui.color_stderr(),
-            live: ui.stderr_is_terminal(),
-        },
-    );
+    let progress = progress(ui, 0);
     let nodes: BTreeSet<String> = desired.nodes.keys().cloned().collect();
     let plan_now = || async {
         let mut observed = cluster.gather(desired, GATHER_PARALLELISM).await;
@@ -240,6 +226,18 @@ async fn apply_unasked(
         }
         Err(e) => run_error(e, config),
     }
+}
+
+/// Step progress on stderr, drawn the way this terminal (or log) wants it.
+fn progress(ui: &Ui, steps: usize) -> Progress<std::io::Stderr> {
+    Progress::new(
+        std::io::stderr(),
+        steps,
+        Style {
+            color: ui.color_stderr(),
+            live: ui.stderr_is_terminal(),
+        },
+    )
 }
 
 fn warn_unreleased(done: &Finished, config: &Config) {

@@ -36,10 +36,9 @@ pub(crate) enum Need<'a> {
     /// Touching an existing brick of a volume at `path` on `node`: its declared path's
     /// facts for a directory brick, the node's LVM and mount view otherwise.
     Brick { node: &'a str, path: &'a str },
-    /// Which volumes exist at all (create, delete, foreign).
+    /// Which volumes exist at all, with their state and options (every volume section
+    /// is cluster-wide: no section reads one volume alone).
     Volumes,
-    /// One volume's state and options (plus `Volumes`).
-    Volume(&'a str),
     /// Who is in the trusted pool.
     Peers,
 }
@@ -53,7 +52,6 @@ pub(crate) struct Unknown {
     /// Declared directory paths per node, to tell a directory brick from an LVM one.
     dirs: BTreeMap<String, Vec<String>>,
     volumes: Option<String>,
-    volume: BTreeMap<String, String>,
     peers: Option<String>,
 }
 
@@ -78,7 +76,6 @@ impl Unknown {
                 }
             }
             Need::Volumes => self.volumes.as_ref(),
-            Need::Volume(v) => self.volumes.as_ref().or_else(|| self.volume.get(v)),
             Need::Peers => self.peers.as_ref(),
         }
         .map(String::as_str)

@@ -216,9 +216,14 @@ pub(crate) fn volume_rebalance_start(name: &str) -> GlusterCmd {
     }
 }
 
-/// The pairs after the volume name, as `key: value` lines of `volume info` must show them
-/// (one `volume info` for all of them: the check costs one gluster call, not one per key).
-const OPTIONS_SET: &str = "while [ $# -gt 1 ]; do printf '%s\\n' \"$o\" | grep -qxF -- \"$1: $2\" || exit 1; shift 2; done";
+/// Reads `volume info "$1"` once into `$o`, runs `also` on it (a further check, or
+/// nothing), then checks the pairs after the volume name as the `key: value` lines it
+/// must show: one gluster call for the whole check, not one per key.
+fn options_set_check(also: &str) -> String {
+    format!(
+        "o=$(gluster --mode=script volume info \"$1\") || exit 1; {also}shift; while [ $# -gt 1 ]; do printf '%s\\n' \"$o\" | grep -qxF -- \"$1: $2\" || exit 1; shift 2; done"
+    )
+}
 
 fn pairs_args<'a>(name: &'a str, pairs: &[(&'a str, &'a str)]) -> Vec<&'a str> {
     let mut args = vec![name];
@@ -240,12 +245,7 @@ pub(crate) fn volume_set(name: &str, pairs: &[(&str, &str)]) -> GlusterCmd {
         argv: cmd,
         guard: guard(
             "volume info lists every value as set",
-            sh(
-                &format!(
-                    "o=$(gluster --mode=script volume info \"$1\") || exit 1; shift; {OPTIONS_SET}"
-                ),
-                &args,
-            ),
+            sh(&options_set_check(""), &args),
         ),
     }
 }
@@ -270,9 +270,7 @@ pub(crate) fn volume_build(
     let check = guard(
         "volume info says Started and lists every value as set",
         sh(
-            &format!(
-                "o=$(gluster --mode=script volume info \"$1\") || exit 1; printf '%s\\n' \"$o\" | grep -qx 'Status: Started' || exit 1; shift; {OPTIONS_SET}"
-            ),
+            &options_set_check("printf '%s\\n' \"$o\" | grep -qx 'Status: Started' || exit 1; "),
             &args,
         ),
     );

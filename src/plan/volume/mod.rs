@@ -207,7 +207,7 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
             );
             continue;
         }
-        if let Some(why) = w.unknown(Need::Volume(name)) {
+        if let Some(why) = w.unknown(Need::Volumes) {
             incomplete(b, name, why);
             continue;
         }
@@ -257,7 +257,7 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
                 bricks,
             } = &owners[name]
         {
-            if let Some(why) = w.unknown(Need::Volume(name)) {
+            if let Some(why) = w.unknown(Need::Volumes) {
                 incomplete(b, name, why);
                 continue;
             }

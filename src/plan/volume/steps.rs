@@ -323,6 +323,14 @@ impl VolSteps<'_, '_> {
             .push((key.to_string(), value.to_string(), old.map(str::to_string)));
     }
 
+    /// The gathered sets as gluster's (key, value) pairs.
+    fn pairs(&self) -> Vec<(&str, &str)> {
+        self.sets
+            .iter()
+            .map(|(k, v, _)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
     /// The option changes of the gathered sets, as the plan shows them.
     fn set_changes(&self) -> Vec<Change> {
         self.sets
@@ -338,11 +346,7 @@ impl VolSteps<'_, '_> {
             return;
         };
         let changes = self.set_changes();
-        let pairs: Vec<(&str, &str)> = self
-            .sets
-            .iter()
-            .map(|(k, v, _)| (k.as_str(), v.as_str()))
-            .collect();
+        let pairs = self.pairs();
         let desc = format!(
             "set {}",
             pairs
@@ -376,11 +380,7 @@ impl VolSteps<'_, '_> {
         mut changes: Vec<Change>,
     ) {
         changes.extend(self.set_changes());
-        let pairs: Vec<(&str, &str)> = self
-            .sets
-            .iter()
-            .map(|(k, v, _)| (k.as_str(), v.as_str()))
-            .collect();
+        let pairs = self.pairs();
         let (cmds, check) = gluster::volume_build(self.name, d, bricks, &pairs);
         self.sets.clear();
         self.push_now("create", desc, cmds, check, false);
