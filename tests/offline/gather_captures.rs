@@ -177,6 +177,42 @@ fn states_are_read_correctly() {
     assert!(f.section_errors.contains_key("pool_list"));
 }
 
+/// gluster's `volume status all` leaves out, with success, a volume whose status it could
+/// not get (its lock held by another command): a real capture with one volume's block cut
+/// out as the CLI does. That volume's bricks are unknown, never offline; the others keep
+/// their state, and the node's warnings say which volume was not listed.
+#[test]
+fn a_volume_left_out_of_volume_status_is_unknown_not_offline() {
+    let real = read("n-layouts", "n1");
+    let begin = real
+        .find("<volume>\n        <volName>gd</volName>")
+        .unwrap();
+    let end = begin + real[begin..].find("</volume>").unwrap() + "</volume>\n".len();
+    let cut = format!("{}{}", &real[..begin], &real[end..]);
+    assert!(!cut.contains("<volName>gd</volName>") && cut.contains("<volName>gr</volName>"));
+    let f = parse(&cut).unwrap();
+    assert!(
+        !f.section_errors.contains_key("volume_status"),
+        "{:?}",
+        f.section_errors
+    );
+    for v in &f.volumes {
+        let online: Vec<_> = v.bricks.iter().map(|b| b.online).collect();
+        let want = if v.name == "gd" { None } else { Some(true) };
+        assert!(online.iter().all(|o| *o == want), "{}: {online:?}", v.name);
+    }
+    let said: Vec<_> = f
+        .warnings
+        .iter()
+        .filter(|w| w.contains("did not list"))
+        .collect();
+    assert!(
+        said.len() == 1 && said[0].contains("volume gd"),
+        "{:?}",
+        f.warnings
+    );
+}
+
 /// Arbiter, disperse and a 2x3 distributed-replicate volume, started on one pool
 /// (`scripts/capture-testdata layouts`): their layout fields, the arbiter brick's place,
 /// the set order, and every node reporting the same cluster-wide volumes.

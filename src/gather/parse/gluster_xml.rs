@@ -220,9 +220,18 @@ pub fn volume_status(xml: &str) -> Result<Vec<BrickStatus>, String> {
     Ok(out)
 }
 
-/// Put runtime brick state into the volumes from `volume info`.
-pub fn merge_status(volumes: &mut [VolumeFacts], status: &[BrickStatus]) {
+/// Put runtime brick state into the volumes from `volume info`, and return the started
+/// volumes that `volume status all` did not list. gluster's CLI skips, silently and with
+/// success, a volume whose status it could not get (its per-volume lock held by another
+/// command: measured on the lab when three probes ran at once), so a missing volume says
+/// nothing about its bricks: their state stays unknown (`online: None`), never "offline".
+pub fn merge_status(volumes: &mut [VolumeFacts], status: &[BrickStatus]) -> Vec<String> {
+    let mut unlisted = Vec::new();
     for v in volumes.iter_mut() {
+        let listed = status.iter().any(|s| s.volume == v.name);
+        if v.status == VolumeStatus::Started && !listed {
+            unlisted.push(v.name.clone());
+        }
         for b in v.bricks.iter_mut() {
             if let Some(s) = status
                 .iter()
@@ -232,13 +241,14 @@ pub fn merge_status(volumes: &mut [VolumeFacts], status: &[BrickStatus]) {
                 b.port = s.port;
                 b.size_total = s.size_total;
                 b.size_free = s.size_free;
-            } else if v.status == VolumeStatus::Started {
-                // Started but not listed: gluster shows every brick of a started volume,
-                // so a missing one is treated as offline rather than unknown.
+            } else if v.status == VolumeStatus::Started && listed {
+                // The volume is listed but this brick is not: gluster lists every brick
+                // of a started volume it reports on, so a missing one is offline.
                 b.online = Some(false);
             }
         }
     }
+    unlisted
 }
 
 #[cfg(test)]

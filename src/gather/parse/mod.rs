@@ -141,7 +141,14 @@ impl<'a> Builder<'a> {
                 Vec::new()
             }
         };
-        gluster_xml::merge_status(&mut volumes, &status);
+        // only when the section was read: a failed one is already an error that says so
+        if !self.f.section_errors.contains_key("volume_status") {
+            for v in gluster_xml::merge_status(&mut volumes, &status) {
+                self.f.warnings.push(format!(
+                    "volume status did not list started volume {v} (another gluster command held it?): the state of its bricks is unknown"
+                ));
+            }
+        }
         self.f.volumes = volumes;
     }
 

@@ -72,11 +72,26 @@ pub(super) fn volume_danger(
                     }
                 }
             }
-            if vf.status == VolumeStatus::Started && br.online == Some(false) {
-                return Some((
-                    BlockerCode::BrickOffline,
-                    format!("brick {} is offline", br.name),
-                ));
+            if vf.status == VolumeStatus::Started {
+                match br.online {
+                    Some(true) => {}
+                    Some(false) => {
+                        return Some((
+                            BlockerCode::BrickOffline,
+                            format!("brick {} is offline", br.name),
+                        ));
+                    }
+                    None => {
+                        return Some((
+                            BlockerCode::FactsIncomplete,
+                            format!(
+                                "whether brick {} is online is unknown: `volume status` on {} did not report it; plan again",
+                                br.name,
+                                w.runner.as_deref().unwrap_or("the runner")
+                            ),
+                        ));
+                    }
+                }
             }
         }
     }
