@@ -3,11 +3,15 @@
 //! There is no state file; these facts are the only truth the planner sees.
 //! Gather is handed its [`Transports`]; it never builds one (that is `transport`'s job).
 
+pub mod hosts;
 pub mod model;
 pub mod parse;
 pub mod probe;
+pub mod status;
 
 pub use model::*;
+
+use std::collections::BTreeMap;
 
 use futures::future::join_all;
 use tokio::sync::Semaphore;
@@ -31,9 +35,11 @@ pub async fn gather_with_nonces(
     nonce: &(dyn Fn() -> Result<String, String> + Sync),
 ) -> Observed {
     let sem = Semaphore::new(parallelism.max(1));
+    let guess = status::guess(desired);
     let jobs = desired.nodes.iter().map(|(name, node)| {
         let sem = &sem;
         let t = transports.get(name).cloned();
+        let read_status = guess == Some(name.as_str());
         async move {
             let obs = match t {
                 None => NodeObservation::Unreachable(NodeError {
@@ -42,7 +48,7 @@ pub async fn gather_with_nonces(
                 }),
                 Some(t) => match sem.acquire().await {
                     Ok(_permit) => match nonce() {
-                        Ok(n) => gather_node(node, t.as_ref(), &n).await,
+                        Ok(n) => gather_node(node, t.as_ref(), &n, read_status).await,
                         Err(message) => NodeObservation::Unreachable(NodeError {
                             kind: "other".into(),
                             message,
@@ -57,16 +63,53 @@ pub async fn gather_with_nonces(
             (name.clone(), obs)
         }
     });
+    let mut nodes: BTreeMap<String, NodeObservation> = join_all(jobs).await.into_iter().collect();
+    settle_status(desired, transports, nonce, &mut nodes, guess).await;
     Observed {
         format_version: FORMAT_VERSION,
-        nodes: join_all(jobs).await.into_iter().collect(),
+        nodes,
     }
+}
+
+/// Check the guessed `volume status` reader against the facts and, when it is not the
+/// right one or its read failed, probe the next candidate with the read (gather::status);
+/// then share the read into every node's view.
+async fn settle_status(
+    desired: &Desired,
+    transports: &Transports,
+    nonce: &(dyn Fn() -> Result<String, String> + Sync),
+    nodes: &mut BTreeMap<String, NodeObservation>,
+    guess: Option<&str>,
+) {
+    let mut tried: Vec<String> = guess.map(String::from).into_iter().collect();
+    let mut from = None;
+    for c in status::candidates(desired, nodes) {
+        if !tried.contains(&c) {
+            let (Some(node), Some(t)) = (desired.nodes.get(&c), transports.get(&c)) else {
+                continue;
+            };
+            tried.push(c.clone());
+            let Ok(n) = nonce() else { continue };
+            let obs = gather_node(node, t.as_ref(), &n, true).await;
+            nodes.insert(c.clone(), obs);
+        }
+        if status::read_ok(nodes.get(&c)) {
+            from = Some(c);
+            break;
+        }
+    }
+    status::share(nodes, from.as_deref(), &tried);
 }
 
 /// Probe one node: exactly one `Transport::run`. Output not framed with this run's
 /// marker, or cut off, makes the node unreachable (`probe_failed`), not half-known.
-async fn gather_node(node: &Node, t: &dyn Transport, nonce: &str) -> NodeObservation {
-    let out = match t.run(&probe::command(node, nonce)).await {
+async fn gather_node(
+    node: &Node,
+    t: &dyn Transport,
+    nonce: &str,
+    read_status: bool,
+) -> NodeObservation {
+    let out = match t.run(&probe::command(node, nonce, read_status)).await {
         Ok(o) => o,
         Err(e) => return NodeObservation::Unreachable(transport_error(&e)),
     };

@@ -90,6 +90,16 @@ pub struct NodeFacts {
     pub blkid: BTreeMap<String, BTreeMap<String, String>>,
 }
 
+impl NodeFacts {
+    /// Whether this node's trusted pool holds a connected peer that `other` (given the
+    /// peer's hostname) says is another declared node: the node already serves a cluster.
+    pub fn pooled_with(&self, other: impl Fn(&str) -> bool) -> bool {
+        self.peers
+            .iter()
+            .any(|p| p.hostname != "localhost" && p.connected && other(&p.hostname))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Versions {
     pub gluster: Option<String>,

@@ -41,9 +41,13 @@ pub fn args(node: &Node) -> Vec<String> {
     a
 }
 
-/// The probe command for one node and run: the nonce is the first positional argument.
-pub fn command(node: &Node, nonce: &str) -> RemoteCommand {
+/// The probe command for one node and run: the nonce is the first positional argument;
+/// `read_status` makes this node the one that reads `volume status` for the cluster.
+pub fn command(node: &Node, nonce: &str, read_status: bool) -> RemoteCommand {
     let mut argv = vec![nonce.to_string()];
+    if read_status {
+        argv.push(super::status::ARG.to_string());
+    }
     argv.extend(args(node));
     RemoteCommand::new(sh_s(argv))
         .with_stdin(SCRIPT.as_bytes())

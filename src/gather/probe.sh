@@ -1,6 +1,7 @@
 # brickyard probe: everything gather needs from one node, in one remote command.
 # Sent over stdin to `sh -s -- NONCE ARGS`. NONCE: this run's random marker nonce (hex);
-# ARGS: d:<declared device> | p:<declared directory-brick path>.
+# ARGS: d:<declared device> | p:<declared directory-brick path> | s: (this node reads
+# the cluster-wide `volume status` for the cluster: src/gather/status.rs).
 #
 # STRICTLY READ-ONLY. Nothing here may write on the node:
 #  - every command reads stdin from /dev/null (the rest of this script IS our stdin);
@@ -186,7 +187,9 @@ sec lvm_version lvm version
 sec glusterd_pid glusterd_pid
 sec pool_list GX pool list
 sec volume_info GX volume info all
-sec volume_status volume_status_all
+for a in "$@"; do
+	[ "$a" = s: ] && sec volume_status volume_status_all
+done
 sec lsblk lsblk_json
 sec pvs lvm pvs $LVMOPTS -o pv_name,vg_name,pv_size,pv_free,pv_tags,pv_uuid
 sec vgs lvm vgs $LVMOPTS -o vg_name,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_count,pv_count,lv_count,vg_tags

@@ -12,7 +12,7 @@
 //! | `wipefs:DEV`, `blkid:DEV` (or no `wipefs` section for a declared device) | that device |
 //! | `path:P`, `pathfs:P`, `df:P` (or no `path` section for a declared path) | that path and its bricks |
 //! | `volume_info` on any healthy node of the pool | every volume |
-//! | `volume_status` on the runner | every volume |
+//! | `volume_status` on the runner (read on one node and shared: `gather::status`) | every volume |
 //! | `pool_list` on the runner | the trusted pool (peer probes) |
 //!
 //! A probe cut off before its end never gets here: gather records the node unreachable.

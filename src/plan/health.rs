@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::Desired;
+use crate::gather::hosts::host_to_node;
 use crate::gather::{NodeFacts, NodeObservation, Observed, VolumeFacts};
 
 use super::address::Address;
@@ -55,15 +56,8 @@ pub(crate) fn world<'a>(
 ) -> World<'a> {
     let mut facts = BTreeMap::new();
     let mut unhealthy = BTreeMap::new();
-    let mut host_to_node = BTreeMap::new();
+    let host_to_node = host_to_node(desired, &observed.nodes);
     for (name, node) in &desired.nodes {
-        host_to_node.insert(name.clone(), name.clone());
-        host_to_node.insert(node.manage.clone(), name.clone());
-        host_to_node.insert(node.storage.clone(), name.clone());
-    }
-    for (name, node) in &desired.nodes {
-        // storage address wins over other spellings: insert it last
-        host_to_node.insert(node.storage.clone(), name.clone());
         let addr = Address::Node(name.clone());
         match observed.nodes.get(name) {
             None => {
@@ -88,11 +82,6 @@ pub(crate) fn world<'a>(
             }
             Some(NodeObservation::Reachable(f)) => {
                 facts.insert(name.as_str(), f.as_ref());
-                if !f.hostname.is_empty() {
-                    host_to_node
-                        .entry(f.hostname.clone())
-                        .or_insert_with(|| name.clone());
-                }
                 if !f.glusterd_running {
                     unhealthy.insert(name.clone(), "glusterd is not running".to_string());
                     b.block(
@@ -236,12 +225,8 @@ fn choose_runner(
         .map(String::as_str)
         .filter(|n| facts.contains_key(n) && !unhealthy.contains_key(*n))
         .collect();
-    let pooled = healthy.iter().find(|n| {
-        facts[**n].peers.iter().any(|p| {
-            p.hostname != "localhost"
-                && p.connected
-                && host_to_node.get(&p.hostname).is_some_and(|o| o != **n)
-        })
-    });
+    let pooled = healthy
+        .iter()
+        .find(|n| facts[**n].pooled_with(|h| host_to_node.get(h).is_some_and(|o| o != **n)));
     pooled.or(healthy.first()).map(|n| n.to_string())
 }

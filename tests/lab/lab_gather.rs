@@ -614,6 +614,8 @@ fn one_unreachable_node_does_not_stop_the_others() {
     cleanup.finish();
 }
 
+/// One command per node, `volume status` read on one of them for all; with the guessed
+/// reader unreachable, one more command on the next node reads it.
 #[test]
 fn exactly_one_remote_command_per_node() {
     let Some(lab) = Lab::require(Tier::N) else {
@@ -645,6 +647,44 @@ fn exactly_one_remote_command_per_node() {
     assert_eq!(counters.len(), nodes.len());
     for c in &counters {
         assert_eq!(c.calls(), 1, "remote commands sent to {}", c.node());
+    }
+    // `volume status` was read on one node (n1) and its brick states reach every view
+    let all_online = |obs: &gather::Observed, n: &str| {
+        facts(obs, n).volumes[0]
+            .bricks
+            .iter()
+            .all(|b| b.online == Some(true) && b.port.is_some())
+    };
+    for n in &nodes {
+        assert!(
+            all_online(&obs, &n.name),
+            "{}: {:?}",
+            n.name,
+            facts(&obs, &n.name).volumes
+        );
+    }
+
+    // n1, the first-guessed reader, cannot be reached: n2 gets one more command that
+    // reads it, n3 still one, and both views hold the bricks' states
+    let d = desired(&nodes, &lab.known_hosts, &[("n1", "ssh: { port: 2 }")]);
+    let counters = std::sync::Mutex::new(Vec::<Arc<Counting>>::new());
+    let obs = gather_with(&d, |t| {
+        let c = Arc::new(Counting::new(t));
+        counters.lock().expect("lock").push(c.clone());
+        c
+    });
+    let calls: BTreeMap<String, usize> = counters
+        .into_inner()
+        .expect("lock")
+        .iter()
+        .map(|c| (c.node().to_string(), c.calls()))
+        .collect();
+    assert_eq!(
+        calls,
+        BTreeMap::from([("n1".into(), 1), ("n2".into(), 2), ("n3".into(), 1)])
+    );
+    for n in ["n2", "n3"] {
+        assert!(all_online(&obs, n), "{n}: {:?}", facts(&obs, n).volumes);
     }
 
     cleanup.finish();

@@ -350,18 +350,50 @@ fn replay_as_run(dir: &Path, n: &str, stdout: Option<String>) -> (ReplayTranspor
             .unwrap();
     let text = stdout
         .unwrap_or_else(|| as_run(&std::fs::read_to_string(dir.join(format!("{n}.txt"))).unwrap()));
-    let mut argv = meta.argv[..3].to_vec();
-    argv.push(NONCE.to_string());
-    argv.extend(meta.argv[3..].iter().cloned());
-    let t = ReplayTransport::new(n).with_output(
-        argv,
-        Output {
-            status: meta.status,
-            stdout: text.into_bytes(),
-            stderr: meta.stderr.into_bytes(),
-        },
-    );
-    (t, meta.argv[3..].to_vec())
+    // the capture's own argument list (older ones carry no `s:`), with and without it:
+    // a node not asked to read volume status prints no such section
+    let args: Vec<String> = meta.argv[3..]
+        .iter()
+        .filter(|a| *a != "s:")
+        .cloned()
+        .collect();
+    let argv = |reader: bool| {
+        let mut argv = meta.argv[..3].to_vec();
+        argv.push(NONCE.to_string());
+        if reader {
+            argv.push("s:".to_string());
+        }
+        argv.extend(args.iter().cloned());
+        argv
+    };
+    let out = |stdout: String| Output {
+        status: meta.status,
+        stdout: stdout.into_bytes(),
+        stderr: meta.stderr.clone().into_bytes(),
+    };
+    let t = ReplayTransport::new(n)
+        .with_output(argv(false), out(without_section(&text, "volume_status")))
+        .with_output(argv(true), out(text));
+    (t, args)
+}
+
+/// A probe output with one section (begin to end marker lines) cut out.
+fn without_section(text: &str, name: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for l in text.split_inclusive('\n') {
+        let marker = l.split_once(' ').map(|(_, rest)| rest.trim_end());
+        if marker == Some(&format!("begin {name}")) {
+            inside = true;
+        } else if inside && marker.is_some_and(|m| m.starts_with(&format!("end {name} rc="))) {
+            inside = false;
+            continue;
+        }
+        if !inside {
+            out.push_str(l);
+        }
+    }
+    out
 }
 
 fn desired_of(nodes: BTreeMap<String, Node>) -> Desired {
@@ -384,29 +416,21 @@ fn fixed_nonce() -> Result<String, String> {
 
 #[tokio::test]
 async fn gather_sends_one_command_per_node_and_survives_a_dead_node() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/captures/n-started");
-    let mut nodes = BTreeMap::new();
-    let mut transports: Transports = BTreeMap::new();
-    let mut counters = Vec::new();
-    for n in ["n1", "n2", "n3"] {
-        let (t, args) = replay_as_run(&dir, n, None);
-        let paths: Vec<&str> = args.iter().map(|a| a.strip_prefix("p:").unwrap()).collect();
-        nodes.insert(n.to_string(), node(n, &paths));
-        let c = Arc::new(Counting::new(Arc::new(t)));
-        counters.push(c.clone());
-        transports.insert(n.to_string(), c as Arc<dyn Transport>);
-    }
-    nodes.insert("n4".into(), node("n4", &[]));
+    let (mut desired, mut transports, replays) = started_cluster(&[]);
+    desired.nodes.insert("n4".into(), node("n4", &[]));
     let dead = Arc::new(Counting::new(Arc::new(ReplayTransport::down(
         "n4",
         TransportError::ConnectionRefused("n4".into()),
     ))));
     transports.insert("n4".into(), dead.clone() as Arc<dyn Transport>);
-    let desired = desired_of(nodes);
     let obs = gather_with_nonces(&desired, &transports, 2, &fixed_nonce).await;
     assert_eq!(obs.format_version, brickyard::gather::FORMAT_VERSION);
-    for c in &counters {
-        assert_eq!(c.calls(), 1, "exactly one remote command per node");
+    for (n, t) in &replays {
+        assert_eq!(
+            t.call_count(),
+            1,
+            "{n}: exactly one remote command per node"
+        );
     }
     assert_eq!(dead.calls(), 1);
     for n in ["n1", "n2", "n3"] {
@@ -421,6 +445,103 @@ async fn gather_sends_one_command_per_node_and_survives_a_dead_node() {
         other => panic!("n4 should be unreachable: {other:?}"),
     }
     assert_eq!(obs.unreachable().count(), 1);
+}
+
+/// Replays of the n-started captures (a replica-3 volume on three pooled nodes).
+fn started_cluster(dead: &[&str]) -> (Desired, Transports, BTreeMap<String, Arc<ReplayTransport>>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/captures/n-started");
+    let mut nodes = BTreeMap::new();
+    let mut transports: Transports = BTreeMap::new();
+    let mut replays = BTreeMap::new();
+    for n in ["n1", "n2", "n3"] {
+        let (t, args) = replay_as_run(&dir, n, None);
+        let paths: Vec<&str> = args.iter().map(|a| a.strip_prefix("p:").unwrap()).collect();
+        let mut nd = node(n, &paths);
+        // the nodes' real addresses, as their pool lists and bricks name them
+        nd.storage = format!("10.99.2.1{}", &n[1..]);
+        nodes.insert(n.to_string(), nd);
+        let t = Arc::new(if dead.contains(&n) {
+            ReplayTransport::down(n, TransportError::ConnectionRefused(n.into()))
+        } else {
+            t
+        });
+        replays.insert(n.to_string(), t.clone());
+        transports.insert(n.to_string(), t as Arc<dyn Transport>);
+    }
+    (desired_of(nodes), transports, replays)
+}
+
+fn bricks_online(obs: &brickyard::gather::Observed, n: &str) -> Vec<Option<bool>> {
+    match &obs.nodes[n] {
+        NodeObservation::Reachable(f) => f.volumes[0].bricks.iter().map(|b| b.online).collect(),
+        other => panic!("{n}: {other:?}"),
+    }
+}
+
+/// `volume status` (cluster-wide, taking every volume's cluster lock) is asked of one
+/// node, and what it read reaches every node's view of the volume.
+#[tokio::test]
+async fn volume_status_is_read_on_one_node_and_shared() {
+    let (desired, transports, replays) = started_cluster(&[]);
+    let obs = gather_with_nonces(&desired, &transports, 3, &fixed_nonce).await;
+    for (n, t) in &replays {
+        let calls = t.calls();
+        assert_eq!(calls.len(), 1, "{n}: {calls:?}");
+        let asked = calls[0].iter().any(|a| a == "s:");
+        assert_eq!(asked, n == "n1", "{n}: {calls:?}");
+        assert_eq!(bricks_online(&obs, n), [Some(true); 3], "{n}");
+        let NodeObservation::Reachable(f) = &obs.nodes[n] else {
+            unreachable!()
+        };
+        assert!(f.volumes[0].bricks.iter().all(|b| b.port.is_some()), "{n}");
+        assert!(!f.section_errors.contains_key("volume_status"), "{n}");
+    }
+}
+
+/// The guessed reader cannot be reached: the next node by the runner's rule gets one
+/// more probe with the read, and the others get its answer.
+#[tokio::test]
+async fn an_unreachable_reader_hands_the_read_to_the_next_node() {
+    let (desired, transports, replays) = started_cluster(&["n1"]);
+    let obs = gather_with_nonces(&desired, &transports, 3, &fixed_nonce).await;
+    let asked = |n: &str| -> Vec<bool> {
+        replays[n]
+            .calls()
+            .iter()
+            .map(|c| c.iter().any(|a| a == "s:"))
+            .collect()
+    };
+    assert_eq!(asked("n1"), [true]);
+    assert_eq!(asked("n2"), [false, true]);
+    assert_eq!(asked("n3"), [false]);
+    for n in ["n2", "n3"] {
+        assert_eq!(bricks_online(&obs, n), [Some(true); 3], "{n}");
+    }
+}
+
+/// No node can read it (every candidate's read fails): each node running glusterd
+/// records the section as failed, naming the failures, and no brick state is invented.
+#[tokio::test]
+async fn no_reader_leaves_every_brick_unknown_and_says_why() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/captures/n-started");
+    let (desired, mut transports, _) = started_cluster(&[]);
+    for n in ["n1", "n2", "n3"] {
+        let text = as_run(&std::fs::read_to_string(dir.join(format!("{n}.txt"))).unwrap());
+        let start = text.find("begin volume_status\n").unwrap() + "begin volume_status\n".len();
+        let end = start + text[start..].find("\n@@brickyard-").unwrap();
+        let broken = format!("{}Connection failed.{}", &text[..start], &text[end..]);
+        let (t, _) = replay_as_run(&dir, n, Some(broken));
+        transports.insert(n.to_string(), Arc::new(t) as Arc<dyn Transport>);
+    }
+    let obs = gather_with_nonces(&desired, &transports, 3, &fixed_nonce).await;
+    for n in ["n1", "n2", "n3"] {
+        assert_eq!(bricks_online(&obs, n), [None; 3], "{n}");
+        let NodeObservation::Reachable(f) = &obs.nodes[n] else {
+            unreachable!()
+        };
+        let e = &f.section_errors["volume_status"];
+        assert!(e.contains("not XML"), "{n}: {e}");
+    }
 }
 
 /// The review's injection: a gluster option value (written by any peer administrator)

@@ -128,25 +128,18 @@ impl<'a> Builder<'a> {
             None => Vec::new(),
         };
         // volume status fails as a whole when no volume is started: gluster's XML says so.
-        let status = match self.s.get("volume_status") {
-            Some(sec) => match gluster_xml::volume_status(&sec.stdout) {
-                Ok(st) => st,
-                Err(e) => {
-                    self.err("volume_status", e);
-                    Vec::new()
+        // Absent: not asked of this node; another one reads it for the cluster
+        // (gather::status), and the bricks' state stays unknown until it is shared.
+        if let Some(sec) = self.s.get("volume_status") {
+            match gluster_xml::volume_status(&sec.stdout) {
+                Ok(status) => {
+                    for v in gluster_xml::merge_status(&mut volumes, &status) {
+                        self.f.warnings.push(format!(
+                            "volume status did not list started volume {v} (another gluster command held it?): the state of its bricks is unknown"
+                        ));
+                    }
                 }
-            },
-            None => {
-                self.err("volume_status", "section missing from probe output".into());
-                Vec::new()
-            }
-        };
-        // only when the section was read: a failed one is already an error that says so
-        if !self.f.section_errors.contains_key("volume_status") {
-            for v in gluster_xml::merge_status(&mut volumes, &status) {
-                self.f.warnings.push(format!(
-                    "volume status did not list started volume {v} (another gluster command held it?): the state of its bricks is unknown"
-                ));
+                Err(e) => self.err("volume_status", e),
             }
         }
         self.f.volumes = volumes;

@@ -85,9 +85,8 @@ pub(super) fn volume_danger(
                         return Some((
                             BlockerCode::FactsIncomplete,
                             format!(
-                                "whether brick {} is online is unknown: `volume status` on {} did not report it; plan again",
-                                br.name,
-                                w.runner.as_deref().unwrap_or("the runner")
+                                "whether brick {} is online is unknown: the cluster's `volume status` did not report it; plan again",
+                                br.name
                             ),
                         ));
                     }
