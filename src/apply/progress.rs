@@ -204,6 +204,7 @@ mod tests {
             guard: Guard {
                 description: String::new(),
                 argv: vec![],
+                redundant_when_fresh: false,
             },
             depends_on: vec![],
             destructive: false,

@@ -103,7 +103,12 @@ where
             "note: node {node} is not locked (it cannot be reached: {why}); nothing will run on it"
         ));
     }
-    under_locks(locks, transports, opts, observer, stop, plan_now).await
+    // the plan is made from facts gathered under these very locks
+    let opts = ApplyOptions {
+        fresh_facts: true,
+        ..opts.clone()
+    };
+    under_locks(locks, transports, &opts, observer, stop, plan_now).await
 }
 
 /// The part both ways share: with the locks held, get the plan to run, check it (valid,

@@ -248,6 +248,7 @@ mod tests {
             guard: Guard {
                 description: "g".into(),
                 argv: vec!["true".into()],
+                redundant_when_fresh: false,
             },
             depends_on: vec![],
             destructive: false,

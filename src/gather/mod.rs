@@ -83,6 +83,7 @@ async fn settle_status(
 ) {
     let mut tried: Vec<String> = guess.map(String::from).into_iter().collect();
     let mut from = None;
+    let mut partial = None;
     for c in status::candidates(desired, nodes) {
         if !tried.contains(&c) {
             let (Some(node), Some(t)) = (desired.nodes.get(&c), transports.get(&c)) else {
@@ -93,12 +94,18 @@ async fn settle_status(
             let obs = gather_node(node, t.as_ref(), &n, true).await;
             nodes.insert(c.clone(), obs);
         }
-        if status::read_ok(nodes.get(&c)) {
-            from = Some(c);
-            break;
+        match status::read_of(nodes.get(&c)) {
+            status::Read::Whole => {
+                from = Some(c);
+                break;
+            }
+            status::Read::Partial => {
+                partial.get_or_insert(c);
+            }
+            status::Read::None => {}
         }
     }
-    status::share(nodes, from.as_deref(), &tried);
+    status::share(nodes, from.or(partial).as_deref(), &tried);
 }
 
 /// Probe one node: exactly one `Transport::run`. Output not framed with this run's

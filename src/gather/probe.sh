@@ -157,25 +157,6 @@ heal_index() {
 	return 0
 }
 
-# `volume status all` skips, with success, any volume whose status it could not get (its
-# lock held by another gluster command, e.g. another node's probe at the same moment).
-# Ask again, after a pause that differs per node, while it lists fewer volumes than
-# `volume info` calls started; the parser treats a volume still missing as unknown.
-volume_status_all() {
-	_want=$(GX volume info all 2>/dev/null | grep -c '<statusStr>Started</statusStr>')
-	_try=0
-	while :; do
-		_out=$(GX volume status all detail)
-		_rc=$?
-		_got=$(printf '%s\n' "$_out" | grep -c '<volName>')
-		[ "$_rc" -ne 0 ] || [ "$_got" -ge "$_want" ] || [ "$_try" -ge 4 ] && break
-		_try=$((_try + 1))
-		sleep "0.$((($$ + _try * 3) % 8 + 1))"
-	done
-	printf '%s\n' "$_out"
-	return "$_rc"
-}
-
 LVMOPTS='--nolocking --reportformat json --units b --nosuffix'
 
 printf '%s probe 1\n' "$M"
@@ -188,7 +169,7 @@ sec glusterd_pid glusterd_pid
 sec pool_list GX pool list
 sec volume_info GX volume info all
 for a in "$@"; do
-	[ "$a" = s: ] && sec volume_status volume_status_all
+	[ "$a" = s: ] && sec volume_status GX volume status all detail
 done
 sec lsblk lsblk_json
 sec pvs lvm pvs $LVMOPTS -o pv_name,vg_name,pv_size,pv_free,pv_tags,pv_uuid

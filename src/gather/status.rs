@@ -9,14 +9,16 @@
 //! node gets anyway) and checked after it against the facts, by the planner's own rule
 //! for its runner (`plan::health`): the first node, by name, that runs glusterd and shares
 //! a pool with another declared node, else the first that runs glusterd. A wrong guess, or
-//! a reader whose read failed, costs one more probe on the next candidate.
+//! a reader whose read failed or left a started volume out (another command held its
+//! lock at that moment), costs one more probe on the next candidate; when none reads
+//! every volume, the first read that worked is used and what it left out stays unknown.
 
 use std::collections::BTreeMap;
 
 use crate::config::Desired;
 
 use super::hosts::host_to_node;
-use super::model::{NodeFacts, NodeObservation};
+use super::model::{NodeFacts, NodeObservation, VolumeStatus};
 
 /// The section the reader's probe adds, and the probe argument that asks for it.
 pub const SECTION: &str = "volume_status";
@@ -45,10 +47,30 @@ pub fn candidates(desired: &Desired, nodes: &BTreeMap<String, NodeObservation>) 
     c.into_iter().map(|(_, n)| n.clone()).collect()
 }
 
-/// Whether an observation holds a `volume status` read that succeeded.
-pub fn read_ok(obs: Option<&NodeObservation>) -> bool {
-    matches!(obs, Some(NodeObservation::Reachable(f))
-        if f.glusterd_running && !f.section_errors.contains_key(SECTION))
+/// How good a node's `volume status` read is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// Not read, or failed.
+    None,
+    /// Read, but it left out a started volume (the CLI skips, with success, a volume
+    /// whose lock another command held at that moment).
+    Partial,
+    /// Read, and it reports every started volume.
+    Whole,
+}
+
+pub fn read_of(obs: Option<&NodeObservation>) -> Read {
+    match obs {
+        Some(NodeObservation::Reachable(f))
+            if f.glusterd_running && !f.section_errors.contains_key(SECTION) =>
+        {
+            let missed = f.volumes.iter().any(|v| {
+                v.status == VolumeStatus::Started && v.bricks.iter().any(|b| b.online.is_none())
+            });
+            if missed { Read::Partial } else { Read::Whole }
+        }
+        _ => Read::None,
+    }
 }
 
 /// Give every other node's view the brick states `from` read, where both nodes are in

@@ -39,6 +39,19 @@ pub(crate) fn guard(description: &str, argv: Vec<String>) -> Guard {
     Guard {
         description: description.to_string(),
         argv,
+        redundant_when_fresh: false,
+    }
+}
+
+/// A guard whose check before the step is redundant on facts read under the run's locks
+/// ([`Guard::redundant_when_fresh`]): for commands that refuse a done object (gluster
+/// will not create, start, stop, delete, add or replace twice; `volume set`, `reset` and
+/// `peer probe` are idempotent; the marked mkdir's rename fails onto a non-empty
+/// directory). Never for LVM, mkfs, mount or fstab steps, nor for long waits.
+pub(crate) fn fresh_guard(description: &str, argv: Vec<String>) -> Guard {
+    Guard {
+        redundant_when_fresh: true,
+        ..guard(description, argv)
     }
 }
 

@@ -6,7 +6,7 @@
 
 use crate::config::Durability;
 
-use super::builder::{argv, guard, sh};
+use super::builder::{argv, fresh_guard, guard, sh};
 use super::model::Guard;
 
 /// Why gluster would not read `key` as the plain option key it looks like, if it would
@@ -127,7 +127,7 @@ pub(crate) fn volume_create(name: &str, d: &Durability, bricks: &[BrickArg]) -> 
     push_bricks(&mut cmd, bricks);
     GlusterCmd {
         argv: cmd,
-        guard: guard("volume info finds it", gluster(&["volume", "info", name])),
+        guard: fresh_guard("volume info finds it", gluster(&["volume", "info", name])),
     }
 }
 
@@ -138,7 +138,7 @@ pub(crate) fn volume_add_brick(name: &str, bricks: &[BrickArg]) -> GlusterCmd {
     let last = bricks.last().map(|b| b.name.as_str()).unwrap_or_default();
     GlusterCmd {
         argv: cmd,
-        guard: guard(
+        guard: fresh_guard(
             "volume info lists the last new brick",
             sh(
                 "gluster --mode=script volume info \"$1\" | awk -v b=\"$2\" '$2==b {f=1} END {exit !f}'",
@@ -162,7 +162,7 @@ pub(crate) fn volume_replace_brick(name: &str, old: &str, new: &BrickArg) -> Glu
             "commit",
             "force",
         ]),
-        guard: guard(
+        guard: fresh_guard(
             "volume info lists the new brick",
             sh(
                 "gluster --mode=script volume info \"$1\" | awk -v b=\"$2\" '$2==b {f=1} END {exit !f}'",
@@ -243,7 +243,7 @@ pub(crate) fn volume_set(name: &str, pairs: &[(&str, &str)]) -> GlusterCmd {
     cmd.extend(args.iter().map(|a| a.to_string()));
     GlusterCmd {
         argv: cmd,
-        guard: guard(
+        guard: fresh_guard(
             "volume info lists every value as set",
             sh(&options_set_check(""), &args),
         ),
@@ -267,7 +267,7 @@ pub(crate) fn volume_build(
         volume_set(name, pairs).argv,
         volume_start(name).argv,
     ];
-    let check = guard(
+    let check = fresh_guard(
         "volume info says Started and lists every value as set",
         sh(
             &options_set_check("printf '%s\\n' \"$o\" | grep -qx 'Status: Started' || exit 1; "),
@@ -280,7 +280,7 @@ pub(crate) fn volume_build(
 pub(crate) fn volume_reset(name: &str, key: &str) -> GlusterCmd {
     GlusterCmd {
         argv: gluster(&["volume", "reset", name, key]),
-        guard: guard(
+        guard: fresh_guard(
             "volume info no longer lists the option",
             sh(
                 "! gluster --mode=script volume info \"$1\" | grep -qF -- \"$2: \"",
@@ -293,14 +293,14 @@ pub(crate) fn volume_reset(name: &str, key: &str) -> GlusterCmd {
 pub(crate) fn volume_start(name: &str) -> GlusterCmd {
     GlusterCmd {
         argv: gluster(&["volume", "start", name]),
-        guard: guard("volume info says Started", sh(STARTED, &[name])),
+        guard: fresh_guard("volume info says Started", sh(STARTED, &[name])),
     }
 }
 
 pub(crate) fn volume_stop(name: &str) -> GlusterCmd {
     GlusterCmd {
         argv: gluster(&["volume", "stop", name]),
-        guard: guard(
+        guard: fresh_guard(
             "volume is not started",
             sh(&format!("! {STARTED}"), &[name]),
         ),
@@ -310,7 +310,7 @@ pub(crate) fn volume_stop(name: &str) -> GlusterCmd {
 pub(crate) fn volume_delete(name: &str) -> GlusterCmd {
     GlusterCmd {
         argv: gluster(&["volume", "delete", name]),
-        guard: guard(
+        guard: fresh_guard(
             "volume info no longer finds it",
             sh(
                 "! gluster --mode=script volume info \"$1\" >/dev/null 2>&1",
@@ -324,7 +324,7 @@ pub(crate) fn volume_delete(name: &str) -> GlusterCmd {
 pub(crate) fn peer_probe(storage: &str) -> GlusterCmd {
     GlusterCmd {
         argv: gluster(&["peer", "probe", storage]),
-        guard: guard(
+        guard: fresh_guard(
             "pool list shows the peer",
             sh(
                 "gluster --mode=script pool list | awk 'NR>1 {print $2}' | grep -qxF -- \"$1\"",

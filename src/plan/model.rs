@@ -135,6 +135,12 @@ impl Step {
 pub struct Guard {
     pub description: String,
     pub argv: Vec<String>,
+    /// The check before the step adds nothing when the plan was just made from facts
+    /// read under the locks the run holds: the step's commands fail on an object that is
+    /// already there rather than harm it. Such a step is then only checked after
+    /// (docs/apply.md, "Checks before and after").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redundant_when_fresh: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -103,6 +103,7 @@ impl FakeNode {
             let n: usize = it.next().unwrap().parse().unwrap();
             it.by_ref().take(n).cloned().collect()
         };
+        let pre_check = it.next().unwrap() == "1";
         let guard = take(&mut it);
         let count: usize = it.next().unwrap().parse().unwrap();
         let commands: Vec<Vec<String>> = (0..count).map(|_| take(&mut it)).collect();
@@ -111,7 +112,7 @@ impl FakeNode {
             stdout: format!("@@by {status}\n").into_bytes(),
             stderr: stderr.into_bytes(),
         };
-        if !guard.is_empty() && self.exec(&guard).await?.success() {
+        if pre_check && !guard.is_empty() && self.exec(&guard).await?.success() {
             return Ok(report("already".into(), String::new()));
         }
         let mut stderr = String::new();
@@ -228,6 +229,7 @@ fn step(id: &str, node: &str, effect: &str, commands: &[&str], deps: &[&str]) ->
         guard: Guard {
             description: format!("{effect} exists"),
             argv: argv(&format!("test {effect}")),
+            redundant_when_fresh: false,
         },
         depends_on: deps.iter().map(|d| d.to_string()).collect(),
         destructive: false,

@@ -352,6 +352,7 @@ mod locked_apply {
                     guard: Guard {
                         description: "exists".into(),
                         argv: vec!["test".into(), "-d".into(), "made".into()],
+                        redundant_when_fresh: false,
                     },
                     depends_on: vec![],
                     destructive: false,
@@ -528,6 +529,71 @@ mod locked_apply {
         assert!(dirs[0].path().join("made").is_dir() && dirs[1].path().join("made").is_dir());
         assert!(!dirs[2].path().join("made").exists());
         assert!(dirs.iter().all(|d| !lock_dir(d).exists()), "all released");
+    }
+
+    /// A plan made under the lock (unasked apply) leaves out the check before a step
+    /// whose guard is redundant on such facts, and only those; a saved plan keeps it.
+    #[tokio::test]
+    async fn locked_first_checks_a_redundant_guard_only_after() {
+        use brickyard::apply::run::apply_locked_first;
+        let plan = || {
+            let mut p = dir_plan(&["n1", "n2"]);
+            for s in &mut p.steps {
+                s.commands = vec![vec!["touch".into(), "ran".into()]];
+            }
+            p.steps[0].guard.redundant_when_fresh = true;
+            p
+        };
+        let (dirs, t) = cluster(&["n1", "n2"]);
+        for d in &dirs {
+            std::fs::create_dir(d.path().join("made")).unwrap();
+        }
+        let done = apply_locked_first(
+            &nodes(&["n1", "n2"]),
+            &t,
+            &ApplyOptions::default(),
+            &at(),
+            &lock::this_holder(),
+            &Silent,
+            None,
+            || async { Ok(plan()) },
+        )
+        .await
+        .unwrap();
+        assert!(done.report.success(), "{:?}", done.report);
+        assert!(
+            dirs[0].path().join("ran").exists(),
+            "n1: checked only after"
+        );
+        assert!(
+            !dirs[1].path().join("ran").exists(),
+            "n2: its guard is not marked"
+        );
+        // the same plan applied as a saved plan: checked before, nothing runs
+        std::fs::remove_file(dirs[0].path().join("ran")).unwrap();
+        let p = plan();
+        let again = locked_apply(
+            &p,
+            &t,
+            &ApplyOptions::default(),
+            &at(),
+            &lock::this_holder(),
+            &Silent,
+            None,
+            || async { Ok(plan()) },
+        )
+        .await
+        .unwrap();
+        assert!(
+            again
+                .report
+                .outcomes
+                .iter()
+                .all(|(_, o)| *o == Outcome::AlreadyDone),
+            "{:?}",
+            again.report
+        );
+        assert!(!dirs[0].path().join("ran").exists());
     }
 
     /// A node whose sshd refuses every connection.

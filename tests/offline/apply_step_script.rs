@@ -26,6 +26,7 @@ fn step(guard: &[&str], commands: &[&[&str]]) -> Step {
         guard: Guard {
             description: "the marker exists".into(),
             argv: words(guard),
+            redundant_when_fresh: false,
         },
         depends_on: vec![],
         destructive: false,
@@ -41,6 +42,10 @@ async fn run(step: Step) -> (Outcome, TempDir) {
 }
 
 async fn run_in(dir: &TempDir, step: Step) -> Outcome {
+    run_with(dir, step, &ApplyOptions::default()).await
+}
+
+async fn run_with(dir: &TempDir, step: Step, opts: &ApplyOptions) -> Outcome {
     let t: Arc<dyn Transport> = Arc::new(LocalShell {
         name: "local".to_string(),
         root: dir.path().to_path_buf(),
@@ -60,7 +65,7 @@ async fn run_in(dir: &TempDir, step: Step) -> Outcome {
         warnings: vec![],
         blocked_steps: vec![],
     };
-    let report = execute(&plan, &transports, &ApplyOptions::default(), &Silent, None)
+    let report = execute(&plan, &transports, opts, &Silent, None)
         .await
         .unwrap();
     report.outcomes[0].1.clone()
@@ -73,6 +78,51 @@ async fn a_passing_guard_skips_the_commands() {
     let o = run_in(&dir, step(&["test", "-d", "m"], &[&["touch", "ran"]])).await;
     assert_eq!(o, Outcome::AlreadyDone);
     assert!(!dir.path().join("ran").exists());
+}
+
+/// On facts read under the run's locks, a guard marked redundant then is not asked
+/// before the commands (they run although it already passes), only after; unmarked
+/// guards, and any guard on a run without fresh facts, are asked before as ever.
+#[tokio::test]
+async fn the_check_before_is_left_out_only_for_a_redundant_guard_on_fresh_facts() {
+    let fresh = ApplyOptions {
+        fresh_facts: true,
+        ..ApplyOptions::default()
+    };
+    let marked = |redundant: bool| {
+        let mut s = step(&["test", "-d", "m"], &[&["touch", "ran"]]);
+        s.guard.redundant_when_fresh = redundant;
+        s
+    };
+    for (redundant, opts, runs) in [
+        (true, &fresh, true),
+        (false, &fresh, false),
+        (true, &ApplyOptions::default(), false),
+    ] {
+        let dir = TempDir::new().unwrap();
+        std::fs::create_dir(dir.path().join("m")).unwrap();
+        let o = run_with(&dir, marked(redundant), opts).await;
+        let ran = dir.path().join("ran").exists();
+        assert_eq!(
+            ran, runs,
+            "redundant {redundant}, fresh {}",
+            opts.fresh_facts
+        );
+        if runs {
+            assert!(matches!(o, Outcome::Done { .. }), "{o:?}");
+        } else {
+            assert_eq!(o, Outcome::AlreadyDone);
+        }
+    }
+    // the check after still holds the step to its effect
+    let dir = TempDir::new().unwrap();
+    let mut s = step(&["test", "-d", "never"], &[&["touch", "ran"]]);
+    s.guard.redundant_when_fresh = true;
+    let o = run_with(&dir, s, &fresh).await;
+    assert!(
+        matches!(o, Outcome::Failed(ref f) if f.reason.contains("effect not visible")),
+        "{o:?}"
+    );
 }
 
 #[tokio::test]

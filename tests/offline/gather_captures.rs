@@ -449,16 +449,30 @@ async fn gather_sends_one_command_per_node_and_survives_a_dead_node() {
 
 /// Replays of the n-started captures (a replica-3 volume on three pooled nodes).
 fn started_cluster(dead: &[&str]) -> (Desired, Transports, BTreeMap<String, Arc<ReplayTransport>>) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/captures/n-started");
+    replayed_cluster("n-started", "10.99.2", dead, |_, t| t)
+}
+
+/// Replays of the three nodes of `state` (storage addresses `<subnet>.1N`, as their pool
+/// lists name them), each output passed through `edit(node, text)`.
+fn replayed_cluster(
+    state: &str,
+    subnet: &str,
+    dead: &[&str],
+    edit: impl Fn(&str, String) -> String,
+) -> (Desired, Transports, BTreeMap<String, Arc<ReplayTransport>>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/captures")
+        .join(state);
     let mut nodes = BTreeMap::new();
     let mut transports: Transports = BTreeMap::new();
     let mut replays = BTreeMap::new();
     for n in ["n1", "n2", "n3"] {
-        let (t, args) = replay_as_run(&dir, n, None);
+        let text = as_run(&std::fs::read_to_string(dir.join(format!("{n}.txt"))).unwrap());
+        let (t, args) = replay_as_run(&dir, n, Some(edit(n, text)));
         let paths: Vec<&str> = args.iter().map(|a| a.strip_prefix("p:").unwrap()).collect();
         let mut nd = node(n, &paths);
         // the nodes' real addresses, as their pool lists and bricks name them
-        nd.storage = format!("10.99.2.1{}", &n[1..]);
+        nd.storage = format!("{subnet}.1{}", &n[1..]);
         nodes.insert(n.to_string(), nd);
         let t = Arc::new(if dead.contains(&n) {
             ReplayTransport::down(n, TransportError::ConnectionRefused(n.into()))
@@ -519,20 +533,58 @@ async fn an_unreachable_reader_hands_the_read_to_the_next_node() {
     }
 }
 
+/// The reader's `volume status` left a started volume out (its lock was held at that
+/// moment): the next node reads it again, and every view gets the whole answer.
+#[tokio::test]
+async fn a_read_that_left_a_volume_out_is_asked_of_the_next_node() {
+    let (desired, transports, replays) =
+        replayed_cluster("n-layouts", "10.99.6", &[], |n, text| {
+            if n != "n1" {
+                return text;
+            }
+            let begin = text
+                .find("<volume>\n        <volName>gd</volName>")
+                .unwrap();
+            let end = begin + text[begin..].find("</volume>").unwrap() + "</volume>\n".len();
+            format!("{}{}", &text[..begin], &text[end..])
+        });
+    let obs = gather_with_nonces(&desired, &transports, 3, &fixed_nonce).await;
+    let asked = |n: &str| -> Vec<bool> {
+        replays[n]
+            .calls()
+            .iter()
+            .map(|c| c.iter().any(|a| a == "s:"))
+            .collect()
+    };
+    assert_eq!(
+        (asked("n1"), asked("n2"), asked("n3")),
+        (vec![true], vec![false, true], vec![false])
+    );
+    for n in ["n1", "n2", "n3"] {
+        let NodeObservation::Reachable(f) = &obs.nodes[n] else {
+            panic!("{n}: {:?}", obs.nodes[n])
+        };
+        assert_eq!(f.volumes.len(), 3, "{n}");
+        for v in &f.volumes {
+            assert!(
+                v.bricks.iter().all(|b| b.online == Some(true)),
+                "{n}: {}: {:?}",
+                v.name,
+                v.bricks
+            );
+        }
+    }
+}
+
 /// No node can read it (every candidate's read fails): each node running glusterd
 /// records the section as failed, naming the failures, and no brick state is invented.
 #[tokio::test]
 async fn no_reader_leaves_every_brick_unknown_and_says_why() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/captures/n-started");
-    let (desired, mut transports, _) = started_cluster(&[]);
-    for n in ["n1", "n2", "n3"] {
-        let text = as_run(&std::fs::read_to_string(dir.join(format!("{n}.txt"))).unwrap());
+    let (desired, transports, _) = replayed_cluster("n-started", "10.99.2", &[], |_, text| {
         let start = text.find("begin volume_status\n").unwrap() + "begin volume_status\n".len();
         let end = start + text[start..].find("\n@@brickyard-").unwrap();
-        let broken = format!("{}Connection failed.{}", &text[..start], &text[end..]);
-        let (t, _) = replay_as_run(&dir, n, Some(broken));
-        transports.insert(n.to_string(), Arc::new(t) as Arc<dyn Transport>);
-    }
+        format!("{}Connection failed.{}", &text[..start], &text[end..])
+    });
     let obs = gather_with_nonces(&desired, &transports, 3, &fixed_nonce).await;
     for n in ["n1", "n2", "n3"] {
         assert_eq!(bricks_online(&obs, n), [None; 3], "{n}");

@@ -122,6 +122,7 @@ mod tests {
             guard: crate::plan::Guard {
                 description: String::new(),
                 argv: vec!["gluster".into(), "volume".into(), "info".into()],
+                redundant_when_fresh: false,
             },
             depends_on: vec![],
             destructive: false,

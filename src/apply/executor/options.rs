@@ -19,6 +19,10 @@ pub struct ApplyOptions {
     pub command_timeout: Duration,
     /// Limit for one guard run (read-only checks).
     pub guard_timeout: Duration,
+    /// The plan was made from facts read under the locks this run holds (an unasked
+    /// apply: `apply::run::apply_locked_first`), so a step whose guard is marked
+    /// `redundant_when_fresh` is checked only after its commands, not before too.
+    pub fresh_facts: bool,
 }
 
 impl Default for ApplyOptions {
@@ -30,6 +34,7 @@ impl Default for ApplyOptions {
             fail_fast: false,
             command_timeout: Duration::from_secs(600),
             guard_timeout: Duration::from_secs(120),
+            fresh_facts: false,
         }
     }
 }

@@ -13,15 +13,17 @@ use crate::transport::shell::sh_c;
 use crate::transport::{Output, RemoteCommand, Transport, quote};
 
 /// Runs a step on its node in ONE round trip: guard, commands in order, guard again.
-/// Every argv travels as positional parameters, counted: `GN guard... CN (N argv...)...`;
+/// Every argv travels as positional parameters, counted: `PRE GN guard... CN (N argv...)...`
+/// (PRE 0 leaves the check before out: [`crate::plan::Guard::redundant_when_fresh`]);
 /// the script evaluates only `"${i}"` references it builds itself, never a value, so
 /// nothing a plan contains is ever parsed as shell text. It reports on stdout with one
 /// `@@by` status line, and marks on stderr which command the following lines belong to.
 pub const STEP_SCRIPT: &str = r#"ref() { R=; i=$1; e=$(($1 + $2)); while [ "$i" -lt "$e" ]; do R="$R \"\${$i}\""; i=$((i + 1)); done; }
+pre=$1; shift
 gn=$1
 ref 2 "$gn"; G=$R
 p=$((gn + 2)); eval "cn=\${$p}"; p=$((p + 1))
-if [ "$gn" -gt 0 ] && eval "$G" </dev/null >/dev/null 2>&1; then echo '@@by already'; exit 0; fi
+if [ "$pre" = 1 ] && [ "$gn" -gt 0 ] && eval "$G" </dev/null >/dev/null 2>&1; then echo '@@by already'; exit 0; fi
 k=0
 while [ "$k" -lt "$cn" ]; do
   eval "n=\${$p}"; p=$((p + 1)); ref "$p" "$n"; p=$((p + n))
@@ -37,9 +39,12 @@ if [ "$gn" -gt 0 ]; then
 fi
 echo '@@by done'"#;
 
-/// The argv that runs `step` through [`STEP_SCRIPT`].
-pub(crate) fn step_argv(step: &Step) -> Vec<String> {
-    let mut args = vec![step.guard.argv.len().to_string()];
+/// The argv that runs `step` through [`STEP_SCRIPT`]; `pre_check`: run the guard before.
+pub(crate) fn step_argv(step: &Step, pre_check: bool) -> Vec<String> {
+    let mut args = vec![
+        if pre_check { "1" } else { "0" }.to_string(),
+        step.guard.argv.len().to_string(),
+    ];
     args.extend(step.guard.argv.iter().cloned());
     args.push(step.commands.len().to_string());
     for cmd in &step.commands {
@@ -71,7 +76,8 @@ pub(super) async fn run_step(
         });
     };
     let budget = opts.guard_timeout * 2 + opts.command_timeout * step.commands.len() as u32;
-    let cmd = RemoteCommand::new(step_argv(step)).with_timeout(budget);
+    let pre_check = !(opts.fresh_facts && step.guard.redundant_when_fresh);
+    let cmd = RemoteCommand::new(step_argv(step, pre_check)).with_timeout(budget);
     let out = match transport.run(&cmd).await {
         Ok(out) => out,
         Err(e) => {

@@ -6,7 +6,7 @@
 //! continues.
 
 use crate::config::BrickKind;
-use crate::plan::builder::{Builder, StepSpec, argv, guard, sh};
+use crate::plan::builder::{Builder, StepSpec, argv, fresh_guard, guard, sh};
 use crate::plan::capacity::lvm_need;
 use crate::plan::model::{Action, Guard};
 use crate::plan::ownership::{
@@ -68,7 +68,7 @@ pub(crate) fn create(b: &mut Builder, nb: &NewBrick<'_>) -> Vec<String> {
             "mkdir",
             format!("create brick directory {dir}, marked as brickyard's ({BRICK_XATTR}={mark})"),
             vec![sh(MARKED_MKDIR, &[BRICK_XATTR, &mark, &dir])],
-            guard(
+            fresh_guard(
                 "the directory carries the mark",
                 sh(
                     "test \"$(getfattr --only-values -n \"$1\" -- \"$3\" 2>/dev/null)\" = \"$2\"",
