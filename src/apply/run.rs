@@ -2,7 +2,9 @@
 //! anything, lock the nodes, re-check that the plan is still true under the lock, run
 //! the plan the re-check returns, and release the locks on every way out. An apply that
 //! does not ask (`--auto-approve`) locks first and plans under the lock instead
-//! ([`apply_locked_first`]): there is no gap between planning and running to re-check. The re-check
+//! ([`apply_locked_first`]): there is no gap between planning and running to re-check,
+//! and the checks that some steps leave for after the run are made by one more read,
+//! still under the lock (`executor::later`). The re-check
 //! is the caller's (it needs gather and the planner); for a saved plan it returns the
 //! plan re-derived under the lock (`apply::saved`), so the executor never runs a step
 //! that came from a file. This module only guarantees the order and the unlocking,
@@ -42,6 +44,10 @@ pub struct Finished {
     pub unreleased: Vec<(String, String)>,
 }
 
+/// The read after the run of a re-checked plan: never made (its facts are not fresh, so
+/// no step leaves its check for later).
+type NoRead = fn() -> std::future::Ready<Result<Plan, String>>;
+
 /// Nodes the plan runs anything on: those get locked.
 pub(crate) fn touched_nodes(plan: &Plan) -> BTreeSet<String> {
     plan.steps
@@ -72,7 +78,9 @@ where
 {
     executor::validate(plan, transports, opts)?;
     let locks = lock::acquire(at, transports, &touched_nodes(plan), me).await?;
-    under_locks(locks, transports, opts, observer, stop, recheck).await
+    // no check is left for later on a re-checked plan (its facts are not fresh)
+    let none: Option<NoRead> = None;
+    under_locks(locks, transports, opts, observer, stop, recheck, none).await
 }
 
 /// Locks first, plans after: locks every node of `nodes` that can be reached (a node
@@ -82,8 +90,10 @@ where
 /// whatever happened. For an apply that runs what it plans without asking
 /// (`--auto-approve`): one gather instead of one before the lock and one under it. A
 /// plan with no steps runs nothing; the caller tells that from `Finished::plan`.
+/// `read_again` (gather and plan once more, still under the locks) runs after the steps
+/// when some left their check for it (`executor::later`), and settles them.
 #[allow(clippy::too_many_arguments)]
-pub async fn apply_locked_first<F, Fut>(
+pub async fn apply_locked_first<F, Fut, A, AFut>(
     nodes: &BTreeSet<String>,
     transports: &Transports,
     opts: &ApplyOptions,
@@ -92,10 +102,13 @@ pub async fn apply_locked_first<F, Fut>(
     observer: &dyn Observer,
     stop: Option<watch::Receiver<bool>>,
     plan_now: F,
+    read_again: A,
 ) -> Result<Finished, RunError>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Plan, String>>,
+    A: FnOnce() -> AFut,
+    AFut: Future<Output = Result<Plan, String>>,
 {
     let (locks, left_out) = lock::acquire_reachable(at, transports, nodes, me).await?;
     for (node, why) in &left_out {
@@ -108,22 +121,35 @@ where
         fresh_facts: true,
         ..opts.clone()
     };
-    under_locks(locks, transports, &opts, observer, stop, plan_now).await
+    under_locks(
+        locks,
+        transports,
+        &opts,
+        observer,
+        stop,
+        plan_now,
+        Some(read_again),
+    )
+    .await
 }
 
 /// The part both ways share: with the locks held, get the plan to run, check it (valid,
-/// touching only locked nodes), execute it, release the locks on every way out.
-async fn under_locks<F, Fut>(
+/// touching only locked nodes), execute it, settle the checks it left for after the run
+/// with `read_again`, release the locks on every way out.
+async fn under_locks<F, Fut, A, AFut>(
     locks: lock::NodeLocks,
     transports: &Transports,
     opts: &ApplyOptions,
     observer: &dyn Observer,
     stop: Option<watch::Receiver<bool>>,
     produce: F,
+    read_again: Option<A>,
 ) -> Result<Finished, RunError>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Plan, String>>,
+    A: FnOnce() -> AFut,
+    AFut: Future<Output = Result<Plan, String>>,
 {
     let locked: BTreeSet<String> = locks.nodes().map(str::to_string).collect();
     for (node, holder, why) in &locks.taken_over {
@@ -164,9 +190,24 @@ where
             return Err(e);
         }
     };
-    let result = AssertUnwindSafe(executor::execute(&to_run, transports, opts, observer, stop))
-        .catch_unwind()
-        .await;
+    let run = async {
+        let mut report = executor::execute(&to_run, transports, opts, observer, stop).await?;
+        if !report.checked_later.is_empty() {
+            let after = match read_again {
+                Some(read) => {
+                    observer.note(&format!(
+                        "Checking the effect of {} step(s) by reading the nodes again...",
+                        report.checked_later.len()
+                    ));
+                    read().await
+                }
+                None => Err("no read after the run was arranged".to_string()),
+            };
+            executor::settle(&mut report, &to_run, after.as_ref().map_err(String::as_str));
+        }
+        Ok::<_, ApplyError>(report)
+    };
+    let result = AssertUnwindSafe(run).catch_unwind().await;
     let unreleased = locks.release().await;
     let result = result.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     Ok(Finished {

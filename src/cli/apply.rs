@@ -38,7 +38,7 @@ pub(crate) struct ApplyArgs {
     /// Apply without asking (needed when there is no terminal to ask on).
     #[arg(long)]
     auto_approve: bool,
-    /// Steps running at once across the cluster (one per node at most).
+    /// Steps running at once across the cluster (one node-local step per node at most).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
     parallelism: u16,
     /// Allow steps that destroy data (volume deletion).
@@ -199,6 +199,12 @@ async fn apply_unasked(
         progress.set_total(p.steps.len());
         Ok(p)
     };
+    // the same read and the same planner, after the steps: what they did is on the nodes
+    let read_again = || async {
+        let mut observed = cluster.gather(desired, GATHER_PARALLELISM).await;
+        stale::strip_own_lock(&mut observed, &me);
+        Ok(plan::plan(desired, &observed, popts))
+    };
     let result = apply_locked_first(
         &nodes,
         &transports,
@@ -208,6 +214,7 @@ async fn apply_unasked(
         &progress,
         Some(stop),
         plan_now,
+        read_again,
     )
     .await;
     progress.clear();

@@ -170,9 +170,19 @@ pub enum BrickKind {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VolumeState {
+    /// Exists and is started (the default).
     #[default]
     Present,
+    /// Exists and is stopped: no brick processes, clients cannot mount it.
+    Stopped,
     Absent,
+}
+
+impl VolumeState {
+    /// The volume should exist (started or stopped).
+    pub fn exists(self) -> bool {
+        self != VolumeState::Absent
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -179,7 +179,8 @@ pub struct VolumeInput {
     pub options: Option<BTreeMap<String, OptionValue>>,
     /// Refuse destructive changes; default false.
     pub protect: Option<bool>,
-    /// Default `present`.
+    /// `present` (exists and started, the default), `stopped` (exists, stopped) or
+    /// `absent` (deleted, with `--allow-destroy`).
     pub state: Option<VolumeState>,
     pub device_tags: Option<BTreeMap<String, String>>,
     /// Default: `lvm` if any node has devices, else `directory`.

@@ -45,6 +45,9 @@ pub enum BlockerCode {
     HalfAppliedMismatch,
     LayoutChange,
     Shrink,
+    /// More sets asked of a volume declared stopped: the new bricks need a rebalance,
+    /// which gluster runs only on a started volume.
+    ExpandStopped,
     Protected,
     DestroyNotAllowed,
     // a brick of a kept volume on storage the config dropped (`volume::homes`)
@@ -95,6 +98,7 @@ impl BlockerCode {
             BlockerCode::HalfAppliedMismatch => "half_applied_mismatch",
             BlockerCode::LayoutChange => "layout_change",
             BlockerCode::Shrink => "shrink",
+            BlockerCode::ExpandStopped => "expand_stopped",
             BlockerCode::Protected => "protected",
             BlockerCode::DestroyNotAllowed => "destroy_not_allowed",
             BlockerCode::BrickHomeRemoved => "brick_home_removed",
@@ -149,6 +153,7 @@ mod tests {
             BlockerCode::HalfAppliedMismatch,
             BlockerCode::LayoutChange,
             BlockerCode::Shrink,
+            BlockerCode::ExpandStopped,
             BlockerCode::Protected,
             BlockerCode::DestroyNotAllowed,
             BlockerCode::BrickHomeRemoved,

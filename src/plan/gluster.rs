@@ -251,26 +251,34 @@ pub(crate) fn volume_set(name: &str, pairs: &[(&str, &str)]) -> GlusterCmd {
 }
 
 /// A new volume in one step: `volume create`, one `volume set` of its markers and
-/// options, `volume start`; the check (one `volume info`) that it is started with every
-/// value set. A kill between the commands leaves a volume the next plan finishes from
-/// the facts (the markers' own proof: docs/apply.md), so the step never needs to resume
-/// itself.
+/// options, and `volume start` unless it is declared stopped; the check (one `volume
+/// info`) that it is started (or only created) with every value set. A kill between the
+/// commands leaves a volume the next plan finishes from the facts (the markers' own
+/// proof: docs/apply.md), so the step never needs to resume itself.
 pub(crate) fn volume_build(
     name: &str,
     d: &Durability,
     bricks: &[BrickArg],
     pairs: &[(&str, &str)],
+    start: bool,
 ) -> (Vec<Vec<String>>, Guard) {
     let args = pairs_args(name, pairs);
-    let cmds = vec![
+    let mut cmds = vec![
         volume_create(name, d, bricks).argv,
         volume_set(name, pairs).argv,
-        volume_start(name).argv,
     ];
+    let (status, word) = if start {
+        cmds.push(volume_start(name).argv);
+        ("Started", "Started")
+    } else {
+        ("Created", "created, not started,")
+    };
     let check = fresh_guard(
-        "volume info says Started and lists every value as set",
+        &format!("volume info says {word} and lists every value as set"),
         sh(
-            &options_set_check("printf '%s\\n' \"$o\" | grep -qx 'Status: Started' || exit 1; "),
+            &options_set_check(&format!(
+                "printf '%s\\n' \"$o\" | grep -qx 'Status: {status}' || exit 1; "
+            )),
             &args,
         ),
     );

@@ -389,3 +389,83 @@ fn a_node_lost_mid_apply_is_reported_and_independent_work_is_done() {
     env.apply_ok(&[]);
     env.assert_no_changes();
 }
+
+/// Six volumes of 1 GiB, each with `performance.cache-size` set to `cache`; `six1` with
+/// `state: stopped` when `stop_one`.
+fn six_volumes(cache: &str, stop_one: bool) -> String {
+    (1..=6)
+        .map(|i| {
+            let state = if stop_one && i == 1 { "\n    state: stopped" } else { "" };
+            format!(
+                "\n  six{i}:\n    size: 1GiB\n    durability: {{ type: replicate, replica: 3 }}\n    options: {{ performance.cache-size: {cache} }}{state}"
+            )
+        })
+        .collect::<String>()
+        + "\n"
+}
+
+fn status(env: &Env, vol: &str) -> String {
+    let info = env.nodes()[0].gluster(&["volume", "info", vol]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("Status: "))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// An unasked apply of several new volumes, then of an option change on each, checks
+/// their gluster steps by one read of every node after the run (docs/apply.md, "Checked
+/// after the run"), and the result is what the config says. Then a volume declared
+/// `state: stopped` is stopped, and started again when the declaration goes, with its
+/// data as it was.
+#[test]
+fn many_gluster_changes_are_checked_by_one_read_after_the_run() {
+    let Some(lab) = Lab::require(Tier::N) else {
+        return;
+    };
+    let mut env = Env::new(lab);
+    env.config(&six_volumes("64MB", false));
+    let se = env.apply_ok(&[]);
+    assert!(
+        se.contains("Checking the effect of 6 step(s) by reading the nodes again"),
+        "{se}"
+    );
+    for i in 1..=6 {
+        assert_eq!(status(&env, &format!("six{i}")), "Started");
+    }
+    env.assert_no_changes();
+
+    env.config(&six_volumes("128MB", false));
+    let se = env.apply_ok(&[]);
+    assert!(
+        se.contains("Checking the effect of 6 step(s) by reading the nodes again"),
+        "{se}"
+    );
+    let n1 = env.nodes()[0];
+    for i in 1..=6 {
+        let v = format!("six{i}");
+        let got = n1.gluster(&["volume", "get", &v, "performance.cache-size"]);
+        assert!(got.contains("128MB"), "{v}: {got}");
+    }
+    env.assert_no_changes();
+
+    // declared stopped: stopped, the data kept; declared present again: started
+    let mnt = env.mount("six1");
+    let files = write_files(&mnt, "six1");
+    let _ = Command::new("umount").arg(&mnt).output();
+    wait_online(env.nodes()[0], "six1");
+    env.config(&six_volumes("128MB", true));
+    let (so, _) = env.by_code(2, &["plan", "--detailed-exitcode"]);
+    assert!(so.contains("stop volume six1"), "{so}");
+    let se = env.apply_ok(&[]);
+    assert!(se.contains("volume.six1"), "{se}");
+    assert_eq!(status(&env, "six1"), "Stopped");
+    assert_eq!(status(&env, "six2"), "Started");
+    env.assert_no_changes();
+    env.config(&six_volumes("128MB", false));
+    env.apply_ok(&[]);
+    assert_eq!(status(&env, "six1"), "Started");
+    env.assert_no_changes();
+    let mnt = env.mount("six1");
+    assert!(mnt.exists());
+    assert_files(&files);
+}

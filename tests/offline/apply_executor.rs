@@ -2,291 +2,15 @@
 //! of named effects that commands create and guards test. Real behaviour on real nodes
 //! is proven by the lab tests (tests/lab_apply_*.rs); these prove the graph rules.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+
 use std::time::Duration;
 
-use async_trait::async_trait;
-use brickyard::apply::executor::STEP_SCRIPT;
 use brickyard::apply::progress::{Progress, Style};
-use brickyard::apply::{ApplyError, ApplyOptions, NotRun, Observer, Outcome, Silent, execute};
-use brickyard::plan::{Action, Address, Guard, Plan, Step};
-use brickyard::transport::{Output, RemoteCommand, Transport, TransportError, Transports};
+use brickyard::apply::{ApplyError, ApplyOptions, NotRun, Outcome, Silent, execute};
+use brickyard::plan::{Action, Address, Plan, Step};
 
-/// Shared state of the fake cluster: effects that exist, and what ran when.
-#[derive(Default)]
-struct World {
-    effects: BTreeSet<String>,
-    /// Every command run, in order: (node, argv joined by spaces).
-    log: Vec<(String, String)>,
-    running_per_node: HashMap<String, usize>,
-    max_per_node: HashMap<String, usize>,
-    running: usize,
-    max_running: usize,
-    gluster_running: usize,
-    max_gluster: usize,
-    down: BTreeSet<String>,
-}
-
-#[derive(Clone, Default)]
-struct Cluster(Arc<Mutex<World>>);
-
-impl Cluster {
-    fn with_effects(effects: &[&str]) -> Self {
-        let c = Cluster::default();
-        c.0.lock()
-            .unwrap()
-            .effects
-            .extend(effects.iter().map(|e| e.to_string()));
-        c
-    }
-    fn transports(&self, nodes: &[&str]) -> Transports {
-        nodes
-            .iter()
-            .map(|n| {
-                let t: Arc<dyn Transport> = Arc::new(FakeNode {
-                    name: n.to_string(),
-                    world: self.clone(),
-                });
-                (n.to_string(), t)
-            })
-            .collect()
-    }
-    fn world(&self) -> std::sync::MutexGuard<'_, World> {
-        self.0.lock().unwrap()
-    }
-    /// Commands (not guards) that ran, as "node: argv".
-    fn commands(&self) -> Vec<String> {
-        self.world()
-            .log
-            .iter()
-            .filter(|(_, c)| !c.starts_with("test "))
-            .map(|(n, c)| format!("{n}: {c}"))
-            .collect()
-    }
-}
-
-struct FakeNode {
-    name: String,
-    world: Cluster,
-}
-
-/// The fake's command language:
-/// - `test EFFECT`                    guard: exit 0 iff EFFECT exists
-/// - `[gluster] make EFFECT [MS]`     create EFFECT after MS milliseconds
-/// - `[gluster] pretend [MS]`         succeed without any effect
-/// - `fail CODE MESSAGE`              exit CODE with MESSAGE on stderr
-#[async_trait]
-impl Transport for FakeNode {
-    fn node(&self) -> &str {
-        &self.name
-    }
-
-    async fn run(&self, cmd: &RemoteCommand) -> Result<Output, TransportError> {
-        match cmd.argv.as_slice() {
-            [sh, c, script, zero, rest @ ..]
-                if sh == "sh" && c == "-c" && script == STEP_SCRIPT && zero == "sh" =>
-            {
-                self.step(rest).await
-            }
-            argv => self.exec(argv).await,
-        }
-    }
-}
-
-impl FakeNode {
-    /// What STEP_SCRIPT does, decoded from its positional parameters: the scheduling
-    /// tests go through the real encoding (the script itself is tested in a real shell).
-    async fn step(&self, args: &[String]) -> Result<Output, TransportError> {
-        let mut it = args.iter();
-        let take = |it: &mut std::slice::Iter<'_, String>| -> Vec<String> {
-            let n: usize = it.next().unwrap().parse().unwrap();
-            it.by_ref().take(n).cloned().collect()
-        };
-        let pre_check = it.next().unwrap() == "1";
-        let guard = take(&mut it);
-        let count: usize = it.next().unwrap().parse().unwrap();
-        let commands: Vec<Vec<String>> = (0..count).map(|_| take(&mut it)).collect();
-        let report = |status: String, stderr: String| Output {
-            status: Some(0),
-            stdout: format!("@@by {status}\n").into_bytes(),
-            stderr: stderr.into_bytes(),
-        };
-        if pre_check && !guard.is_empty() && self.exec(&guard).await?.success() {
-            return Ok(report("already".into(), String::new()));
-        }
-        let mut stderr = String::new();
-        for (k, c) in commands.iter().enumerate() {
-            stderr.push_str(&format!("@@by cmd {k}\n"));
-            let out = self.exec(c).await?;
-            stderr.push_str(&out.stderr_lossy());
-            if !out.success() {
-                let rc = out.status.unwrap();
-                return Ok(report(format!("failed {k} {rc}"), stderr));
-            }
-        }
-        if !guard.is_empty() {
-            stderr.push_str("@@by verify\n");
-            let out = self.exec(&guard).await?;
-            stderr.push_str(&out.stderr_lossy());
-            if !out.success() {
-                return Ok(report(
-                    format!("unverified {}", out.status.unwrap()),
-                    stderr,
-                ));
-            }
-        }
-        Ok(report("done".into(), stderr))
-    }
-
-    async fn exec(&self, argv: &[String]) -> Result<Output, TransportError> {
-        let mut argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        let gluster = argv.first() == Some(&"gluster");
-        {
-            let mut w = self.world.world();
-            if w.down.contains(&self.name) {
-                return Err(TransportError::Disconnected {
-                    node: self.name.clone(),
-                    detail: "connection reset by peer".into(),
-                });
-            }
-            w.log.push((self.name.clone(), argv.join(" ")));
-        }
-        if gluster {
-            argv.remove(0);
-        }
-        let ok = |ok: bool| Output {
-            status: Some(if ok { 0 } else { 1 }),
-            stdout: vec![],
-            stderr: vec![],
-        };
-        match argv.as_slice() {
-            ["test", effect] => Ok(ok(self.world.world().effects.contains(*effect))),
-            ["fail", code, msg @ ..] => Ok(Output {
-                status: Some(code.parse().unwrap()),
-                stdout: vec![],
-                stderr: format!("{}\n", msg.join(" ")).into_bytes(),
-            }),
-            ["make", effect, ms @ ..] => {
-                self.busy(gluster, ms).await;
-                self.world.world().effects.insert(effect.to_string());
-                Ok(ok(true))
-            }
-            ["pretend", ms @ ..] => {
-                self.busy(gluster, ms).await;
-                Ok(ok(true))
-            }
-            other => panic!("fake transport: unknown command {other:?}"),
-        }
-    }
-
-    /// Takes MS (optional first element) milliseconds, counted as running.
-    async fn busy(&self, gluster: bool, ms: &[&str]) {
-        let ms: u64 = ms.first().map_or(0, |m| m.parse().unwrap());
-        self.enter(gluster);
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-        self.leave(gluster);
-    }
-    fn enter(&self, gluster: bool) {
-        let mut w = self.world.world();
-        let n = {
-            let c = w.running_per_node.entry(self.name.clone()).or_default();
-            *c += 1;
-            *c
-        };
-        let m = w.max_per_node.entry(self.name.clone()).or_default();
-        *m = (*m).max(n);
-        w.running += 1;
-        w.max_running = w.max_running.max(w.running);
-        if gluster {
-            w.gluster_running += 1;
-            w.max_gluster = w.max_gluster.max(w.gluster_running);
-        }
-    }
-    fn leave(&self, gluster: bool) {
-        let mut w = self.world.world();
-        *w.running_per_node.get_mut(&self.name).unwrap() -= 1;
-        w.running -= 1;
-        if gluster {
-            w.gluster_running -= 1;
-        }
-    }
-}
-
-fn argv(s: &str) -> Vec<String> {
-    s.split_whitespace().map(String::from).collect()
-}
-
-/// A step on `node` whose guard tests `effect` and whose commands are given as strings.
-fn step(id: &str, node: &str, effect: &str, commands: &[&str], deps: &[&str]) -> Step {
-    Step {
-        id: id.into(),
-        address: Address::volume(id),
-        action: Action::Create,
-        node: node.into(),
-        description: format!("make {effect}"),
-        commands: commands.iter().map(|c| argv(c)).collect(),
-        guard: Guard {
-            description: format!("{effect} exists"),
-            argv: argv(&format!("test {effect}")),
-            redundant_when_fresh: false,
-        },
-        depends_on: deps.iter().map(|d| d.to_string()).collect(),
-        destructive: false,
-        changes: vec![],
-    }
-}
-
-/// The usual step: `make EFFECT MS` guarded by `test EFFECT`.
-fn mk(id: &str, node: &str, ms: u64, deps: &[&str]) -> Step {
-    step(id, node, id, &[&format!("make {id} {ms}")], deps)
-}
-
-fn plan(steps: Vec<Step>) -> Plan {
-    Plan {
-        format_version: brickyard::plan::FORMAT_VERSION,
-        cluster: "test".into(),
-        cluster_id: None,
-        planned_with: Default::default(),
-        facts_fingerprint: "f".into(),
-        config_hash: "c".into(),
-        steps,
-        placements: vec![],
-        blockers: vec![],
-        foreign: vec![],
-        warnings: vec![],
-        blocked_steps: vec![],
-    }
-}
-
-fn opts(parallelism: usize) -> ApplyOptions {
-    ApplyOptions {
-        parallelism,
-        ..ApplyOptions::default()
-    }
-}
-
-/// Records the order steps start and finish in.
-#[derive(Default)]
-struct Order(Mutex<Vec<String>>);
-impl Observer for Order {
-    fn started(&self, step: &Step) {
-        self.0.lock().unwrap().push(format!("start {}", step.id));
-    }
-    fn finished(&self, step: &Step, _: &Outcome) {
-        self.0.lock().unwrap().push(format!("end {}", step.id));
-    }
-}
-impl Order {
-    fn pos(&self, event: &str) -> usize {
-        let v = self.0.lock().unwrap();
-        v.iter()
-            .position(|e| e == event)
-            .unwrap_or_else(|| panic!("{event} not in {v:?}"))
-    }
-}
-
-const NODES: [&str; 6] = ["n1", "n2", "n3", "n4", "n5", "n6"];
+use super::apply_fake::*;
 
 #[tokio::test(start_paused = true)]
 async fn dependencies_run_first_even_across_nodes() {
@@ -544,6 +268,82 @@ async fn gluster_changes_run_one_at_a_time_across_the_cluster() {
     assert_eq!(w.max_gluster, 1);
     // Local steps on other nodes ran alongside the gluster one.
     assert_eq!(w.max_running, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_gluster_change_leaves_its_node_free_for_local_steps() {
+    // n1 creates volumes one at a time while it makes the next brick directories: the
+    // local steps still go one at a time, beside the gluster one.
+    let c = Cluster::default();
+    let mut steps: Vec<Step> = (0..3)
+        .map(|i| {
+            step(
+                &format!("g{i}"),
+                "n1",
+                &format!("g{i}"),
+                &[&format!("gluster make g{i} 100")],
+                &[],
+            )
+        })
+        .collect();
+    steps.extend((0..6).map(|i| mk(&format!("l{i}"), "n1", 50, &[])));
+    let report = run(&c, steps, &opts(10)).await;
+    assert!(report.success(), "{report:?}");
+    let w = c.world();
+    assert_eq!(w.max_gluster, 1);
+    assert_eq!(w.max_per_node["n1"], 1);
+    assert_eq!(w.max_running, 2);
+}
+
+/// On facts read under the run's locks, gluster changes nothing waits for leave their
+/// check for the read after the run, once there are enough of them to pay for it; a
+/// gluster change another step waits for, and every node-local step, checks itself.
+#[tokio::test(start_paused = true)]
+async fn checks_are_left_for_after_the_run_only_where_nothing_waits_on_them() {
+    use brickyard::apply::executor::DEFER_AT_LEAST;
+    let fresh = ApplyOptions {
+        fresh_facts: true,
+        ..ApplyOptions::default()
+    };
+    let gl = |id: &str, deps: &[&str]| {
+        let mut s = step(id, "n1", id, &[&format!("gluster make {id} 10")], deps);
+        s.guard.redundant_when_fresh = true;
+        s
+    };
+    let mut local = mk("dir", "n2", 10, &[]);
+    local.guard.redundant_when_fresh = true;
+    let mut steps = vec![local, gl("peer", &[])];
+    let leaves: Vec<String> = (0..DEFER_AT_LEAST).map(|i| format!("vol{i}")).collect();
+    steps.extend(leaves.iter().map(|id| gl(id, &["peer", "dir"])));
+    let c = Cluster::default();
+    let report = run(&c, steps.clone(), &fresh).await;
+    assert!(report.success(), "{report:?}");
+    assert_eq!(report.checked_later, leaves);
+    let checks: BTreeMap<String, (bool, bool)> = c
+        .world()
+        .checks
+        .iter()
+        .map(|(e, b, a)| (e.clone(), (*b, *a)))
+        .collect();
+    assert_eq!(checks["dir"], (false, true), "node-local: checked after");
+    assert_eq!(checks["peer"], (false, true), "waited on: checked after");
+    for id in &leaves {
+        assert_eq!(checks[id], (false, false), "{id}: checked after the run");
+    }
+
+    // one fewer leaf: one read would cost more than their own checks
+    steps.pop();
+    let c = Cluster::default();
+    let report = run(&c, steps.clone(), &fresh).await;
+    assert!(report.checked_later.is_empty());
+    assert!(c.world().checks.iter().all(|(_, _, after)| *after));
+
+    // facts that are not fresh: every check, before and after
+    steps.push(gl("vol-last", &["peer"]));
+    let c = Cluster::default();
+    let report = run(&c, steps, &opts(10)).await;
+    assert!(report.checked_later.is_empty());
+    assert!(c.world().checks.iter().all(|(_, b, a)| *b && *a));
 }
 
 #[tokio::test(start_paused = true)]

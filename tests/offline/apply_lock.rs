@@ -520,6 +520,7 @@ mod locked_apply {
                 seen_locked = dirs.iter().all(|d| lock_dir(d).join("holder").exists());
                 async { Ok(dir_plan(&["n1", "n2"])) }
             },
+            || async { Err("no read after the run is expected".to_string()) },
         )
         .await
         .unwrap();
@@ -557,6 +558,7 @@ mod locked_apply {
             &Silent,
             None,
             || async { Ok(plan()) },
+            || async { Err("no read after the run is expected".to_string()) },
         )
         .await
         .unwrap();
@@ -629,6 +631,7 @@ mod locked_apply {
             &notes,
             None,
             || async { Ok(dir_plan(&["n1", "n2"])) },
+            || async { Err("no read after the run is expected".to_string()) },
         )
         .await
         .unwrap_err();
@@ -665,6 +668,7 @@ mod locked_apply {
                 planned = true;
                 async { Ok(dir_plan(&["n1"])) }
             },
+            || async { Err("no read after the run is expected".to_string()) },
         )
         .await
         .unwrap_err();

@@ -40,10 +40,11 @@ impl Transport for Recording {
         if cmd.argv.get(2).map(String::as_str) == Some(STEP_SCRIPT) {
             // a saved plan ran on facts of its own time: every step is checked before
             assert_eq!(cmd.argv[4], "1", "the check before a step of a saved plan");
+            assert_eq!(cmd.argv[5], "1", "the check after a step of a saved plan");
             self.steps
                 .lock()
                 .unwrap()
-                .push((self.shell.name.clone(), cmd.argv[5..].to_vec()));
+                .push((self.shell.name.clone(), cmd.argv[6..].to_vec()));
             return Ok(Output {
                 status: Some(0),
                 stdout: b"@@by done\n".to_vec(),

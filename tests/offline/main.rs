@@ -8,6 +8,7 @@
 mod common;
 
 mod apply_executor;
+mod apply_fake;
 mod apply_fstab_edit;
 mod apply_lock;
 mod apply_step_script;

@@ -82,6 +82,10 @@ impl Observer for Silent {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
     pub outcomes: Vec<(String, Outcome)>,
+    /// Done steps whose effect was not checked on the node right after their commands,
+    /// but is left to one read of every node after the run (`super::later`). Until
+    /// [`super::later::settle`] has seen that read, they are done but unconfirmed.
+    pub checked_later: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,6 +1,11 @@
-//! The scheduler: starts every step whose dependencies are done, at most one per node,
-//! one cluster-wide gluster change at a time, within the parallelism bound; blocks what
-//! sits behind a failure; stops starting new steps when asked.
+//! The scheduler: starts every step whose dependencies are done, at most one node-local
+//! step per node and one cluster-wide gluster change at a time, within the parallelism
+//! bound; blocks what sits behind a failure; stops starting new steps when asked.
+//!
+//! A gluster change does not hold its node's slot: it changes glusterd's state, not the
+//! node's files, so the node's next brick directory or LV can be made while the cluster
+//! creates a volume (what it needs is ordered by the plan's dependencies). Node-local
+//! steps stay one at a time per node: two fstab edits must not interleave.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
@@ -9,6 +14,7 @@ use futures::stream::FuturesUnordered;
 use tokio::sync::watch;
 
 use super::graph::{is_cluster_wide, validate};
+use super::later;
 use super::options::{ApplyError, ApplyOptions};
 use super::outcome::{NotRun, Observer, Outcome, Report};
 use super::script::run_step;
@@ -60,6 +66,7 @@ pub async fn execute(
         }
     }
     let cluster_wide: Vec<bool> = steps.iter().map(is_cluster_wide).collect();
+    let checks = later::checks(plan, opts);
     let parallelism = opts.parallelism.max(1);
 
     let mut state = vec![State::Pending; n];
@@ -76,18 +83,22 @@ pub async fn execute(
                 }
                 if state[i] != State::Pending
                     || !deps[i].iter().all(|&d| state[d].satisfied())
-                    || busy_nodes.contains(steps[i].node.as_str())
+                    || (!cluster_wide[i] && busy_nodes.contains(steps[i].node.as_str()))
                     || (cluster_wide[i] && gluster_busy)
                 {
                     continue;
                 }
                 let step = &steps[i];
                 state[i] = State::Running;
-                busy_nodes.insert(step.node.as_str());
-                gluster_busy |= cluster_wide[i];
+                if cluster_wide[i] {
+                    gluster_busy = true;
+                } else {
+                    busy_nodes.insert(step.node.as_str());
+                }
                 observer.started(step);
                 let transport = transports.get(&step.node).cloned();
-                running.push(async move { (i, run_step(step, transport, opts).await) });
+                let checks = checks[i];
+                running.push(async move { (i, run_step(step, transport, opts, checks).await) });
             }
         }
         if running.is_empty() {
@@ -114,9 +125,10 @@ pub async fn execute(
             break;
         };
         let step = &steps[i];
-        busy_nodes.remove(step.node.as_str());
         if cluster_wide[i] {
             gluster_busy = false;
+        } else {
+            busy_nodes.remove(step.node.as_str());
         }
         let failed = matches!(outcome, Outcome::Failed(_));
         observer.finished(step, &outcome);
@@ -136,7 +148,19 @@ pub async fn execute(
             *s = State::Finished(outcome);
         }
     }
+    let checked_later = steps
+        .iter()
+        .zip(&checks)
+        .zip(&state)
+        .filter(|((s, c), st)| {
+            !c.after
+                && !s.guard.argv.is_empty()
+                && matches!(st, State::Finished(Outcome::Done { .. }))
+        })
+        .map(|((s, _), _)| s.id.clone())
+        .collect();
     Ok(Report {
+        checked_later,
         outcomes: steps
             .iter()
             .zip(state)

@@ -13,13 +13,15 @@ use crate::transport::shell::sh_c;
 use crate::transport::{Output, RemoteCommand, Transport, quote};
 
 /// Runs a step on its node in ONE round trip: guard, commands in order, guard again.
-/// Every argv travels as positional parameters, counted: `PRE GN guard... CN (N argv...)...`
-/// (PRE 0 leaves the check before out: [`crate::plan::Guard::redundant_when_fresh`]);
+/// Every argv travels as positional parameters, counted: `PRE POST GN guard... CN (N
+/// argv...)...` (PRE 0 leaves the check before out:
+/// [`crate::plan::Guard::redundant_when_fresh`]; POST 0 the check after, which the apply
+/// then makes for the step from the facts it reads after the run: `super::later`);
 /// the script evaluates only `"${i}"` references it builds itself, never a value, so
 /// nothing a plan contains is ever parsed as shell text. It reports on stdout with one
 /// `@@by` status line, and marks on stderr which command the following lines belong to.
 pub const STEP_SCRIPT: &str = r#"ref() { R=; i=$1; e=$(($1 + $2)); while [ "$i" -lt "$e" ]; do R="$R \"\${$i}\""; i=$((i + 1)); done; }
-pre=$1; shift
+pre=$1; post=$2; shift 2
 gn=$1
 ref 2 "$gn"; G=$R
 p=$((gn + 2)); eval "cn=\${$p}"; p=$((p + 1))
@@ -32,17 +34,20 @@ while [ "$k" -lt "$cn" ]; do
   [ "$rc" -eq 0 ] || { echo "@@by failed $k $rc"; exit 0; }
   k=$((k + 1))
 done
-if [ "$gn" -gt 0 ]; then
+if [ "$post" = 1 ] && [ "$gn" -gt 0 ]; then
   echo '@@by verify' >&2
   eval "$G" </dev/null >/dev/null; rc=$?
   [ "$rc" -eq 0 ] || { echo "@@by unverified $rc"; exit 0; }
 fi
 echo '@@by done'"#;
 
-/// The argv that runs `step` through [`STEP_SCRIPT`]; `pre_check`: run the guard before.
-pub(crate) fn step_argv(step: &Step, pre_check: bool) -> Vec<String> {
+/// The argv that runs `step` through [`STEP_SCRIPT`]: the guard before the commands
+/// when `checks.before`, after them when `checks.after`.
+pub(crate) fn step_argv(step: &Step, checks: Checks) -> Vec<String> {
+    let flag = |on: bool| if on { "1" } else { "0" }.to_string();
     let mut args = vec![
-        if pre_check { "1" } else { "0" }.to_string(),
+        flag(checks.before),
+        flag(checks.after),
         step.guard.argv.len().to_string(),
     ];
     args.extend(step.guard.argv.iter().cloned());
@@ -54,11 +59,19 @@ pub(crate) fn step_argv(step: &Step, pre_check: bool) -> Vec<String> {
     sh_c(STEP_SCRIPT, args)
 }
 
+/// Where a step's guard runs around its commands (the scheduler's choice: `schedule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Checks {
+    pub(crate) before: bool,
+    pub(crate) after: bool,
+}
+
 /// Guard, commands, verify. Never decides anything beyond what the step says.
 pub(super) async fn run_step(
     step: &Step,
     transport: Option<Arc<dyn Transport>>,
     opts: &ApplyOptions,
+    checks: Checks,
 ) -> Outcome {
     let started = Instant::now();
     if step.commands.is_empty() && step.guard.argv.is_empty() {
@@ -76,8 +89,7 @@ pub(super) async fn run_step(
         });
     };
     let budget = opts.guard_timeout * 2 + opts.command_timeout * step.commands.len() as u32;
-    let pre_check = !(opts.fresh_facts && step.guard.redundant_when_fresh);
-    let cmd = RemoteCommand::new(step_argv(step, pre_check)).with_timeout(budget);
+    let cmd = RemoteCommand::new(step_argv(step, checks)).with_timeout(budget);
     let out = match transport.run(&cmd).await {
         Ok(out) => out,
         Err(e) => {

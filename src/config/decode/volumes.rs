@@ -84,13 +84,11 @@ impl Decoder<'_> {
         };
         let state = match f.get("state") {
             Some(s) => self
-                .choice("state", &s.value, &["present", "absent"])
-                .map(|s| {
-                    if s == "absent" {
-                        VolumeState::Absent
-                    } else {
-                        VolumeState::Present
-                    }
+                .choice("state", &s.value, &["present", "stopped", "absent"])
+                .map(|s| match s {
+                    "absent" => VolumeState::Absent,
+                    "stopped" => VolumeState::Stopped,
+                    _ => VolumeState::Present,
                 }),
             None => Some(VolumeState::default()),
         };
@@ -118,9 +116,12 @@ impl Decoder<'_> {
         };
 
         // Capacity-free feasibility: does the declared topology have room for one set?
-        if let (Some(dur), Some(kind), Some(tags), Some(VolumeState::Present)) =
-            (durability, brick_kind, device_tags.as_ref(), state)
-        {
+        if let (Some(dur), Some(kind), Some(tags), Some(true)) = (
+            durability,
+            brick_kind,
+            device_tags.as_ref(),
+            state.map(VolumeState::exists),
+        ) {
             let dur_span = dur_entry.map(|d| d.key_span).unwrap_or(e.key_span);
             let ctx = VolumeCtx {
                 name: name_ok.then_some(e.key.as_str()),

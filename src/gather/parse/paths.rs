@@ -11,12 +11,17 @@ pub struct PathListing {
     pub bricks: Vec<BrickDir>,
 }
 
-/// `exists=yes|no`, then per entry `brick=PATH` followed by its `type=` and, when the
-/// directory carries one, `mark=`. An entry whose type never came is not known to be a
-/// directory, so it counts as `other`. Lines of older probes (`dir=`, one level) name no
-/// brick directory and are ignored.
+/// `exists=yes|no`, then per entry `brick=PATH` followed by its `type=`; then, for each
+/// directory that carries an ownership mark, `marked=PATH` followed by its `mark=` (one
+/// getfattr for all of them; a `mark=` right after an entry's `type=`, as older probes
+/// printed it, belongs to that entry). An entry whose type never came is not known to be
+/// a directory, so it counts as `other`; a `marked=` naming no listed entry marks
+/// nothing. Lines of older probes (`dir=`, one level) name no brick directory and are
+/// ignored.
 pub fn listing(text: &str) -> PathListing {
     let mut out = PathListing::default();
+    // the entry the next `type=` or `mark=` line is about
+    let mut current: Option<usize> = None;
     for l in text.lines() {
         if l == "exists=yes" {
             out.exists = true;
@@ -26,8 +31,11 @@ pub fn listing(text: &str) -> PathListing {
                 kind: BrickDirKind::Other,
                 mark: None,
             });
+            current = Some(out.bricks.len() - 1);
+        } else if let Some(p) = l.strip_prefix("marked=") {
+            current = out.bricks.iter().position(|b| b.path == p);
         } else if let Some(t) = l.strip_prefix("type=") {
-            if let Some(b) = out.bricks.last_mut() {
+            if let Some(b) = current.and_then(|i| out.bricks.get_mut(i)) {
                 b.kind = match t {
                     "directory" => BrickDirKind::Directory,
                     "symlink" => BrickDirKind::Symlink,
@@ -35,7 +43,7 @@ pub fn listing(text: &str) -> PathListing {
                 };
             }
         } else if let Some(m) = l.strip_prefix("mark=")
-            && let Some(b) = out.bricks.last_mut()
+            && let Some(b) = current.and_then(|i| out.bricks.get_mut(i))
         {
             b.mark = Some(m.to_string());
         }
@@ -113,6 +121,31 @@ mod tests {
             ]
         );
         assert_eq!(listing("exists=no\n"), PathListing::default());
+    }
+
+    /// What `path_facts` prints now (dash, the same scratch tree as the test above, with
+    /// a symlink and a file): the listing first, then the marks of one getfattr.
+    #[test]
+    fn marks_after_the_listing_find_their_entries() {
+        let text = "exists=yes\n\
+            brick=/b/gv0/s0p0\ntype=directory\n\
+            brick=/b/gv0/s0p1\ntype=directory\n\
+            brick=/b/gv1/s2p0\ntype=symlink\n\
+            brick=/b/gv2/s0p0\ntype=other\n\
+            marked=/b/gv0/s0p0\nmark=lab/gv0/s0p0\n\
+            marked=/b/gv0/s0p1\nmark=<unsafe>\n\
+            marked=/b/elsewhere/s0p0\nmark=lab/x/s0p0\n";
+        let l = listing(text);
+        assert_eq!(
+            l.bricks,
+            vec![
+                dir("/b/gv0/s0p0", BrickDirKind::Directory, Some("lab/gv0/s0p0")),
+                dir("/b/gv0/s0p1", BrickDirKind::Directory, Some("<unsafe>")),
+                dir("/b/gv1/s2p0", BrickDirKind::Symlink, None),
+                dir("/b/gv2/s0p0", BrickDirKind::Other, None),
+            ],
+            "a mark for a directory that was not listed marks nothing"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::config::Volume;
+use crate::config::{Volume, VolumeState};
 use crate::units::HumanBytes;
 
 use super::steps::{VolSteps, brick_arg, emit_bricks, volume_danger};
@@ -108,12 +108,18 @@ pub(super) fn create(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &V
         let keys = vol.options.keys().cloned().collect::<Vec<_>>().join(",");
         vsteps.set_option(OPT_OPTIONS, &keys, None);
     }
+    let start = vol.state == VolumeState::Present;
     vsteps.build(
         format!(
-            "create volume {name} ({}, {} set(s) of {} bricks), mark it, start it",
+            "create volume {name} ({}, {} set(s) of {} bricks), mark it, {}",
             layout(&vol.durability),
             sets.len(),
-            HumanBytes(bsize)
+            HumanBytes(bsize),
+            if start {
+                "start it"
+            } else {
+                "leave it stopped (declared `state: stopped`)"
+            }
         ),
         &vol.durability,
         &bricks,
@@ -123,6 +129,7 @@ pub(super) fn create(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &V
             change("sets", None, Some(&sets.len().to_string())),
             change("brick_size", None, Some(&HumanBytes(bsize).to_string())),
         ],
+        start,
     );
     if let Some((code, why)) = danger {
         b.block(

@@ -154,7 +154,7 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
             .desired
             .volumes
             .get(*name)
-            .is_some_and(|v| v.state == VolumeState::Present);
+            .is_some_and(|v| v.state.exists());
         if !keeps || matches!(owners[name], Owner::Foreign(_)) {
             continue;
         }
@@ -211,7 +211,7 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
             incomplete(b, name, why);
             continue;
         }
-        if vol.state == VolumeState::Present
+        if vol.state.exists()
             && words::refuse_unsafe(b, name, vol, w.volumes.get(name.as_str()).copied())
         {
             continue;
@@ -222,7 +222,9 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
         match (w.volumes.get(name.as_str()), vol.state) {
             (Some(vf), state) => match &owners[name.as_str()] {
                 Owner::Ours { marked, bricks } => match state {
-                    VolumeState::Present => update::update(ctx, b, name, vol, vf, *marked, bricks),
+                    VolumeState::Present | VolumeState::Stopped => {
+                        update::update(ctx, b, name, vol, vf, *marked, bricks)
+                    }
                     VolumeState::Absent => {
                         delete::delete(ctx, b, name, vf, bricks, vol.protect, "has `state: absent`")
                     }
@@ -231,7 +233,7 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
                 // A plan never lies: a foreign volume the config names, present or
                 // absent, is a blocker, never an adoption, a delete or "No changes".
                 Owner::Foreign(who) => match state {
-                    VolumeState::Present => b.block(
+                    VolumeState::Present | VolumeState::Stopped => b.block(
                         BlockerCode::ForeignConflict,
                         &addr,
                         format!("volume {name} already exists and is not managed by this cluster: it is {who}"),
@@ -245,7 +247,9 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
                     ),
                 },
             },
-            (None, VolumeState::Present) => create::create(ctx, b, name, vol),
+            (None, VolumeState::Present | VolumeState::Stopped) => {
+                create::create(ctx, b, name, vol)
+            }
             (None, VolumeState::Absent) => {}
         }
     }

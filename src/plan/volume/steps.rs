@@ -384,18 +384,19 @@ impl VolSteps<'_, '_> {
     }
 
     /// A new volume in one step: create it with `bricks`, set the gathered options, start
-    /// it (`gluster::volume_build`). `changes` are the volume's own (size, layout, ...);
-    /// the options' changes are added to them.
+    /// it when `start` (`gluster::volume_build`). `changes` are the volume's own (size,
+    /// layout, ...); the options' changes are added to them.
     pub(super) fn build(
         &mut self,
         desc: String,
         d: &Durability,
         bricks: &[BrickArg],
         mut changes: Vec<Change>,
+        start: bool,
     ) {
         changes.extend(self.set_changes());
         let pairs = self.pairs();
-        let (cmds, check) = gluster::volume_build(self.name, d, bricks, &pairs);
+        let (cmds, check) = gluster::volume_build(self.name, d, bricks, &pairs, start);
         self.sets.clear();
         self.push_now("create", desc, cmds, check, false);
         self.b.with_changes(changes);
@@ -421,6 +422,18 @@ impl VolSteps<'_, '_> {
             "start",
             format!("start volume {name}"),
             gluster::volume_start(name),
+            false,
+        );
+    }
+
+    /// `volume stop`: the data stays on the bricks; clients lose the volume until it is
+    /// started again.
+    pub(super) fn stop(&mut self) {
+        let name = self.name;
+        self.push(
+            "stop",
+            format!("stop volume {name} (declared `state: stopped`; clients lose access, the data stays)"),
+            gluster::volume_stop(name),
             false,
         );
     }

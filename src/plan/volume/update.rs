@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::config::{Durability, Volume};
+use crate::config::{Durability, Volume, VolumeState};
 use crate::gather::{VolumeFacts, VolumeStatus};
 use crate::units::HumanBytes;
 
@@ -156,7 +156,21 @@ pub(super) fn update(
 
     // expansion: whole new sets of the same brick size
     let mut new_sets: Vec<Vec<Pick>> = Vec::new();
-    if vol.size > cur {
+    if vol.size > cur && vol.state == VolumeState::Stopped {
+        b.block(
+            BlockerCode::ExpandStopped,
+            &addr,
+            format!(
+                "volume {name} is declared stopped and the config asks for {} where it holds {}: new bricks need a rebalance, which gluster runs only on a started volume",
+                HumanBytes(vol.size),
+                HumanBytes(cur)
+            ),
+            Some(format!(
+                "expand it started (`state: present`) and stop it afterwards, or keep its size at {}",
+                HumanBytes(cur)
+            )),
+        );
+    } else if vol.size > cur {
         let add = (vol.size - cur).div_ceil(per_set);
         let pins = pins(ctx, name);
         let req = SetRequest {
@@ -302,10 +316,18 @@ pub(super) fn update(
             vs.set_option(OPT_OPTIONS, &keys, None);
         }
     }
-    if vf.status != VolumeStatus::Started {
-        vs.start();
-        let old = format!("{:?}", vf.status).to_lowercase();
-        vs.b.with_changes(vec![change("status", Some(&old), Some("started"))]);
+    // the declared state last: a volume is stopped after its changes, started after them
+    let old = format!("{:?}", vf.status).to_lowercase();
+    match vol.state {
+        VolumeState::Present if vf.status != VolumeStatus::Started => {
+            vs.start();
+            vs.b.with_changes(vec![change("status", Some(&old), Some("started"))]);
+        }
+        VolumeState::Stopped if vf.status == VolumeStatus::Started => {
+            vs.stop();
+            vs.b.with_changes(vec![change("status", Some(&old), Some("stopped"))]);
+        }
+        _ => {}
     }
     vs.flush();
     if let Some((code, why)) = danger
