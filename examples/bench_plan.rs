@@ -58,6 +58,7 @@ fn desired() -> Desired {
                         })
                         .collect(),
                     paths: vec![],
+                    drain: false,
                     ssh: ssh.clone(),
                 },
             )
@@ -91,6 +92,7 @@ fn desired() -> Desired {
                     )]),
                     protect: false,
                     state: VolumeState::Present,
+                    rebalance: Default::default(),
                     device_tags: BTreeMap::new(),
                     brick_kind: BrickKind::Lvm,
                 },

@@ -367,6 +367,7 @@ mod tests {
             redundancy_count: 0,
             bricks: vec![],
             options: Default::default(),
+            task: None,
         });
         vol.mounts.push(Mount {
             target: "/b".into(),

@@ -190,21 +190,21 @@ async fn apply_unasked(
     let stop = interrupt_watch();
     let progress = progress(ui, 0);
     let nodes: BTreeSet<String> = desired.nodes.keys().cloned().collect();
-    let plan_now = || async {
+    // one read and one planner, before the steps and after them (what they did is then
+    // on the nodes)
+    let read_and_plan = || async {
         let mut observed = cluster.gather(desired, GATHER_PARALLELISM).await;
         stale::strip_own_lock(&mut observed, &me);
-        let p = plan::plan(desired, &observed, popts);
+        plan::plan(desired, &observed, popts)
+    };
+    let plan_now = || async {
+        let p = read_and_plan().await;
         print!("{}", render::human(&p, ui.color_stdout()));
         let _ = std::io::stdout().flush();
         progress.set_total(p.steps.len());
         Ok(p)
     };
-    // the same read and the same planner, after the steps: what they did is on the nodes
-    let read_again = || async {
-        let mut observed = cluster.gather(desired, GATHER_PARALLELISM).await;
-        stale::strip_own_lock(&mut observed, &me);
-        Ok(plan::plan(desired, &observed, popts))
-    };
+    let read_again = || async { Ok(read_and_plan().await) };
     let result = apply_locked_first(
         &nodes,
         &transports,

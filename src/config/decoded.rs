@@ -15,5 +15,6 @@ pub(crate) struct NodeIn {
     pub(crate) zone: u32,
     pub(crate) devices: Vec<Device>,
     pub(crate) paths: Vec<DirPath>,
+    pub(crate) drain: bool,
     pub(crate) ssh: Ssh,
 }

@@ -113,6 +113,11 @@ pub struct Node {
     pub devices: Vec<Device>,
     /// Directories on already-mounted filesystems used for directory bricks.
     pub paths: Vec<DirPath>,
+    /// Retire the node: every device and path of it drains (each marked `drain` too),
+    /// it is never probed into the pool, and once no brick of any volume is on it, it is
+    /// detached from the trusted pool.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drain: bool,
     pub ssh: Ssh,
 }
 
@@ -158,6 +163,26 @@ pub struct Volume {
     /// `lvm` (raw devices) or `directory` (declared `paths`); default: lvm if any node
     /// has devices, else directory.
     pub brick_kind: BrickKind,
+    /// What an expand starts once the new bricks are in: `fix-layout` (the default: new
+    /// files may land on the new bricks; old files stay) or `full` (old files move too).
+    #[serde(default, skip_serializing_if = "Rebalance::is_default")]
+    pub rebalance: Rebalance,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rebalance {
+    /// `gluster volume rebalance VOL fix-layout start`: only the directory layouts.
+    #[default]
+    FixLayout,
+    /// `gluster volume rebalance VOL start`: layouts and files.
+    Full,
+}
+
+impl Rebalance {
+    fn is_default(&self) -> bool {
+        *self == Rebalance::default()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

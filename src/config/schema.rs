@@ -44,6 +44,7 @@ pub(crate) const VOLUME_FIELDS: &[&str] = &[
     "state",
     "device_tags",
     "brick_kind",
+    "rebalance",
 ];
 pub(crate) const DURABILITY_FIELDS: &[&str] = &["type", "replica", "arbiter", "data", "redundancy"];
 
@@ -185,6 +186,8 @@ pub struct VolumeInput {
     pub device_tags: Option<BTreeMap<String, String>>,
     /// Default: `lvm` if any node has devices, else `directory`.
     pub brick_kind: Option<BrickKind>,
+    /// What an expand starts: `fix-layout` (default) or `full` (moves old files too).
+    pub rebalance: Option<crate::config::model::Rebalance>,
 }
 
 #[derive(JsonSchema)]

@@ -143,6 +143,86 @@ pub struct VolumeFacts {
     /// get VOL all` per volume on every node, the one part of gather that grew with the
     /// number of volumes.
     pub options: BTreeMap<String, String>,
+    /// The volume's rebalance or remove-brick task, as `volume status all tasks` lists it
+    /// (read by the node that reads `volume status` and shared, like the brick states).
+    /// None: no task, or not read (then `section_errors` has `volume_tasks` or
+    /// `task:<volume>` on the reader, and the planner treats it as unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<VolumeTask>,
+}
+
+/// A rebalance or remove-brick of one volume. gluster keeps the last one until the next
+/// starts (a completed rebalance stays listed), so its status says whether it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumeTask {
+    pub kind: TaskKind,
+    pub id: String,
+    pub status: TaskStatus,
+    /// The bricks a remove-brick moves files off ("host:/path"); empty for a rebalance.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bricks: Vec<String>,
+    /// Its counts, summed over the nodes (`rebalance|remove-brick ... status`): None when
+    /// not asked (a completed rebalance) or not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<TaskProgress>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    Rebalance,
+    RemoveBrick,
+}
+
+/// gluster's task states (`gf_defrag_status_t`), by the words its CLI prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    NotStarted,
+    InProgress,
+    Stopped,
+    Completed,
+    Failed,
+    /// Anything else gluster says (its words), never taken for done.
+    Other(String),
+}
+
+impl TaskStatus {
+    /// From gluster's `statusStr`; a fix-layout says "fix-layout in progress" and so on.
+    pub fn from_words(s: &str) -> TaskStatus {
+        match s.trim().trim_start_matches("fix-layout ") {
+            "not started" => TaskStatus::NotStarted,
+            "in progress" => TaskStatus::InProgress,
+            "stopped" => TaskStatus::Stopped,
+            "completed" => TaskStatus::Completed,
+            "failed" => TaskStatus::Failed,
+            other => TaskStatus::Other(other.to_string()),
+        }
+    }
+
+    pub fn words(&self) -> &str {
+        match self {
+            TaskStatus::NotStarted => "not started",
+            TaskStatus::InProgress => "in progress",
+            TaskStatus::Stopped => "stopped",
+            TaskStatus::Completed => "completed",
+            TaskStatus::Failed => "failed",
+            TaskStatus::Other(s) => s,
+        }
+    }
+}
+
+/// A task's counts (gluster's `<aggregate>`): files moved, their bytes, files looked at,
+/// files it failed to move and files it skipped (no room on the remaining bricks, or open).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskProgress {
+    pub status: TaskStatus,
+    pub files: u64,
+    pub bytes: u64,
+    pub scanned: u64,
+    pub failures: u64,
+    pub skipped: u64,
+    pub runtime_s: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

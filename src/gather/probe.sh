@@ -136,6 +136,41 @@ path_facts() {
 	return 0
 }
 
+# The cluster's rebalance and remove-brick tasks (`volume status all tasks`, section
+# volume_tasks), and for each task still to follow its counts, one section `task:VOL`:
+# `rebalance VOL status`, or `remove-brick VOL BRICKS status` for the bricks the task
+# lists. A completed rebalance is not asked again (its numbers change nothing brickyard
+# does); a remove-brick is, in every state: its commit waits for 0 failures and 0 skipped.
+# The XML has one element per line; names with characters gluster never prints in a
+# volume or brick name are skipped (the parser then says the task's counts are unknown).
+volume_tasks() {
+	_t=$(GX volume status all tasks 2>&1)
+	sec volume_tasks replay "$?" "$_t"
+	printf '%s\n' "$_t" | awk '
+		/<volName>/ { v = $0; gsub(/^[ \t]*<volName>|<\/volName>.*$/, "", v) }
+		/<task>/ { k = ""; st = ""; b = "" }
+		/<type>/ { k = $0; gsub(/^[ \t]*<type>|<\/type>.*$/, "", k) }
+		/<statusStr>/ { st = $0; gsub(/^[ \t]*<statusStr>|<\/statusStr>.*$/, "", st) }
+		/<brick>/ { x = $0; gsub(/^[ \t]*<brick>|<\/brick>.*$/, "", x); b = b " " x }
+		/<\/task>/ {
+			if (k == "Rebalance" && st != "completed") print "rb " v
+			else if (k == "Remove brick") print "rm " v b
+		}' | while read -r _k _v _b; do
+		case $_v in '' | *[!A-Za-z0-9_.-]*) continue ;; esac
+		case $_b in *[!A-Za-z0-9_.:/\ -]*) continue ;; esac
+		case $_k in
+		rb) sec "task:$_v" GX volume rebalance "$_v" status ;;
+		# shellcheck disable=SC2086 # the brick list splits on the spaces awk put there
+		rm) sec "task:$_v" GX volume remove-brick "$_v" $_b status ;;
+		esac
+	done
+}
+# replay RC TEXT: print TEXT and return RC (a read already made, framed as a section).
+replay() {
+	printf '%s\n' "$2"
+	return "$1"
+}
+
 # The cluster identity record: its text, nothing when absent; an empty or unreadable
 # record fails the section (the identity is then unknown, not absent).
 cluster_id_facts() {
@@ -203,7 +238,10 @@ sec glusterd_pid glusterd_pid
 sec pool_list GX pool list
 sec volume_info GX volume info all
 for a in "$@"; do
-	[ "$a" = s: ] && sec volume_status GX volume status all detail
+	[ "$a" = s: ] && {
+		sec volume_status GX volume status all detail
+		volume_tasks
+	}
 done
 sec lsblk lsblk_json
 sec pvs lvm pvs $LVMOPTS -o pv_name,vg_name,pv_size,pv_free,pv_tags,pv_uuid

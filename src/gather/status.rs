@@ -127,9 +127,22 @@ pub fn share(nodes: &mut BTreeMap<String, NodeObservation>, from: Option<&str>, 
     }
 }
 
+/// Section errors of the reader's task reads (`volume_tasks`, `task:VOL`), which go with
+/// the tasks they leave unknown.
+pub fn is_task_section(name: &str) -> bool {
+    name == "volume_tasks" || name.starts_with("task:")
+}
+
 fn copy_states(f: &mut NodeFacts, reader: Option<&NodeFacts>) {
+    f.section_errors.retain(|k, _| !is_task_section(k));
+    if let Some(r) = reader {
+        for (k, e) in r.section_errors.iter().filter(|(k, _)| is_task_section(k)) {
+            f.section_errors.insert(k.clone(), e.clone());
+        }
+    }
     for v in f.volumes.iter_mut() {
         let rv = reader.and_then(|r| r.volumes.iter().find(|rv| rv.name == v.name));
+        v.task = rv.and_then(|rv| rv.task.clone());
         for b in v.bricks.iter_mut() {
             let rb = rv.and_then(|rv| {
                 rv.bricks

@@ -26,6 +26,9 @@ pub enum BlockerCode {
     BrickOffline,
     /// Entries in a brick's heal index: the set is not whole.
     HealPending,
+    /// A rebalance or a remove-brick runs on the volume (or one that is not the config's
+    /// waits for its commit): bricks do not change under it.
+    TaskRunning,
     // names the planner will not put on a command line
     InvalidName,
     // devices and paths (`device`)
@@ -98,6 +101,7 @@ impl BlockerCode {
             BlockerCode::HalfAppliedMismatch => "half_applied_mismatch",
             BlockerCode::LayoutChange => "layout_change",
             BlockerCode::Shrink => "shrink",
+            BlockerCode::TaskRunning => "task_running",
             BlockerCode::ExpandStopped => "expand_stopped",
             BlockerCode::Protected => "protected",
             BlockerCode::DestroyNotAllowed => "destroy_not_allowed",
@@ -138,6 +142,7 @@ mod tests {
             BlockerCode::UnknownBrickHost,
             BlockerCode::BrickOffline,
             BlockerCode::HealPending,
+            BlockerCode::TaskRunning,
             BlockerCode::InvalidName,
             BlockerCode::PathMissing,
             BlockerCode::DeviceSignature,

@@ -14,6 +14,8 @@
 //! | `volume_info` on any healthy node of the pool | every volume |
 //! | `volume_status` on the runner (read on one node and shared: `gather::status`) | every volume |
 //! | `pool_list` on the runner | the trusted pool (peer probes) |
+//! | `volume_tasks` on the runner (read and shared like `volume_status`) | every volume's rebalance or remove-brick |
+//! | `task:VOL` on the runner | that volume's rebalance or remove-brick |
 //!
 //! A probe cut off before its end never gets here: gather records the node unreachable.
 
@@ -41,6 +43,8 @@ pub(crate) enum Need<'a> {
     Volumes,
     /// Who is in the trusted pool.
     Peers,
+    /// Whether a rebalance or remove-brick runs on the volume, and its counts.
+    Task { volume: &'a str },
 }
 
 /// The unknown resources, each with the reason (the failed sections and why).
@@ -53,6 +57,8 @@ pub(crate) struct Unknown {
     dirs: BTreeMap<String, Vec<String>>,
     volumes: Option<String>,
     peers: Option<String>,
+    tasks: Option<String>,
+    task: BTreeMap<String, String>,
 }
 
 impl Unknown {
@@ -77,6 +83,11 @@ impl Unknown {
             }
             Need::Volumes => self.volumes.as_ref(),
             Need::Peers => self.peers.as_ref(),
+            Need::Task { volume } => self
+                .volumes
+                .as_ref()
+                .or(self.tasks.as_ref())
+                .or_else(|| self.task.get(volume)),
         }
         .map(String::as_str)
     }
@@ -122,6 +133,10 @@ pub(crate) fn unknowns(
             continue; // unreachable: the health gate already holds it back
         };
         for (sec, err) in &f.section_errors {
+            // read on the status reader and shared into every node's view: said once
+            if crate::gather::status::is_task_section(sec) && runner != Some(name.as_str()) {
+                continue;
+            }
             b.warnings.push(format!(
                 "{name}: probe section {sec} failed ({err}); what it reports is unknown, and what depends on it is held back"
             ));
@@ -136,6 +151,8 @@ pub(crate) fn unknowns(
                 "volume_info" if pool.contains(&name.as_str()) => add_one(&mut u.volumes, why),
                 "volume_status" if runner == Some(name.as_str()) => add_one(&mut u.volumes, why),
                 "pool_list" if runner == Some(name.as_str()) => add_one(&mut u.peers, why),
+                "volume_tasks" => add_one(&mut u.tasks, why),
+                "task" => add(&mut u.task, arg.to_string(), why),
                 _ => {} // identity, versions, lock: the warning says it
             }
         }

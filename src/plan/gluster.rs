@@ -4,7 +4,7 @@
 //! (create this volume with these bricks, set this option) and never *how* gluster
 //! spells it. User values travel as positional arguments of `sh -c`, never in the script.
 
-use crate::config::Durability;
+use crate::config::{Durability, Rebalance};
 
 use super::builder::{argv, fresh_guard, guard, sh};
 use super::model::Guard;
@@ -198,22 +198,132 @@ pub(crate) fn volume_heal_wait(name: &str, timeout_s: u64) -> GlusterCmd {
     }
 }
 
-pub(crate) fn volume_rebalance_start(name: &str) -> GlusterCmd {
+/// Start the rebalance an expand needs: `fix-layout start` (directory layouts only) or
+/// `start` (files too). The check reads `rebalance status --xml`: done when a task other
+/// than `previous` (the one the facts showed, which a second expand must not take for its
+/// own) is in progress or completed. "Not started", or the previous task, is not done at
+/// once; anything else is the moment right after `start` (node lines not up yet, or
+/// glusterd still holding the volume's transaction lock: seen as a failed verify on a
+/// loaded lab), so the check asks again, for at most 15 s.
+pub(crate) fn volume_rebalance_start(
+    name: &str,
+    mode: Rebalance,
+    previous: Option<&str>,
+) -> GlusterCmd {
+    let argv = match mode {
+        Rebalance::FixLayout => gluster(&["volume", "rebalance", name, "fix-layout", "start"]),
+        Rebalance::Full => gluster(&["volume", "rebalance", name, "start"]),
+    };
     GlusterCmd {
-        argv: gluster(&["volume", "rebalance", name, "start"]),
-        // A volume that never had a rebalance says so ("not started", non-zero): not
-        // done, at once. Anything else that is not "in progress" or "completed" is the
-        // moment right after `start` (node lines not up yet, or glusterd still holding
-        // the volume's transaction lock: seen as a failed verify on a loaded lab), so the
-        // check asks again, for at most 15 s, before it calls the step failed.
+        argv,
         guard: guard(
-            "a rebalance is running or completed",
+            "a new rebalance is running or completed",
             sh(
-                "i=0; while :; do if o=$(gluster --mode=script volume rebalance \"$1\" status 2>&1); then printf '%s\\n' \"$o\" | grep -qE 'in progress|completed' && exit 0; else case $o in *'not started'*) exit 1 ;; esac; fi; i=$((i + 1)); [ \"$i\" -lt 15 ] || exit 1; sleep 1; done",
-                &[name],
+                &format!(
+                    "i=0; while :; do o=$(gluster --mode=script --xml volume rebalance \"$1\" status 2>&1); case $o in *'not started'*) exit 1 ;; esac; {XML_ID} {XML_AGG} if [ -n \"$id\" ]; then [ \"$id\" != \"$2\" ] || exit 1; case $st in *'in progress' | *completed) exit 0 ;; esac; fi; i=$((i + 1)); [ \"$i\" -lt 15 ] || exit 1; sleep 1; done"
+                ),
+                &[name, previous.unwrap_or("")],
             ),
         ),
     }
+}
+
+/// From task status XML in `$o`: `$id`, the task id.
+const XML_ID: &str =
+    "id=$(printf '%s\\n' \"$o\" | sed -n 's:.*<task-id>\\(.*\\)</task-id>.*:\\1:p');";
+/// From task status XML in `$o`: the `<aggregate>` counts as `$st` (status words),
+/// `$nf` (files moved), `$sz` (their bytes), `$fl` (failures), `$sk` (skipped).
+const XML_AGG: &str = "a=$(printf '%s\\n' \"$o\" | sed -n '/<aggregate>/,/<\\/aggregate>/p'); x() { printf '%s\\n' \"$a\" | sed -n \"s:.*<$1>\\\\(.*\\\\)</$1>.*:\\\\1:p\"; }; st=$(x statusStr); nf=$(x files); sz=$(x size); fl=$(x failures); sk=$(x skipped);";
+
+/// `remove-brick VOL BRICKS status --xml` into `$o` and its counts (`XML_AGG`), with the
+/// volume and the bricks as `"$@"`.
+fn remove_status() -> String {
+    format!("o=$(gluster --mode=script --xml volume remove-brick \"$@\" status 2>&1); {XML_AGG}")
+}
+
+/// Done: the remove-brick of these bricks moved every file (completed, 0 failures, 0 skipped).
+fn remove_done() -> String {
+    format!(
+        "{} [ \"$st\" = completed ] && [ \"$fl\" = 0 ] && [ \"$sk\" = 0 ]",
+        remove_status()
+    )
+}
+
+fn with_bricks<'a>(name: &'a str, bricks: &'a [String]) -> Vec<&'a str> {
+    std::iter::once(name)
+        .chain(bricks.iter().map(String::as_str))
+        .collect()
+}
+
+/// Start moving the files of `bricks` (whole sets) onto the volume's other bricks.
+pub(crate) fn remove_brick_start(name: &str, bricks: &[String]) -> GlusterCmd {
+    let mut argv = gluster(&["volume", "remove-brick", name]);
+    argv.extend(bricks.iter().cloned());
+    argv.push("start".into());
+    GlusterCmd {
+        argv,
+        guard: fresh_guard(
+            "remove-brick status of the bricks says in progress or completed",
+            sh(
+                &format!(
+                    "{} case $st in 'in progress' | completed) exit 0 ;; esac; exit 1",
+                    remove_status()
+                ),
+                &with_bricks(name, bricks),
+            ),
+        ),
+    }
+}
+
+/// Wait until the remove-brick of `bricks` has moved every file: polls its status every
+/// 5 s, printing the counts on stderr (the apply's progress). Fails at once on failures,
+/// skipped files or a stopped or failed task (naming them and gluster's log), and after
+/// `timeout_s` seconds while still in progress; the next apply waits again (the check
+/// skips the wait once done), so a long migration spans applies. It stops when the
+/// process that started it is gone, like the heal wait.
+pub(crate) fn remove_brick_wait(name: &str, bricks: &[String], timeout_s: u64) -> GlusterCmd {
+    let t = timeout_s.to_string();
+    let mut args = vec![t.as_str()];
+    args.extend(with_bricks(name, bricks));
+    GlusterCmd {
+        argv: sh(
+            &format!(
+                "s=0; p=$PPID; t=$1; shift; while :; do {} case $st in completed) [ \"$fl\" = 0 ] && [ \"$sk\" = 0 ] && exit 0; echo \"the remove-brick of $1 completed with $fl failure(s) and $sk skipped file(s): files are still on the bricks being removed (see /var/log/glusterfs/$1-rebalance.log on their nodes)\" >&2; exit 1 ;; 'in progress') ;; *) echo \"the remove-brick of $1 is ${{st:-not readable}}, not in progress: $(printf '%s\\n' \"$o\" | sed -n 's:.*<opErrstr>\\(.*\\)</opErrstr>.*:\\1:p')\" >&2; exit 1 ;; esac; kill -0 \"$p\" 2>/dev/null || exit 1; [ \"$s\" -lt \"$t\" ] || {{ echo \"the remove-brick of $1 is still moving files after $t s ($nf moved so far): apply again to go on waiting\" >&2; exit 1; }}; echo \"remove-brick of $1: $nf files ($sz bytes) moved, $fl failures, $sk skipped\" >&2; sleep 5; s=$((s + 5)); done",
+                remove_status()
+            ),
+            &args,
+        ),
+        guard: guard(
+            "remove-brick status says completed, with 0 failures and 0 skipped",
+            sh(&remove_done(), &with_bricks(name, bricks)),
+        ),
+    }
+}
+
+/// Take `bricks` out of the volume, once their files are moved: the first command checks
+/// that again on the node (completed, 0 failures, 0 skipped) right before `commit`, so a
+/// commit never drops a file that did not move. Never `force`.
+pub(crate) fn remove_brick_commit(name: &str, bricks: &[String]) -> (Vec<Vec<String>>, Guard) {
+    let check = sh(
+        &format!(
+            "{} || {{ echo \"the remove-brick of $1 has not moved every file (status ${{st:-not readable}}, $fl failure(s), $sk skipped): not committing\" >&2; exit 1; }}",
+            remove_done()
+        ),
+        &with_bricks(name, bricks),
+    );
+    let mut commit = gluster(&["volume", "remove-brick", name]);
+    commit.extend(bricks.iter().cloned());
+    commit.push("commit".into());
+    (
+        vec![check, commit],
+        fresh_guard(
+            "volume info lists none of the bricks",
+            sh(
+                "v=$1; shift; o=$(gluster --mode=script volume info \"$v\") || exit 1; for b in \"$@\"; do printf '%s\\n' \"$o\" | awk -v b=\"$b\" '$2==b {f=1} END {exit !f}' && exit 1; done; exit 0",
+                &with_bricks(name, bricks),
+            ),
+        ),
+    )
 }
 
 /// Reads `volume info "$1"` once into `$o`, runs `also` on it (a further check, or
@@ -329,14 +439,39 @@ pub(crate) fn volume_delete(name: &str) -> GlusterCmd {
 }
 
 /// Probe a node into the trusted pool by its storage address.
-pub(crate) fn peer_probe(storage: &str) -> GlusterCmd {
+/// `peer status` shows the peer as a full member: `Peer in Cluster (Connected)`. Right
+/// after `peer probe` returns it is still `Accepted peer request` or `Probe Sent to
+/// Peer` for a moment, and gluster refuses a brick on it then ("Host ... is not in 'Peer
+/// in Cluster' state", seen on the lab: a replace-brick onto a just-probed node).
+const PEER_IN_CLUSTER: &str = "gluster --mode=script peer status | awk -v h=\"$1\" '/^Hostname: /{m=($2==h)} m && /^State: Peer in Cluster \\(Connected\\)$/{f=1} END {exit !f}'";
+
+/// `peer probe`, then a wait of up to 60 s until the peer is a full member
+/// ([`PEER_IN_CLUSTER`]), so that the steps that put bricks on it can follow at once.
+pub(crate) fn peer_probe(storage: &str) -> (Vec<Vec<String>>, Guard) {
+    let wait = sh(
+        &format!(
+            "i=0; until {PEER_IN_CLUSTER}; do i=$((i + 1)); [ \"$i\" -lt 120 ] || {{ echo \"peer $1 is not in 'Peer in Cluster (Connected)' state after 60 s\" >&2; exit 1; }}; sleep 0.5; done"
+        ),
+        &[storage],
+    );
+    (
+        vec![gluster(&["peer", "probe", storage]), wait],
+        fresh_guard(
+            "peer status shows the peer in the cluster, connected",
+            sh(PEER_IN_CLUSTER, &[storage]),
+        ),
+    )
+}
+
+/// Takes a peer out of the trusted pool (gluster refuses while a brick is on it).
+pub(crate) fn peer_detach(host: &str) -> GlusterCmd {
     GlusterCmd {
-        argv: gluster(&["peer", "probe", storage]),
+        argv: gluster(&["peer", "detach", host]),
         guard: fresh_guard(
-            "pool list shows the peer",
+            "pool list no longer shows the peer",
             sh(
-                "gluster --mode=script pool list | awk 'NR>1 {print $2}' | grep -qxF -- \"$1\"",
-                &[storage],
+                "! gluster --mode=script pool list | awk 'NR>1 {print $2}' | grep -qxF -- \"$1\"",
+                &[host],
             ),
         ),
     }

@@ -212,19 +212,22 @@ fn same_machine(
 
 /// The first node by name that is reachable, runs glusterd and already shares a pool with
 /// another declared node; failing that the first healthy node by name (a fresh cluster).
-/// Deterministic so that two plans of one cluster run gluster commands in the same place.
+/// A draining node comes after every other (it is leaving the pool, and cannot detach
+/// itself). Deterministic so that two plans of one cluster run gluster commands in the
+/// same place.
 fn choose_runner(
     desired: &Desired,
     facts: &BTreeMap<&str, &NodeFacts>,
     unhealthy: &BTreeMap<String, String>,
     host_to_node: &BTreeMap<String, String>,
 ) -> Option<String> {
-    let healthy: Vec<&str> = desired
+    let mut healthy: Vec<&str> = desired
         .nodes
         .keys()
         .map(String::as_str)
         .filter(|n| facts.contains_key(n) && !unhealthy.contains_key(*n))
         .collect();
+    healthy.sort_by_key(|n| desired.nodes[*n].drain);
     let pooled = healthy
         .iter()
         .find(|n| facts[**n].pooled_with(|h| host_to_node.get(h).is_some_and(|o| o != **n)));

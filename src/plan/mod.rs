@@ -86,8 +86,10 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &PlanOptions) -> Plan 
         pool,
         probes,
         pins,
+        keep_sets: Default::default(),
     };
     volume::plan_all(&mut ctx, &mut b);
+    peer::detaches(&w, &mut b);
     foreign::scan(&w, &mut b);
     ident.first(&mut b.steps);
     let mut warnings = b.warnings;

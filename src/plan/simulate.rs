@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::gather::{
     BrickDir, BrickDirKind, BrickFacts, FstabEntry, Lv, Mount, NodeFacts, NodeObservation,
-    Observed, Peer, Pv, Signature, Vg, VolumeFacts, VolumeStatus,
+    Observed, Peer, Pv, Signature, TaskKind, TaskStatus, Vg, VolumeFacts, VolumeStatus, VolumeTask,
 };
 
 use super::brick::MARKED_MKDIR;
@@ -303,6 +303,17 @@ fn each_volume_view(obs: &mut Observed, mut fun: impl FnMut(&mut Vec<VolumeFacts
     }
 }
 
+/// The reachable nodes a peer address names: by the hostname they report or their name.
+fn nodes_known_as(obs: &Observed, host: &str) -> Vec<String> {
+    obs.nodes
+        .iter()
+        .filter_map(|(k, v)| match v {
+            NodeObservation::Reachable(f) if f.hostname == host || k == host => Some(k.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 fn gluster(obs: &mut Observed, step: &Step, rest: &[&str]) {
     match rest {
         ["peer", "probe", host] => {
@@ -320,17 +331,7 @@ fn gluster(obs: &mut Observed, step: &Step, rest: &[&str]) {
                 });
             }
             // the probed node now sees the runner (by the name it was probed from)
-            let probed: Vec<String> = obs
-                .nodes
-                .iter()
-                .filter_map(|(k, v)| match v {
-                    NodeObservation::Reachable(f) if f.hostname == *host || k == host => {
-                        Some(k.clone())
-                    }
-                    _ => None,
-                })
-                .collect();
-            for k in probed {
+            for k in nodes_known_as(obs, host) {
                 if let Some(f) = facts(obs, &k)
                     && !f.peers.iter().any(|p| p.hostname == runner_host)
                 {
@@ -339,6 +340,20 @@ fn gluster(obs: &mut Observed, step: &Step, rest: &[&str]) {
                         hostname: runner_host.clone(),
                         connected: true,
                     });
+                }
+            }
+        }
+        ["peer", "detach", host] => {
+            // every node forgets the detached one; the detached one forgets the pool
+            let gone = nodes_known_as(obs, host);
+            let keys: Vec<String> = obs.nodes.keys().cloned().collect();
+            for k in keys {
+                if let Some(f) = facts(obs, &k) {
+                    if gone.contains(&k) {
+                        f.peers.clear();
+                    } else {
+                        f.peers.retain(|p| p.hostname != *host);
+                    }
                 }
             }
         }
@@ -356,6 +371,7 @@ fn gluster(obs: &mut Observed, step: &Step, rest: &[&str]) {
                 redundancy_count: 0,
                 bricks: vec![],
                 options: BTreeMap::new(),
+                task: None,
             };
             let mut i = 0;
             while i < args.len() {
@@ -414,6 +430,39 @@ fn gluster(obs: &mut Observed, step: &Step, rest: &[&str]) {
                 }
             })
         }
+        ["volume", "remove-brick", name, rest @ .., "start"] => each_volume_view(obs, |vols| {
+            for v in vols.iter_mut().filter(|v| v.name == *name) {
+                v.task = Some(VolumeTask {
+                    kind: TaskKind::RemoveBrick,
+                    id: format!("remove-{name}"),
+                    status: TaskStatus::InProgress,
+                    bricks: rest.iter().map(|b| b.to_string()).collect(),
+                    progress: None,
+                });
+            }
+        }),
+        // gluster drops the task with the bricks
+        ["volume", "remove-brick", name, rest @ .., "commit"] => each_volume_view(obs, |vols| {
+            for v in vols.iter_mut().filter(|v| v.name == *name) {
+                let set_size = (v.brick_count / v.dist_count.max(1)).max(1);
+                v.bricks.retain(|b| !rest.contains(&b.name.as_str()));
+                v.brick_count = v.bricks.len() as u32;
+                v.dist_count = v.brick_count / set_size;
+                v.vol_type = vol_type(v);
+                v.task = None;
+            }
+        }),
+        ["volume", "rebalance", name, .., "start"] => each_volume_view(obs, |vols| {
+            for v in vols.iter_mut().filter(|v| v.name == *name) {
+                v.task = Some(VolumeTask {
+                    kind: TaskKind::Rebalance,
+                    id: format!("rebalance-{name}"),
+                    status: TaskStatus::Completed,
+                    bricks: vec![],
+                    progress: None,
+                });
+            }
+        }),
         ["volume", "set", name, pairs @ ..] if !pairs.is_empty() && pairs.len() % 2 == 0 => {
             each_volume_view(obs, |vols| {
                 for v in vols.iter_mut().filter(|v| v.name == *name) {

@@ -44,6 +44,10 @@ impl Tier {
 pub struct Node {
     pub name: String,
     pub tier: Tier,
+    /// A node tests leave out unless they ask for it (tier N's n4, the spare a node is
+    /// drained into): [`Lab::spares`].
+    #[serde(default)]
+    pub spare: bool,
     pub address: String,
     pub port: u16,
     pub user: String,
@@ -167,9 +171,20 @@ impl Lab {
         self.nodes.iter().any(|n| n.tier == tier)
     }
 
-    /// Nodes of one tier, in name order (n1, n2, n3 / v1, ...).
+    /// Nodes of one tier, in name order (n1, n2, n3 / v1, ...), spares left out.
     pub fn nodes(&self, tier: Tier) -> Vec<&Node> {
-        self.nodes.iter().filter(|n| n.tier == tier).collect()
+        self.nodes
+            .iter()
+            .filter(|n| n.tier == tier && !n.spare)
+            .collect()
+    }
+
+    /// The spare nodes of one tier (tier N: n4), for tests that move storage onto one.
+    pub fn spares(&self, tier: Tier) -> Vec<&Node> {
+        self.nodes
+            .iter()
+            .filter(|n| n.tier == tier && n.spare)
+            .collect()
     }
 
     /// The node called `name`; panics when the lab has no such node.

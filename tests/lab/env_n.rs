@@ -34,6 +34,13 @@ impl Env {
         self.lab.nodes(Tier::N)
     }
 
+    /// n1..n3 and the spare n4.
+    pub(crate) fn all_nodes(&self) -> Vec<&Node> {
+        let mut v = self.lab.nodes(Tier::N);
+        v.extend(self.lab.spares(Tier::N));
+        v
+    }
+
     pub(crate) fn cfg(&self) -> PathBuf {
         self.dir.path().join("brickyard.yaml")
     }
@@ -48,7 +55,24 @@ impl Env {
     /// Writes the config with these volumes and, per node (index, name), the fields after
     /// `manage` (`None` leaves the node out of the config).
     pub(crate) fn config_nodes(&self, volumes: &str, node: impl Fn(usize, &str) -> Option<String>) {
-        let nodes = self.nodes();
+        self.write_config(self.nodes(), volumes, node);
+    }
+
+    /// Like [`Env::config_nodes`], with the spare n4 (index 3) offered too.
+    pub(crate) fn config_with_spare(
+        &self,
+        volumes: &str,
+        node: impl Fn(usize, &str) -> Option<String>,
+    ) {
+        self.write_config(self.all_nodes(), volumes, node);
+    }
+
+    fn write_config(
+        &self,
+        nodes: Vec<&Node>,
+        volumes: &str,
+        node: impl Fn(usize, &str) -> Option<String>,
+    ) {
         let first = nodes[0];
         let mut y = format!(
             "cluster: labapply\nplacement: {{ brick_max_size: 1GiB }}\nssh:\n  user: {}\n  identity_file: {}\n  known_hosts: strict\n  options: [\"UserKnownHostsFile={}\"]\nnodes:\n",
@@ -71,6 +95,53 @@ impl Env {
             volumes
         });
         std::fs::write(self.cfg(), y).expect("write config");
+    }
+
+    /// Starts `brickyard ARGS` and returns it still running once a progress line on its
+    /// stderr satisfies `hit` (`what` names that moment): the test then kills it there.
+    /// Panics when it ends first, or after 300 s.
+    pub(crate) fn run_until(
+        &self,
+        args: &[&str],
+        what: &str,
+        hit: impl Fn(&str) -> bool,
+    ) -> std::process::Child {
+        let mut child = self
+            .cmd(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn brickyard");
+        let lines = crate::common::lab::watch_stderr(&mut child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(300);
+        let mut seen = Vec::new();
+        loop {
+            if let Ok(l) = lines.recv_timeout(Duration::from_millis(200)) {
+                let done = hit(&l);
+                seen.push(l);
+                if done {
+                    return child;
+                }
+            }
+            assert!(
+                child.try_wait().expect("wait").is_none(),
+                "the run ended before {what}:\n{}",
+                seen.join("\n")
+            );
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {what} in 300 s:\n{}",
+                seen.join("\n")
+            );
+        }
+    }
+
+    /// The lab node (tier N, spare included) whose address is `host`.
+    pub(crate) fn node_at(&self, host: &str) -> &Node {
+        self.all_nodes()
+            .into_iter()
+            .find(|n| n.address == host)
+            .unwrap_or_else(|| panic!("{host} is not a lab node"))
     }
 
     pub(crate) fn cmd(&self, args: &[&str]) -> Command {
@@ -129,7 +200,7 @@ impl Env {
         for m in &self.mounts {
             let _ = Command::new("umount").arg(m).output();
         }
-        for n in self.nodes() {
+        for n in self.all_nodes() {
             let out = n.run(&["gluster", "--mode=script", "volume", "list"]);
             for v in String::from_utf8_lossy(&out.stdout).lines().map(str::trim) {
                 if v.is_empty() || v.starts_with("No volumes") {
@@ -139,7 +210,7 @@ impl Env {
                 let _ = n.run(&["gluster", "--mode=script", "volume", "delete", v]);
             }
         }
-        for n in self.nodes() {
+        for n in self.all_nodes() {
             let out = n.run(&["gluster", "--mode=script", "pool", "list"]);
             for line in String::from_utf8_lossy(&out.stdout).lines().skip(1) {
                 let host = line.split_whitespace().nth(1).unwrap_or("localhost");
@@ -148,7 +219,7 @@ impl Env {
                 }
             }
         }
-        for n in self.nodes() {
+        for n in self.all_nodes() {
             n.run_ok(&[
                 "find",
                 "/bricks/d0",

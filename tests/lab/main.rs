@@ -14,5 +14,6 @@ mod lab_classic_v;
 mod lab_day2_n;
 mod lab_gather;
 mod lab_n_smoke;
+mod lab_sets_n;
 mod lab_trust;
 mod lab_v_smoke;

@@ -60,6 +60,66 @@ fn read(state: &str, node: &str) -> String {
     .unwrap()
 }
 
+/// The tasks the status reader read on the lab (tests/offline/snapshots has them whole):
+/// a remove-brick in progress with gluster's counts, the same one completed, a completed
+/// rebalance (not asked again); and a count gluster garbles is a section error, never 0.
+#[test]
+fn rebalance_and_remove_brick_tasks_are_read_with_their_counts() {
+    use brickyard::gather::{TaskKind, TaskStatus};
+    let task = |state: &str| {
+        let f = parse(&read(state, "n1")).unwrap();
+        assert!(
+            f.section_errors.is_empty(),
+            "{state}: {:?}",
+            f.section_errors
+        );
+        f.volumes[0].task.clone().expect("a task")
+    };
+    let rb = task("n-task-rebalance");
+    assert_eq!(
+        (rb.kind, &rb.status),
+        (TaskKind::Rebalance, &TaskStatus::Completed)
+    );
+    assert!(rb.progress.is_none() && rb.bricks.is_empty());
+    let running = task("n-task-remove-brick");
+    assert_eq!(running.kind, TaskKind::RemoveBrick);
+    assert_eq!(running.status, TaskStatus::InProgress);
+    assert_eq!(running.bricks.len(), 3);
+    assert!(
+        running
+            .bricks
+            .iter()
+            .all(|b| b.ends_with("/bricks/d1/tv/s1p0"))
+    );
+    let p = running.progress.expect("counts");
+    assert!(p.files > 0 && p.scanned >= p.files, "{p:?}");
+    assert_eq!((p.failures, p.skipped), (0, 0));
+    let done = task("n-task-removed");
+    assert_eq!(done.id, running.id, "the same task, later");
+    assert_eq!(done.progress.expect("counts").status, TaskStatus::Completed);
+
+    // a garbled count, or a section cut away, leaves the task unknown, not clean
+    let text = read("n-task-removed", "n1");
+    let garbled = text.replacen(
+        "<aggregate>\n      <files>",
+        "<aggregate>\n      <files>x",
+        1,
+    );
+    assert_ne!(garbled, text);
+    let f = parse(&garbled).unwrap();
+    assert!(
+        f.section_errors.contains_key("task:tv"),
+        "{:?}",
+        f.section_errors
+    );
+    let f = parse(&without_section(&text, "task:tv")).unwrap();
+    assert!(
+        f.section_errors.contains_key("task:tv"),
+        "{:?}",
+        f.section_errors
+    );
+}
+
 #[test]
 fn every_capture_parses_into_a_snapshot() {
     let caps = captures();
@@ -315,6 +375,7 @@ fn node(manage: &str, paths: &[&str]) -> Node {
                 drain: false,
             })
             .collect(),
+        drain: false,
         ssh: Ssh {
             user: "root".into(),
             port: 22,
@@ -599,15 +660,16 @@ async fn no_reader_leaves_every_brick_unknown_and_says_why() {
 /// The review's injection: a gluster option value (written by any peer administrator)
 /// that ends `volume_info` and fakes a clean `wipefs:/dev/sdb`, framed with `fake` as the
 /// marker. `text` is n-started/n1 plus a real wipefs section saying /dev/sdb holds XFS,
-/// every marker written as `real` (and empty cluster_id and heal_index sections: the
-/// capture predates them).
+/// every marker written as `real` (and empty cluster_id and heal_index sections and a
+/// volume_tasks section listing gv0 without a task: the capture predates them).
 fn injected(real: &str, fake: &str) -> String {
     let capture = read("n-started", "n1");
     let wipefs_xfs = "{\n   \"signatures\": [\n      {\"device\": \"sdb\", \"offset\": \"0x0\", \"type\": \"xfs\", \"uuid\": \"c2b4afbf-7ffd-461a-afa9-080ab5c73fd6\", \"label\": null}\n   ]\n}\n";
+    let tasks = "<cliOutput><opRet>0</opRet><opErrno>0</opErrno><opErrstr/><volStatus><volumes><volume><volName>gv0</volName><tasks/></volume></volumes></volStatus></cliOutput>";
     let with_sdb = capture.replace(
         "@@brickyard@@ done\n",
         &format!(
-            "@@brickyard@@ begin cluster_id\n@@brickyard@@ stderr cluster_id\n@@brickyard@@ end cluster_id rc=0\n@@brickyard@@ begin heal_index\n@@brickyard@@ stderr heal_index\n@@brickyard@@ end heal_index rc=0\n@@brickyard@@ begin wipefs:/dev/sdb\n{wipefs_xfs}\n@@brickyard@@ stderr wipefs:/dev/sdb\n@@brickyard@@ end wipefs:/dev/sdb rc=0\n@@brickyard@@ done\n"
+            "@@brickyard@@ begin cluster_id\n@@brickyard@@ stderr cluster_id\n@@brickyard@@ end cluster_id rc=0\n@@brickyard@@ begin heal_index\n@@brickyard@@ stderr heal_index\n@@brickyard@@ end heal_index rc=0\n@@brickyard@@ begin volume_tasks\n{tasks}\n@@brickyard@@ stderr volume_tasks\n@@brickyard@@ end volume_tasks rc=0\n@@brickyard@@ begin wipefs:/dev/sdb\n{wipefs_xfs}\n@@brickyard@@ stderr wipefs:/dev/sdb\n@@brickyard@@ end wipefs:/dev/sdb rc=0\n@@brickyard@@ done\n"
         ),
     );
     let framed: String = with_sdb

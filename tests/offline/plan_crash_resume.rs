@@ -184,6 +184,34 @@ fn a_move_killed_after_replace_brick_waits_for_its_heal_then_tears_down() {
     assert!(next.blockers.is_empty(), "{:?}", next.blockers);
 }
 
+/// A shrink by one set (remove-brick start, wait, the commit's check and commit, each
+/// removed brick's empty check and removal), killed after any command: the next plan
+/// finishes it, never starting gluster's move twice, and ends where one apply ends.
+#[test]
+fn a_shrink_resumes_from_a_kill_after_any_command() {
+    assert!(kill_everywhere("shrink_sets_destroy", false) >= 9);
+}
+
+/// Killed right after `remove-brick ... start`, gluster moves the files on: the next plan
+/// follows that task (wait, commit, teardown), it does not start another.
+#[test]
+fn a_shrink_killed_after_its_start_follows_the_running_move() {
+    let (_, _, next) = killed_at("shrink_sets_destroy", "remove-brick");
+    let ids = ids(&next);
+    assert_eq!(
+        ids,
+        [
+            "volume.sv/shrink/wait",
+            "volume.sv/shrink/commit",
+            "brick.sv[1][0]/teardown/rmdir",
+            "brick.sv[1][1]/teardown/rmdir",
+            "brick.sv[1][2]/teardown/rmdir"
+        ],
+        "{ids:?}"
+    );
+    assert!(next.blockers.is_empty(), "{:?}", next.blockers);
+}
+
 /// The number of commands up to and including the first one containing `at`.
 fn through(p: &Plan, at: &str) -> usize {
     p.steps

@@ -78,6 +78,7 @@ fn desired(s: &Spec, grow: u64) -> Desired {
                     })
                     .collect(),
                 paths: vec![],
+                drain: false,
                 ssh: Ssh {
                     user: "root".into(),
                     port: 22,
@@ -107,6 +108,7 @@ fn desired(s: &Spec, grow: u64) -> Desired {
                     )]),
                     protect: false,
                     state: VolumeState::Present,
+                    rebalance: Default::default(),
                     device_tags: BTreeMap::new(),
                     brick_kind: BrickKind::Lvm,
                 },

@@ -93,6 +93,7 @@ impl Decoder<'_> {
                             zone: n.zone,
                             devices: n.devices,
                             paths: n.paths,
+                            drain: n.drain,
                             ssh: n.ssh,
                         },
                     )

@@ -101,6 +101,7 @@ impl Decoder<'_> {
             zone: zone.unwrap_or(1),
             devices: devices.unwrap_or_default(),
             paths: paths.unwrap_or_default(),
+            drain: drain.unwrap_or(false),
             ssh,
         })
     }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::super::diagnostic::codes;
-use super::super::model::{BrickKind, Durability, Placement, Volume, VolumeState};
+use super::super::model::{BrickKind, Durability, Placement, Rebalance, Volume, VolumeState};
 use super::super::names;
 use super::super::raw::{Entry, Kind, Span, Value};
 use super::super::rules::{self, VolumeCtx};
@@ -92,6 +92,18 @@ impl Decoder<'_> {
                 }),
             None => Some(VolumeState::default()),
         };
+        let rebalance = match f.get("rebalance") {
+            Some(r) => self
+                .choice("rebalance", &r.value, &["fix-layout", "full"])
+                .map(|r| {
+                    if r == "full" {
+                        Rebalance::Full
+                    } else {
+                        Rebalance::FixLayout
+                    }
+                }),
+            None => Some(Rebalance::default()),
+        };
         let device_tags = match f.get("device_tags") {
             Some(t) => self.tags("device_tags", &t.value),
             None => Some(BTreeMap::new()),
@@ -151,6 +163,7 @@ impl Decoder<'_> {
             state: state?,
             device_tags: device_tags?,
             brick_kind: brick_kind?,
+            rebalance: rebalance?,
         })
     }
 

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use roxmltree::{Document, Node};
 
-use crate::gather::model::{BrickFacts, Peer, VolumeFacts, VolumeStatus};
+use crate::gather::model::{
+    BrickFacts, Peer, TaskKind, TaskProgress, TaskStatus, VolumeFacts, VolumeStatus, VolumeTask,
+};
 
 /// Parse the XML and check gluster's own return code.
 fn cli_output(xml: &str) -> Result<Document<'_>, String> {
@@ -161,6 +163,88 @@ fn volume(v: Node<'_, '_>) -> Result<VolumeFacts, String> {
         options,
         status,
         name,
+        task: None,
+    })
+}
+
+/// `gluster volume status all tasks`: every started volume it lists, with its task
+/// (None: `<tasks/>`). Only started volumes appear; none started is an empty list.
+pub fn volume_tasks(xml: &str) -> Result<Vec<(String, Option<VolumeTask>)>, String> {
+    let doc = match cli_output(xml) {
+        Ok(d) => d,
+        Err(e) if e.contains("No volumes present") || e.contains("is not started") => {
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(e),
+    };
+    let Some(volumes) = descendant(doc.root_element(), "volumes") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for v in children(volumes, "volume") {
+        let name = req_text(v, "volName", "volume tasks")?;
+        let what = format!("volume {name}: task");
+        let task = match child(v, "tasks").and_then(|t| child(t, "task")) {
+            None => None,
+            Some(t) => {
+                let kind = match req_text(t, "type", &what)?.as_str() {
+                    "Rebalance" => TaskKind::Rebalance,
+                    "Remove brick" => TaskKind::RemoveBrick,
+                    other => return Err(format!("{what}: unknown type {other:?}")),
+                };
+                let bricks = child(t, "params")
+                    .into_iter()
+                    .flat_map(|p| children(p, "brick"))
+                    .map(|b| {
+                        let n = b.text().unwrap_or("").trim();
+                        split_brick(n)
+                            .map(|_| n.to_string())
+                            .ok_or_else(|| format!("{what}: brick name {n:?} is not host:/path"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                if kind == TaskKind::RemoveBrick && bricks.is_empty() {
+                    return Err(format!("{what}: a remove-brick that names no brick"));
+                }
+                Some(VolumeTask {
+                    kind,
+                    id: req_text(t, "id", &what)?,
+                    status: TaskStatus::from_words(&req_text(t, "statusStr", &what)?),
+                    bricks,
+                    progress: None,
+                })
+            }
+        };
+        out.push((name, task));
+    }
+    Ok(out)
+}
+
+/// `gluster volume rebalance VOL status` or `volume remove-brick VOL BRICKS status`: the
+/// sum over the nodes (`<aggregate>`). A count gluster leaves out or garbles is an error,
+/// never 0: the commit of a remove-brick waits for 0 failures and 0 skipped.
+pub fn task_progress(xml: &str) -> Result<TaskProgress, String> {
+    let doc = cli_output(xml)?;
+    let root = doc.root_element();
+    let body = child(root, "volRebalance")
+        .or_else(|| child(root, "volRemoveBrick"))
+        .ok_or_else(|| "task status: missing <volRebalance> or <volRemoveBrick>".to_string())?;
+    let agg =
+        child(body, "aggregate").ok_or_else(|| "task status: missing <aggregate>".to_string())?;
+    let n = |name: &str| -> Result<u64, String> {
+        num(agg, name).ok_or_else(|| format!("task status: <{name}> is missing or not a count"))
+    };
+    let runtime = child_text(agg, "runtime")
+        .and_then(|r| r.trim().parse::<f64>().ok())
+        .filter(|r| r.is_finite() && *r >= 0.0)
+        .map_or(0, |r| r as u64);
+    Ok(TaskProgress {
+        status: TaskStatus::from_words(&req_text(agg, "statusStr", "task status")?),
+        files: n("files")?,
+        bytes: n("size")?,
+        scanned: n("lookups")?,
+        failures: n("failures")?,
+        skipped: n("skipped")?,
+        runtime_s: runtime,
     })
 }
 

@@ -141,8 +141,51 @@ impl<'a> Builder<'a> {
                 }
                 Err(e) => self.err("volume_status", e),
             }
+            self.tasks(&mut volumes);
         }
         self.f.volumes = volumes;
+    }
+
+    /// The tasks the status reader read (`volume_tasks`, `task:VOL`), into `volumes`. What
+    /// could not be read is a section error: the planner holds back what depends on it.
+    fn tasks(&mut self, volumes: &mut [crate::gather::VolumeFacts]) {
+        use crate::gather::{TaskKind, TaskStatus, VolumeStatus};
+        let Some(t) = self.ok("volume_tasks", &[]) else {
+            return;
+        };
+        let Some(listed) = self.parsed("volume_tasks", gluster_xml::volume_tasks(t)) else {
+            return;
+        };
+        for v in volumes.iter_mut() {
+            let sec = format!("task:{}", v.name);
+            let Some((_, task)) = listed.iter().find(|(n, _)| *n == v.name) else {
+                if v.status == VolumeStatus::Started {
+                    self.err(
+                        &sec,
+                        "volume status all tasks did not list this started volume (another gluster command held it?)".into(),
+                    );
+                }
+                continue;
+            };
+            let Some(mut task) = task.clone() else {
+                continue;
+            };
+            let asked = task.kind == TaskKind::RemoveBrick || task.status != TaskStatus::Completed;
+            if asked {
+                match self.s.get(&sec) {
+                    Some(_) => {
+                        if let Some(x) = self.ok(&sec, &[]) {
+                            task.progress = self.parsed(&sec, gluster_xml::task_progress(x));
+                        }
+                    }
+                    None => self.err(
+                        &sec,
+                        "its counts were not read (a volume or brick name the probe does not pass to a command)".into(),
+                    ),
+                }
+            }
+            v.task = Some(task);
+        }
     }
 
     fn storage(&mut self) {

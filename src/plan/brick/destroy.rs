@@ -27,19 +27,33 @@ pub(crate) struct LvmTeardown<'a> {
     pub(crate) fstab: &'a [&'a FstabEntry],
 }
 
+/// Whether a teardown first checks that the brick holds no file with data: a brick whose
+/// files gluster moved away (`remove-brick`), where a file left behind is one it did not
+/// move, not a copy (docs/operations.md, shrinking).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Emptied {
+    /// A copy of data that lives on elsewhere, or data the operator let go of.
+    No,
+    /// Files were moved off: refuse to remove it while a file with data is left.
+    Check,
+}
+
 /// Pushes teardown steps of proven brick `pb` of `volume` after `after` (the volume
-/// delete). All destructive.
+/// delete, or the swap or removal that took it out). All destructive.
 pub(crate) fn destroy(
     b: &mut Builder,
     volume: &str,
     pb: &ProvenBrick<'_>,
     after: &str,
     blocked: bool,
+    emptied: Emptied,
 ) {
     let deps = vec![after.to_string()];
     match &pb.kind {
         Proven::Dir { path } => {
-            destroy_dir(b, volume, pb.set, pb.pos, pb.node, path, deps, blocked);
+            destroy_dir(
+                b, volume, pb.set, pb.pos, pb.node, path, deps, blocked, emptied,
+            );
         }
         Proven::Lvm(p) => {
             let t = LvmTeardown {
@@ -49,7 +63,9 @@ pub(crate) fn destroy(
                 mount: &p.mount,
                 fstab: &p.fstab,
             };
-            destroy_lvm(b, volume, pb.set, pb.pos, pb.node, &t, deps, blocked);
+            destroy_lvm(
+                b, volume, pb.set, pb.pos, pb.node, &t, deps, blocked, emptied,
+            );
         }
     }
 }
@@ -65,8 +81,12 @@ pub(crate) fn destroy_dir(
     path: &str,
     deps: Vec<String>,
     blocked: bool,
+    emptied: Emptied,
 ) {
     let mut chain = Chain::new(volume, set, pos, node, deps, blocked);
+    if emptied == Emptied::Check {
+        chain.check = Some(path.to_string());
+    }
     chain.push(
         b,
         "rmdir",
@@ -87,9 +107,15 @@ pub(crate) fn destroy_lvm(
     t: &LvmTeardown<'_>,
     deps: Vec<String>,
     blocked: bool,
+    emptied: Emptied,
 ) {
     let mut chain = Chain::new(volume, set, pos, node, deps, blocked);
     let mnt = t.mount;
+    // the brick directory in the mounted filesystem: checked before the unmount (the
+    // first step), so an apply cut short after it has checked already
+    if emptied == Emptied::Check {
+        chain.check = Some(format!("{mnt}/brick"));
+    }
     chain.push(
         b,
         "umount",
@@ -141,12 +167,24 @@ pub(crate) fn destroy_lvm(
     }
 }
 
+/// Fails, naming the first one, when brick directory `dir` holds a file with data outside
+/// gluster's own `.glusterfs` (what gluster's `remove-brick commit` tells the operator to
+/// look for). DHT's link files are empty; a missing directory holds nothing.
+fn nothing_left(dir: &str) -> Vec<String> {
+    sh(
+        "f=$(find \"$1\" -path \"$1/.glusterfs\" -prune -o -type f -size +0c -print 2>/dev/null | head -n 1); [ -z \"$f\" ] || { echo \"files with data are still on removed brick $1 (first: $f): gluster did not move them; copy them in through a client mount, then apply again\" >&2; exit 1; }",
+        &[dir],
+    )
+}
+
 /// Teardown steps of one brick, each after the one before.
 struct Chain<'a> {
     addr: crate::plan::address::Address,
     node: &'a str,
     deps: Vec<String>,
     blocked: bool,
+    /// A brick directory the first step checks holds no file with data ([`Emptied`]).
+    check: Option<String>,
 }
 
 impl<'a> Chain<'a> {
@@ -163,6 +201,7 @@ impl<'a> Chain<'a> {
             node,
             deps,
             blocked,
+            check: None,
         }
     }
 
@@ -176,7 +215,13 @@ impl<'a> Chain<'a> {
                 action: Action::Delete,
                 node: self.node,
                 description: desc,
-                commands: vec![cmd],
+                commands: self
+                    .check
+                    .take()
+                    .map(|d| nothing_left(&d))
+                    .into_iter()
+                    .chain([cmd])
+                    .collect(),
                 guard,
                 depends_on: std::mem::take(&mut self.deps),
                 destructive: true,

@@ -10,7 +10,7 @@ mod destroy;
 #[cfg(any(test, feature = "test-support"))]
 pub(crate) use create::MARKED_MKDIR;
 pub(crate) use create::create;
-pub(crate) use destroy::{LvmTeardown, destroy, destroy_dir, destroy_lvm};
+pub(crate) use destroy::{Emptied, LvmTeardown, destroy, destroy_dir, destroy_lvm};
 
 use crate::config::BrickKind;
 use crate::gather::NodeFacts;

@@ -1,5 +1,10 @@
 //! Peer probes: every declared node not yet in the runner's trusted pool is probed by
-//! its storage address from the runner.
+//! its storage address from the runner, except a draining one, which only ever leaves
+//! (`detach`).
+
+mod detach;
+
+pub(crate) use detach::detaches;
 
 use std::collections::BTreeMap;
 
@@ -16,7 +21,7 @@ pub(crate) fn probes(w: &World<'_>, b: &mut Builder) -> BTreeMap<String, String>
     let mut out = BTreeMap::new();
     let runner = w.runner.as_deref();
     for (name, node) in &w.desired.nodes {
-        if w.in_pool.contains(name) {
+        if w.in_pool.contains(name) || node.drain {
             continue;
         }
         let addr = Address::Peer(name.clone());
@@ -31,7 +36,7 @@ pub(crate) fn probes(w: &World<'_>, b: &mut Builder) -> BTreeMap<String, String>
             );
         }
         let blocked = runner.is_none() || !w.healthy(name) || unknown.is_some();
-        let probe = gluster::peer_probe(&node.storage);
+        let (commands, guard) = gluster::peer_probe(&node.storage);
         let id = b.push(
             StepSpec {
                 id: format!("{addr}/probe"),
@@ -39,8 +44,8 @@ pub(crate) fn probes(w: &World<'_>, b: &mut Builder) -> BTreeMap<String, String>
                 action: Action::Create,
                 node: runner.unwrap_or(name),
                 description: format!("probe {name} ({}) into the trusted pool", node.storage),
-                commands: vec![probe.argv],
-                guard: probe.guard,
+                commands,
+                guard,
                 depends_on: vec![],
                 destructive: false,
             },

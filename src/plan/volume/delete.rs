@@ -93,6 +93,6 @@ pub(super) fn delete(
     let del = vs.last.first().cloned().unwrap_or_default();
     for pb in bricks.iter().flatten() {
         let node_blocked = blocked || !w.healthy(pb.node);
-        brick::destroy(b, name, pb, &del, node_blocked);
+        brick::destroy(b, name, pb, &del, node_blocked, brick::Emptied::No);
     }
 }

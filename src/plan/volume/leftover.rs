@@ -2,6 +2,10 @@
 //! teardown leaves (after `volume delete`, before its last `lvremove` or `rm -rf`), or
 //! what `gluster volume delete` by hand leaves behind. No other pass sees them: the
 //! volume is neither on the cluster nor in the config, and their space is out of the VG.
+//! Likewise bricks of a kept volume named for a set it no longer has (`Ctx::keep_sets`):
+//! what an apply killed after a shrink's `remove-brick commit` leaves, or the half-built
+//! bricks of an expand the config took back. Their files were moved off (or never came),
+//! so their teardown first checks that no file with data is left on them.
 //! Each proven one is torn down with `--allow-destroy` (it still holds the volume's
 //! files) or named in a `destroy_not_allowed` blocker, never left in silence. What fails
 //! the proof is left alone and said so (`leftover_unproven`).
@@ -11,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{VolumeState, names};
 use crate::plan::address::Address;
 use crate::plan::blocker_code::BlockerCode;
-use crate::plan::brick::{LvmTeardown, destroy_dir, destroy_lvm};
+use crate::plan::brick::{Emptied, LvmTeardown, destroy_dir, destroy_lvm};
 use crate::plan::builder::Builder;
 use crate::plan::facts::Need;
 use crate::plan::ownership::{brick_identity, dir_brick_path, tag_cluster};
@@ -35,6 +39,12 @@ pub(super) fn plan(ctx: &Ctx<'_, '_>, b: &mut Builder) {
                 .get(v)
                 .is_none_or(|d| d.state == VolumeState::Absent)
     };
+    // a set the volume does not keep: a brick of it is left over, and empty
+    let beyond = |v: &str, s: u32| ctx.keep_sets.get(v).is_some_and(|k| s >= *k);
+    let left = |v: &str, s: u32| gone(v) || beyond(v, s);
+    let emptied = |v: &str| {
+        if gone(v) { Emptied::No } else { Emptied::Check }
+    };
     let blocked = !ctx.opts.allow_destroy;
     let mut found: BTreeMap<String, Vec<Leftover>> = BTreeMap::new();
     let cluster = w.desired.cluster.as_str();
@@ -56,7 +66,7 @@ pub(super) fn plan(ctx: &Ctx<'_, '_>, b: &mut Builder) {
             for lv in f.lvs.iter().filter(|l| l.tags.contains(&ours)) {
                 if let Some((v, s, p)) = brick_identity(&lv.tags)
                     && names::volume_name(&v).is_ok()
-                    && gone(&v)
+                    && left(&v, s)
                 {
                     bricks.insert((lv.vg.clone(), v, s, p));
                 }
@@ -91,7 +101,10 @@ pub(super) fn plan(ctx: &Ctx<'_, '_>, b: &mut Builder) {
                             mount: &l.mount,
                             fstab: &l.fstab,
                         };
-                        destroy_lvm(b, &v, s, p, node, &t, vec![], blocked);
+                        // an unmounted one was checked before its unmount (the first
+                        // step of its teardown), or never held files
+                        let e = if l.mounted { emptied(&v) } else { Emptied::No };
+                        destroy_lvm(b, &v, s, p, node, &t, vec![], blocked, e);
                         found.entry(v).or_default().push(Leftover {
                             node: node.to_string(),
                             what,
@@ -117,7 +130,7 @@ pub(super) fn plan(ctx: &Ctx<'_, '_>, b: &mut Builder) {
                 let Some((v, s, p)) = dir_identity(&base.path, &d.path) else {
                     continue;
                 };
-                if !gone(&v) {
+                if !left(&v, s) {
                     continue;
                 }
                 match leftover_dir_brick(f, cluster, &d.path, &v, s, p) {
@@ -130,7 +143,7 @@ pub(super) fn plan(ctx: &Ctx<'_, '_>, b: &mut Builder) {
                         &format!("volume brick {} lives inside it", br.name),
                     ),
                     Ok(true) => {
-                        destroy_dir(b, &v, s, p, node, &d.path, vec![], blocked);
+                        destroy_dir(b, &v, s, p, node, &d.path, vec![], blocked, emptied(&v));
                         found.entry(v).or_default().push(Leftover {
                             node: node.to_string(),
                             what: format!("directory {}", d.path),
@@ -148,15 +161,30 @@ pub(super) fn plan(ctx: &Ctx<'_, '_>, b: &mut Builder) {
                 .iter()
                 .map(|l| format!("{} on {}", l.what, l.node))
                 .collect();
+            let (why, help) = if gone(&v) {
+                (
+                    format!(
+                        "volume {v} no longer exists, but {} of its bricks are left ({}): an apply stopped during its teardown, or it was deleted by hand; they still hold its files",
+                        l.len(),
+                        list.join("; ")
+                    ),
+                    "pass --allow-destroy to finish removing them, or copy the files out first",
+                )
+            } else {
+                (
+                    format!(
+                        "volume {v} has {} brick(s) left from sets it no longer has ({}): a shrink's bricks after `remove-brick commit`, or an expand's that never joined",
+                        l.len(),
+                        list.join("; ")
+                    ),
+                    "pass --allow-destroy to remove them (each is first checked to hold no file with data)",
+                )
+            };
             b.block(
                 BlockerCode::DestroyNotAllowed,
                 &Address::volume(&v),
-                format!(
-                    "volume {v} no longer exists, but {} of its bricks are left ({}): an apply stopped during its teardown, or it was deleted by hand; they still hold its files",
-                    l.len(),
-                    list.join("; ")
-                ),
-                Some("pass --allow-destroy to finish removing them, or copy the files out first".into()),
+                why,
+                Some(help.into()),
             );
         }
     }

@@ -19,7 +19,7 @@ use crate::config::{BrickKind, Volume};
 use crate::gather::{NodeFacts, VolumeFacts};
 use crate::plan::address::Address;
 use crate::plan::blocker_code::BlockerCode;
-use crate::plan::brick::{LvmTeardown, destroy, destroy_dir, destroy_lvm};
+use crate::plan::brick::{Emptied, LvmTeardown, destroy, destroy_dir, destroy_lvm};
 use crate::plan::builder::Builder;
 use crate::plan::gluster;
 use crate::plan::ownership::{dir_brick_path, lv_name, lvm_brick_dir, mount_path};
@@ -154,6 +154,7 @@ pub(super) fn plan(
                     path,
                     after,
                     vs.blocked || !allow,
+                    Emptied::No,
                 );
                 format!("directory {path}")
             }
@@ -165,7 +166,17 @@ pub(super) fn plan(
                     mount: &lv.mount,
                     fstab: &lv.fstab,
                 };
-                destroy_lvm(vs.b, name, set, pos, &node, &t, after, vs.blocked || !allow);
+                destroy_lvm(
+                    vs.b,
+                    name,
+                    set,
+                    pos,
+                    &node,
+                    &t,
+                    after,
+                    vs.blocked || !allow,
+                    Emptied::No,
+                );
                 format!("LVM brick in {vg}")
             }
         };
@@ -259,7 +270,7 @@ pub(super) fn plan(
             false,
         );
         let healed = heal_wait(vs, set, pos);
-        destroy(vs.b, name, pb, &healed, vs.blocked || !allow);
+        destroy(vs.b, name, pb, &healed, vs.blocked || !allow, Emptied::No);
         if !allow {
             keep_blocker(vs.b, name, set, pos, &format!("{old} (after the move)"));
         }

@@ -13,7 +13,9 @@ mod homes;
 mod leftover;
 mod migrate;
 mod remount;
+mod shrink;
 mod steps;
+mod tasks;
 mod update;
 mod words;
 
@@ -43,6 +45,10 @@ pub(crate) struct Ctx<'a, 'w> {
     pub(crate) probes: BTreeMap<String, String>,
     /// Half-built bricks by volume (see `pin_index`).
     pub(crate) pins: BTreeMap<String, Pins>,
+    /// Sets each kept volume of ours has or is given by this plan (`update`): a proven
+    /// brick of it named for a set from there on is left over (a shrink or an expand cut
+    /// short), and `leftover` tears it down.
+    pub(crate) keep_sets: BTreeMap<String, u32>,
 }
 
 /// Whose volume this is, decided from facts only (see `proof`).

@@ -305,7 +305,7 @@ impl VolSteps<'_, '_> {
         self.push_now(verb, desc, vec![cmd.argv], cmd.guard, destructive);
     }
 
-    fn push_now(
+    pub(super) fn push_now(
         &mut self,
         verb: &str,
         desc: String,

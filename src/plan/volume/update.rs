@@ -4,12 +4,13 @@
 
 use std::collections::BTreeSet;
 
-use crate::config::{Durability, Volume, VolumeState};
-use crate::gather::{VolumeFacts, VolumeStatus};
+use crate::config::{Durability, Rebalance, Volume, VolumeState};
+use crate::gather::{TaskKind, VolumeFacts, VolumeStatus};
 use crate::units::HumanBytes;
 
+use super::shrink::{self, Shrink};
 use super::steps::{VolSteps, brick_arg, emit_bricks, heal_danger, volume_danger};
-use super::{Ctx, migrate, pins, remount};
+use super::{Ctx, migrate, pins, remount, tasks};
 use crate::plan::address::Address;
 use crate::plan::blocker_code::BlockerCode;
 use crate::plan::builder::{Builder, change};
@@ -154,8 +155,9 @@ pub(super) fn update(
         .map(str::to_string)
         .collect();
 
-    // expansion: whole new sets of the same brick size
+    // expansion: whole new sets of the same brick size; or a shrink by whole sets
     let mut new_sets: Vec<Vec<Pick>> = Vec::new();
+    let mut shrinking: Option<Shrink> = None;
     if vol.size > cur && vol.state == VolumeState::Stopped {
         b.block(
             BlockerCode::ExpandStopped,
@@ -191,22 +193,25 @@ pub(super) fn update(
                 return;
             }
         }
-    } else if vol.size.div_ceil(per_set) < k0
-        || (k0 == 1 && brick_size(vol.size, k0, &vol.durability) < b0)
-    {
+    } else if k0 > 1 && vol.size.div_ceil(per_set) < k0 {
         // Growth rounds up to whole sets, so a grown volume holds up to one set more than
-        // its size: a shrink is asking for a size a whole set less would hold (or, with
-        // one set, a smaller brick than the one it was created with).
+        // its size: a shrink is asking for a size a whole set less would hold.
+        shrinking = Some(Shrink {
+            k0,
+            k1: vol.size.div_ceil(per_set).max(1),
+            per_set,
+        });
+    } else if k0 == 1 && brick_size(vol.size, k0, &vol.durability) < b0 {
         b.block(
             BlockerCode::Shrink,
             &addr,
             format!(
-                "volume {name} holds {} ({k0} set(s) of {} bricks) and the config asks for {}: volumes cannot shrink",
+                "volume {name} holds {} (one set of {} bricks) and the config asks for {}: a volume shrinks by whole sets, and this one has a single set",
                 HumanBytes(cur),
                 HumanBytes(b0),
                 HumanBytes(vol.size)
             ),
-            Some(format!("set size to {} (or more); shrinking means migrating data to a new, smaller volume", HumanBytes(cur))),
+            Some(format!("set size to {} (or more); a smaller one-set volume means migrating the data to a new volume", HumanBytes(cur))),
         );
     }
     for p in new_sets.iter().flatten() {
@@ -215,8 +220,28 @@ pub(super) fn update(
     // a move an earlier apply left in flight waits for its own heal (the first step of
     // this volume's chain): that heal does not hold the volume back
     let in_flight = migrate::swapped_out(ctx, vf);
+    let removing = shrinking.as_ref().map(|s| s.bricks(vf));
+    // gluster's own moves of a remove-brick in flight fill the heal index as they go
+    // (measured on the lab): following it to its commit is not held back by them
+    let following = removing
+        .as_ref()
+        .is_some_and(|r| tasks::pending_removal(vf).is_some_and(|t| t.bricks == *r));
     let danger = volume_danger(w, Some(vf), &nodes)
-        .or_else(|| in_flight.is_empty().then(|| heal_danger(w, vf)).flatten());
+        .or_else(|| tasks::danger(w, vf, removing.as_deref()))
+        .or_else(|| {
+            (in_flight.is_empty() && !following)
+                .then(|| heal_danger(w, vf))
+                .flatten()
+        });
+    if let Some(note) = tasks::note(vf, removing.as_deref()) {
+        b.warnings.push(note);
+    }
+    // what the volume keeps: a brick of a later set is left over (`leftover`)
+    let wanted = vol.size.div_ceil(per_set).max(1);
+    ctx.keep_sets.insert(
+        name.to_string(),
+        (k0 + new_sets.len() as u64).max(wanted).max(k0) as u32,
+    );
     let before = b.steps.len();
     let (brick_steps, refused) =
         emit_bricks(ctx, b, name, vol, k0 as u32, &new_sets, danger.is_some());
@@ -239,6 +264,9 @@ pub(super) fn update(
         vs.set_option(OPT_BRICK_SIZE, &b0.to_string(), None);
     }
     migrate::plan(ctx, &mut vs, vol, vf, proven, b0, in_flight);
+    if let Some(s) = &shrinking {
+        shrink::plan(ctx, &mut vs, vol, vf, proven, s);
+    }
     if !new_sets.is_empty() {
         let mut deps = brick_steps;
         let mut bricks = Vec::new();
@@ -281,10 +309,22 @@ pub(super) fn update(
                 Some(&(k0 + new_sets.len() as u64).to_string()),
             ),
         ]);
+        let previous = vf
+            .task
+            .as_ref()
+            .filter(|t| t.kind == TaskKind::Rebalance)
+            .map(|t| t.id.as_str());
         vs.push(
             "rebalance",
-            format!("start rebalancing {name} onto the new bricks"),
-            gluster::volume_rebalance_start(name),
+            match vol.rebalance {
+                Rebalance::FixLayout => format!(
+                    "start a fix-layout rebalance of {name}: new files may land on the new bricks (`rebalance: full` moves old ones too)"
+                ),
+                Rebalance::Full => {
+                    format!("start rebalancing {name}: files move onto the new bricks")
+                }
+            },
+            gluster::volume_rebalance_start(name, vol.rebalance, previous),
             false,
         );
     }
@@ -330,8 +370,12 @@ pub(super) fn update(
         _ => {}
     }
     vs.flush();
+    // a remove-brick the config does not ask for will take bricks away once committed:
+    // the cluster is about to differ from the config, so the plan never says "No changes"
+    let unasked =
+        tasks::pending_removal(vf).is_some_and(|t| removing.as_deref() != Some(&t.bricks[..]));
     if let Some((code, why)) = danger
-        && b.steps.len() > before
+        && (b.steps.len() > before || unasked)
     {
         b.block(
             code,
