@@ -58,6 +58,8 @@ pub enum BlockerCode {
     ZoneConflict,
     /// A brick on draining storage that cannot be moved (no home, distribute volume).
     DrainBlocked,
+    /// A lost brick (directory gone, offline) that cannot be rebuilt in place.
+    BrickLost,
     // a brick of a marked volume the facts do not prove ours (`proof`)
     OwnershipUnproven,
     // values the planner will not put on a command line (`volume`)
@@ -108,6 +110,7 @@ impl BlockerCode {
             BlockerCode::BrickHomeRemoved => "brick_home_removed",
             BlockerCode::ZoneConflict => "zone_conflict",
             BlockerCode::DrainBlocked => "drain_blocked",
+            BlockerCode::BrickLost => "brick_lost",
             BlockerCode::OwnershipUnproven => "ownership_unproven",
             BlockerCode::UnsafeValue => "unsafe_value",
             BlockerCode::BadRecordedSize => "bad_recorded_size",
@@ -164,6 +167,7 @@ mod tests {
             BlockerCode::BrickHomeRemoved,
             BlockerCode::ZoneConflict,
             BlockerCode::DrainBlocked,
+            BlockerCode::BrickLost,
             BlockerCode::OwnershipUnproven,
             BlockerCode::UnsafeValue,
             BlockerCode::BadRecordedSize,

@@ -172,6 +172,32 @@ pub(crate) fn volume_replace_brick(name: &str, old: &str, new: &BrickArg) -> Glu
     }
 }
 
+/// Take brick `b` back under the same name, as a new empty brick: `reset-brick ... commit
+/// force` (no `start` first: the brick is already down). gluster marks the set's other
+/// bricks as the source of a heal onto it (measured on the lab: a wiped brick of a
+/// replica-3 volume held every file again after the heal). The check: `volume status`
+/// of the brick says online, asked for up to 15 s while its process starts.
+pub(crate) fn volume_reset_brick(name: &str, b: &BrickArg) -> GlusterCmd {
+    GlusterCmd {
+        argv: gluster(&[
+            "volume",
+            "reset-brick",
+            name,
+            &b.name,
+            &b.name,
+            "commit",
+            "force",
+        ]),
+        guard: fresh_guard(
+            "volume status says the brick is online",
+            sh(
+                "i=0; while :; do gluster --mode=script --xml volume status \"$1\" \"$2\" 2>/dev/null | grep -q '<status>1</status>' && exit 0; i=$((i + 1)); [ \"$i\" -lt 15 ] || exit 1; sleep 1; done",
+                &[name, &b.name],
+            ),
+        ),
+    }
+}
+
 /// `heal info summary` says every brick is connected with 0 entries (an `awk` over its
 /// text: one `Brick` block per brick, each with `Status:` and `Total Number of entries:`).
 const HEALED: &str = "gluster --mode=script volume heal \"$1\" info summary 2>/dev/null | awk '/^Brick /{b++} /^Status: Connected$/{c++} /^Total Number of entries: 0$/{z++} END {exit !(b > 0 && b == c && b == z)}'";
@@ -277,7 +303,9 @@ pub(crate) fn remove_brick_start(name: &str, bricks: &[String]) -> GlusterCmd {
 
 /// Wait until the remove-brick of `bricks` has moved every file: polls its status every
 /// 5 s, printing the counts on stderr (the apply's progress). Fails at once on failures,
-/// skipped files or a stopped or failed task (naming them and gluster's log), and after
+/// skipped files or a stopped or failed task (naming them and gluster's log), when the
+/// status cannot be read for 30 s (one unreadable answer is glusterd busy with another
+/// transaction, and is asked again), and after
 /// `timeout_s` seconds while still in progress; the next apply waits again (the check
 /// skips the wait once done), so a long migration spans applies. It stops when the
 /// process that started it is gone, like the heal wait.
@@ -288,7 +316,7 @@ pub(crate) fn remove_brick_wait(name: &str, bricks: &[String], timeout_s: u64) -
     GlusterCmd {
         argv: sh(
             &format!(
-                "s=0; p=$PPID; t=$1; shift; while :; do {} case $st in completed) [ \"$fl\" = 0 ] && [ \"$sk\" = 0 ] && exit 0; echo \"the remove-brick of $1 completed with $fl failure(s) and $sk skipped file(s): files are still on the bricks being removed (see /var/log/glusterfs/$1-rebalance.log on their nodes)\" >&2; exit 1 ;; 'in progress') ;; *) echo \"the remove-brick of $1 is ${{st:-not readable}}, not in progress: $(printf '%s\\n' \"$o\" | sed -n 's:.*<opErrstr>\\(.*\\)</opErrstr>.*:\\1:p')\" >&2; exit 1 ;; esac; kill -0 \"$p\" 2>/dev/null || exit 1; [ \"$s\" -lt \"$t\" ] || {{ echo \"the remove-brick of $1 is still moving files after $t s ($nf moved so far): apply again to go on waiting\" >&2; exit 1; }}; echo \"remove-brick of $1: $nf files ($sz bytes) moved, $fl failures, $sk skipped\" >&2; sleep 5; s=$((s + 5)); done",
+                "s=0; u=0; p=$PPID; t=$1; shift; while :; do {} case $st in completed) [ \"$fl\" = 0 ] && [ \"$sk\" = 0 ] && exit 0; echo \"the remove-brick of $1 completed with $fl failure(s) and $sk skipped file(s): files are still on the bricks being removed (see /var/log/glusterfs/$1-rebalance.log on their nodes)\" >&2; exit 1 ;; 'in progress') u=0 ;; '') u=$((u + 1)); [ \"$u\" -lt 6 ] || {{ echo \"the remove-brick status of $1 could not be read for 30 s: $(printf '%s\\n' \"$o\" | head -n 3)\" >&2; exit 1; }} ;; *) echo \"the remove-brick of $1 is ${{st:-not readable}}, not in progress: $(printf '%s\\n' \"$o\" | sed -n 's:.*<opErrstr>\\(.*\\)</opErrstr>.*:\\1:p')\" >&2; exit 1 ;; esac; kill -0 \"$p\" 2>/dev/null || exit 1; [ \"$s\" -lt \"$t\" ] || {{ echo \"the remove-brick of $1 is still moving files after $t s ($nf moved so far): apply again to go on waiting\" >&2; exit 1; }}; echo \"remove-brick of $1: $nf files ($sz bytes) moved, $fl failures, $sk skipped\" >&2; sleep 5; s=$((s + 5)); done",
                 remove_status()
             ),
             &args,

@@ -463,6 +463,16 @@ fn gluster(obs: &mut Observed, step: &Step, rest: &[&str]) {
                 });
             }
         }),
+        // the brick starts again, empty; self-heal fills it
+        ["volume", "reset-brick", name, old, new, "commit", "force"] if old == new => {
+            each_volume_view(obs, |vols| {
+                for v in vols.iter_mut().filter(|v| v.name == *name) {
+                    for b in v.bricks.iter_mut().filter(|b| b.name == *old) {
+                        b.online = Some(true);
+                    }
+                }
+            })
+        }
         ["volume", "set", name, pairs @ ..] if !pairs.is_empty() && pairs.len() % 2 == 0 => {
             each_volume_view(obs, |vols| {
                 for v in vols.iter_mut().filter(|v| v.name == *name) {

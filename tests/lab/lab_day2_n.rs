@@ -1,9 +1,10 @@
-//! Day-2 rule one on real nodes (tier N): a path dropped from the config while a brick of a
-//! volume lives on it is a named blocker on the live cluster; dropping a node or merging
-//! two zones, which three nodes in three zones cannot survive, is refused by the config
-//! check. Never "No changes" and never a change: the volumes stay byte-identical, and
-//! restoring the config gives "No changes" again with the data read back identical
-//! through FUSE.
+//! Day-2 operations on real nodes (tier N). Rule one: a path dropped from the config while
+//! a brick of a volume lives on it is a named blocker on the live cluster; dropping a node
+//! or merging two zones, which three nodes in three zones cannot survive, is refused by
+//! the config check. Never "No changes" and never a change: the volumes stay
+//! byte-identical, and restoring the config gives "No changes" again with the data read
+//! back identical through FUSE. Then the operations: the heal gate, bricks moved off a
+//! draining path and a draining node, and a brick whose disk failed rebuilt in place.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -131,6 +132,20 @@ fn storage_dropped_under_live_bricks_is_a_named_blocker_never_no_changes() {
     assert_files(&files);
 }
 
+/// One replica-3 volume, rep.
+const REP: &str = "\n  rep:\n    size: 1GiB\n    durability: { type: replicate, replica: 3 }\n";
+
+/// Declares `vols` (rep alone), applies, waits for rep to be online, mounts it and
+/// writes files: (the mount, the files with their checksums).
+fn rep_with_files(env: &mut Env, vols: &str) -> (PathBuf, Vec<(PathBuf, String)>) {
+    env.config(vols);
+    env.apply_ok(&[]);
+    wait_online(env.nodes()[0], "rep");
+    let mnt = env.mount("rep");
+    let files = write_files(&mnt, "before");
+    (mnt, files)
+}
+
 /// Applies the config, waits for rep and arb to be online, mounts both and writes files
 /// into each: (rep's mount, arb's mount, the files with their checksums).
 fn rep_and_arb_with_files(env: &mut Env) -> (PathBuf, PathBuf, Vec<(PathBuf, String)>) {
@@ -161,12 +176,7 @@ fn a_brick_that_missed_writes_holds_changes_back_until_it_has_healed() {
         return;
     };
     let mut env = Env::new(lab);
-    let rep = "\n  rep:\n    size: 1GiB\n    durability: { type: replicate, replica: 3 }\n";
-    env.config(rep);
-    env.apply_ok(&[]);
-    wait_online(env.nodes()[0], "rep");
-    let mnt = env.mount("rep");
-    let mut files = write_files(&mnt, "before");
+    let (mnt, mut files) = rep_with_files(&mut env, REP);
     let (n1, n3) = (env.nodes()[0], env.nodes()[2]);
     // self-heal by hand only, so the lag lasts until the test heals it (set directly with
     // gluster: options brickyard did not set are left alone)
@@ -198,7 +208,7 @@ fn a_brick_that_missed_writes_holds_changes_back_until_it_has_healed() {
 
     // a change to the volume is held back, with the counts
     env.config(&format!(
-        "{rep}    options: {{ performance.cache-size: 64MB }}\n"
+        "{REP}    options: {{ performance.cache-size: 64MB }}\n"
     ));
     let (so, _) = env.by_code(1, &["plan", "--detailed-exitcode"]);
     assert!(so.contains("[heal_pending] volume.rep"), "{so}");
@@ -436,5 +446,62 @@ fn a_draining_node_is_moved_into_the_spare_and_detached() {
         so.contains("node n3 is drained and not in the trusted pool: remove it from the config"),
         "{so}"
     );
+    assert_files(&files);
+}
+
+/// A disk failed under a brick and was replaced: n3's brick process of rep is killed, the
+/// filesystem of its path unmounted, formatted anew and mounted again (the brick directory
+/// is gone), and files are written meanwhile. One apply makes the marked directory again,
+/// takes it back with `reset-brick ... commit force` and waits for the heal; the next plan
+/// has no changes, and the new brick holds every file, identical.
+#[test]
+fn a_brick_whose_disk_failed_is_rebuilt_in_place_from_its_set() {
+    let Some(lab) = Lab::require(Tier::N) else {
+        return;
+    };
+    let mut env = Env::new(lab);
+    let (mnt, mut files) = rep_with_files(&mut env, REP);
+    let (n1, n3) = (env.nodes()[0], env.nodes()[2]);
+    let brick = brick_on(n1, "rep", &n3.address);
+    let dir = brick.split_once(':').expect("host:path").1.to_string();
+    let (base, disk) = n3
+        .brick_mounts
+        .iter()
+        .zip(&n3.disks)
+        .find(|(m, _)| dir.starts_with(&format!("{m}/")))
+        .unwrap_or_else(|| panic!("{dir} is on none of n3's lab disks"));
+
+    // the disk "fails": its brick stops, a new empty filesystem takes the path
+    n3.run_ok(&["kill", "-KILL", &brick_pid(n1, "rep", &brick)]);
+    crate::common::lab::wait_for("n3's brick offline", Duration::from_secs(60), || {
+        let st = n1.gluster(&["volume", "status", "rep", &brick, "detail"]);
+        st.lines()
+            .any(|l| l.starts_with("Online") && l.trim_end().ends_with(": N"))
+    });
+    n3.run_ok(&["umount", base]);
+    n3.run_ok(&["mkfs.xfs", "-q", "-f", "-i", "size=512", disk]);
+    n3.run_ok(&["mount", "-o", "rw,inode64,noatime", disk, base]);
+    files.extend(write_files(&mnt, "while-lost"));
+
+    let (so, _) = env.by_code(2, &["plan", "--detailed-exitcode"]);
+    for want in [
+        format!("create brick directory {dir}, marked as brickyard's"),
+        format!("take lost brick {brick} back into rep (reset-brick commit force"),
+        "wait until rep has healed".to_string(),
+    ] {
+        assert!(so.contains(&want), "plan does not say {want:?}:\n{so}");
+    }
+    assert!(!so.contains("[ownership_unproven]"), "{so}");
+    env.apply_ok(&[]);
+    env.assert_no_changes();
+    for (p, h) in &files {
+        let name = p.file_name().expect("name").to_string_lossy();
+        let on = n3.run_ok(&["sha256sum", &format!("{dir}/{name}")]);
+        assert!(
+            on.starts_with(h.as_str()),
+            "{name} on the rebuilt brick: {on}"
+        );
+    }
+    files.extend(write_files(&mnt, "after"));
     assert_files(&files);
 }

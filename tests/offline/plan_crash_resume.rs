@@ -212,6 +212,22 @@ fn a_shrink_killed_after_its_start_follows_the_running_move() {
     assert!(next.blockers.is_empty(), "{:?}", next.blockers);
 }
 
+/// A lost brick rebuilt in place (its marked directory made again, `reset-brick`, the
+/// heal wait), killed after any command: killed between the directory and the
+/// reset-brick, the brick is ours but never served (no heal index), still lost, and the
+/// next plan takes it back instead of holding the volume for an offline brick.
+#[test]
+fn a_lost_brick_rebuild_resumes_from_a_kill_after_any_command() {
+    assert!(kill_everywhere("brick_lost_rebuilt", false) >= 3);
+    let (_, _, next) = killed_at("brick_lost_rebuilt", "setfattr");
+    let ids = ids(&next);
+    assert_eq!(
+        ids,
+        ["volume.sv/reset-brick/s0p2", "volume.sv/heal/s0p2"],
+        "{ids:?}"
+    );
+}
+
 /// The number of commands up to and including the first one containing `at`.
 fn through(p: &Plan, at: &str) -> usize {
     p.steps

@@ -139,6 +139,25 @@ pub(crate) fn place_move(
     Some(pick)
 }
 
+/// A brick built again where it was (a lost brick's own path, empty again): the space it
+/// takes there, taken from the pool. None when the candidate drains or lacks the room.
+/// The node and zone rules held for it before and still do: its set is the same.
+pub(crate) fn place_again(pool: &mut Pool, vol: &Volume, cand: usize, size: u64) -> Option<Pick> {
+    let need = pool.need(cand, vol, size);
+    let c = pool.cands.get(cand)?;
+    if c.drain || c.kind != vol.brick_kind || c.free < need {
+        return None;
+    }
+    let pick = Pick {
+        cand,
+        size,
+        allocated: need,
+        free_before: c.free,
+    };
+    pool.commit(vol, &[pick]);
+    Some(pick)
+}
+
 /// Set counts a new volume of `size` may have under the brick limits, capped at
 /// `K_TRIES` past the smallest; None when no count respects the limits.
 pub(crate) fn set_counts(

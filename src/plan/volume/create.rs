@@ -72,7 +72,7 @@ pub(super) fn create(ctx: &mut Ctx<'_, '_>, b: &mut Builder, name: &str, vol: &V
         .flatten()
         .map(|p| ctx.pool.cands[p.cand].node.clone())
         .collect();
-    let danger = volume_danger(w, None, &nodes);
+    let danger = volume_danger(w, None, &nodes, &[]);
     let (brick_steps, refused) = emit_bricks(ctx, b, name, vol, 0, &sets, danger.is_some());
     let blocked = danger.is_some() || refused;
     let Some(runner) = w.runner.clone() else {

@@ -35,7 +35,7 @@ pub(super) fn delete(
         .filter_map(|br| w.node_of_host(&br.host))
         .map(str::to_string)
         .collect();
-    let danger = volume_danger(w, Some(vf), &nodes);
+    let danger = volume_danger(w, Some(vf), &nodes, &[]);
     let blocked = protect || !ctx.opts.allow_destroy || danger.is_some();
     if protect {
         b.block(

@@ -313,7 +313,7 @@ pub(super) fn drained(ctx: &Ctx<'_, '_>, b: &mut Builder) {
 }
 
 /// Pushes the heal wait of the move at (set, pos); returns its step id.
-fn heal_wait(vs: &mut VolSteps<'_, '_>, set: u32, pos: u32) -> String {
+pub(super) fn heal_wait(vs: &mut VolSteps<'_, '_>, set: u32, pos: u32) -> String {
     let name = vs.name;
     vs.push(
         &format!("heal/s{set}p{pos}"),

@@ -12,6 +12,7 @@ mod delete;
 mod homes;
 mod leftover;
 mod migrate;
+mod rebuild;
 mod remount;
 mod shrink;
 mod steps;
@@ -60,6 +61,10 @@ enum Owner<'a> {
     Ours {
         marked: bool,
         bricks: Vec<Option<ProvenBrick<'a>>>,
+        /// Bricks whose directory is gone (or made again, never served) while gluster
+        /// reports them offline, on a declared path that holds a filesystem of its own:
+        /// lost, rebuilt in place (`rebuild`). A gone one's entry in `bricks` is None.
+        lost: Vec<usize>,
     },
     /// Marked with our cluster, but these bricks (index, failure) are not proven ours.
     Unproven(Vec<(usize, ProofFailure)>),
@@ -72,10 +77,22 @@ fn ownership<'a>(w: &World<'a>, vf: &VolumeFacts) -> Owner<'a> {
         Some(c) if *c == w.desired.cluster => {
             let mut bricks = Vec::new();
             let mut failed = Vec::new();
+            let mut lost = Vec::new();
             for (i, r) in proof::prove_volume(w, vf, false).into_iter().enumerate() {
                 match r {
-                    Ok(p) => bricks.push(Some(p)),
+                    Ok(p) => {
+                        if matches!(p.kind, proof::Proven::Dir { .. })
+                            && rebuild::is_lost(w, vf, i, true)
+                        {
+                            lost.push(i);
+                        }
+                        bricks.push(Some(p))
+                    }
                     Err(e) if e.is_unknown() => bricks.push(None),
+                    Err(ProofFailure::DirMissing { .. }) if rebuild::is_lost(w, vf, i, false) => {
+                        bricks.push(None);
+                        lost.push(i);
+                    }
                     Err(e) => failed.push((i, e)),
                 }
             }
@@ -83,6 +100,7 @@ fn ownership<'a>(w: &World<'a>, vf: &VolumeFacts) -> Owner<'a> {
                 Owner::Ours {
                     marked: true,
                     bricks,
+                    lost,
                 }
             } else {
                 Owner::Unproven(failed)
@@ -109,6 +127,7 @@ fn ownership<'a>(w: &World<'a>, vf: &VolumeFacts) -> Owner<'a> {
             Owner::Ours {
                 marked: false,
                 bricks,
+                lost: Vec::new(),
             }
         }
     }
@@ -128,10 +147,15 @@ fn block_unproven(b: &mut Builder, vf: &VolumeFacts, failed: &[(usize, ProofFail
                 "volume {} is marked as this cluster's, but its brick {name} (set {set}, position {pos}) is not provably brickyard's: {e}; nothing of the volume will be changed or deleted",
                 vf.name
             ),
-            Some(format!(
-                "find out who changed the brick (replace-brick, a hand-made volume marked by hand); to release the volume from brickyard, `gluster volume reset {} {OPT_CLUSTER}`",
-                vf.name
-            )),
+            Some(match e {
+                // what a failed disk leaves: rebuilt in place once a filesystem of its
+                // own is mounted there and gluster reports the brick offline (`rebuild`)
+                ProofFailure::DirMissing { .. } => "if its disk failed: stop the brick if it still runs, mount a replacement filesystem at its path and plan again (the brick is then rebuilt from its set); otherwise find out who removed the directory".to_string(),
+                _ => format!(
+                    "find out who changed the brick (replace-brick, a hand-made volume marked by hand); to release the volume from brickyard, `gluster volume reset {} {OPT_CLUSTER}`",
+                    vf.name
+                ),
+            }),
         );
     }
 }
@@ -227,9 +251,13 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
         }
         match (w.volumes.get(name.as_str()), vol.state) {
             (Some(vf), state) => match &owners[name.as_str()] {
-                Owner::Ours { marked, bricks } => match state {
+                Owner::Ours {
+                    marked,
+                    bricks,
+                    lost,
+                } => match state {
                     VolumeState::Present | VolumeState::Stopped => {
-                        update::update(ctx, b, name, vol, vf, *marked, bricks)
+                        update::update(ctx, b, name, vol, vf, *marked, bricks, lost)
                     }
                     VolumeState::Absent => {
                         delete::delete(ctx, b, name, vf, bricks, vol.protect, "has `state: absent`")
@@ -265,6 +293,7 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
             && let Owner::Ours {
                 marked: true,
                 bricks,
+                ..
             } = &owners[name]
         {
             if let Some(why) = w.unknown(Need::Volumes) {

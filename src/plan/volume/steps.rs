@@ -23,10 +23,13 @@ use crate::plan::placement::Pick;
 use crate::plan::proof;
 
 /// Node health problems that endanger steps on this volume.
+/// `lost`: bricks known to be down and about to be rebuilt (`rebuild`), whose offline
+/// state is what the plan mends, not a reason to hold it back.
 pub(super) fn volume_danger(
     w: &World<'_>,
     vf: Option<&VolumeFacts>,
     nodes: &BTreeSet<String>,
+    lost: &[&str],
 ) -> Option<(BlockerCode, String)> {
     if w.runner.is_none() {
         return Some((
@@ -72,7 +75,7 @@ pub(super) fn volume_danger(
                     }
                 }
             }
-            if vf.status == VolumeStatus::Started {
+            if vf.status == VolumeStatus::Started && !lost.contains(&br.name.as_str()) {
                 match br.online {
                     Some(true) => {}
                     Some(false) => {

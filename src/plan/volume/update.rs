@@ -10,7 +10,7 @@ use crate::units::HumanBytes;
 
 use super::shrink::{self, Shrink};
 use super::steps::{VolSteps, brick_arg, emit_bricks, heal_danger, volume_danger};
-use super::{Ctx, migrate, pins, remount, tasks};
+use super::{Ctx, migrate, pins, rebuild, remount, tasks};
 use crate::plan::address::Address;
 use crate::plan::blocker_code::BlockerCode;
 use crate::plan::builder::{Builder, change};
@@ -76,6 +76,7 @@ fn bad_size(b: &mut Builder, addr: &Address, name: &str, why: String) {
 }
 
 /// Diff an existing volume of ours against the config.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn update(
     ctx: &mut Ctx<'_, '_>,
     b: &mut Builder,
@@ -84,6 +85,7 @@ pub(super) fn update(
     vf: &VolumeFacts,
     marked: bool,
     proven: &[Option<ProvenBrick<'_>>],
+    lost: &[usize],
 ) {
     let w = ctx.w;
     let addr = Address::volume(name);
@@ -226,10 +228,13 @@ pub(super) fn update(
     let following = removing
         .as_ref()
         .is_some_and(|r| tasks::pending_removal(vf).is_some_and(|t| t.bricks == *r));
-    let danger = volume_danger(w, Some(vf), &nodes)
+    // a lost brick is offline and missed writes: its rebuild is what heals the set, and
+    // the volume's other changes wait for it (they come after it in the chain)
+    let lost_names: Vec<&str> = lost.iter().map(|&i| vf.bricks[i].name.as_str()).collect();
+    let danger = volume_danger(w, Some(vf), &nodes, &lost_names)
         .or_else(|| tasks::danger(w, vf, removing.as_deref()))
         .or_else(|| {
-            (in_flight.is_empty() && !following)
+            (in_flight.is_empty() && !following && lost.is_empty())
                 .then(|| heal_danger(w, vf))
                 .flatten()
         });
@@ -263,6 +268,7 @@ pub(super) fn update(
         vs.set_option(OPT_CLUSTER, &w.desired.cluster, None);
         vs.set_option(OPT_BRICK_SIZE, &b0.to_string(), None);
     }
+    rebuild::plan(ctx, &mut vs, vol, vf, proven, b0, lost);
     migrate::plan(ctx, &mut vs, vol, vf, proven, b0, in_flight);
     if let Some(s) = &shrinking {
         shrink::plan(ctx, &mut vs, vol, vf, proven, s);
