@@ -203,7 +203,7 @@ pub(super) fn plan(
             vs.b.block(
                 BlockerCode::DrainBlocked,
                 &addr,
-                format!("brick {old} of volume {name} is on draining {}: a brick of a distribute volume has no copy to heal from, so moving it needs `remove-brick` (migrating its files), which brickyard does not do yet", ctx.pool.cands[h].device),
+                format!("brick {old} of volume {name} is on draining {}: a brick of a distribute volume has no copy to heal from, so moving it needs `remove-brick` (migrating its files), which brickyard runs to shrink a volume but not to drain a brick", ctx.pool.cands[h].device),
                 Some("keep the storage (drop `drain: true`), or move the files by hand: `gluster volume remove-brick` start/status/commit".into()),
             );
             continue;
