@@ -27,7 +27,7 @@ use crate::plan::placement::place_move;
 use crate::plan::proof::{self, Proven, ProvenBrick};
 
 use super::Ctx;
-use super::steps::{VolSteps, brick_arg, emit_brick_list};
+use super::steps::{VolSteps, build_one};
 
 /// How long one apply waits for a moved brick to heal before it fails the step (the next
 /// apply waits again: the guard skips the wait once healed).
@@ -256,13 +256,9 @@ pub(super) fn plan(
             );
             continue;
         };
-        let (built, refused) =
-            emit_brick_list(ctx, vs.b, name, vol, &[(set, pos, pick)], vs.blocked);
-        if refused {
+        let Some(new) = build_one(ctx, vs, vol, set, pos, pick) else {
             continue;
-        }
-        let new = brick_arg(ctx, name, set, pos, &pick);
-        vs.last.extend(built);
+        };
         vs.push(
             &format!("replace-brick/s{set}p{pos}"),
             format!("move brick {old} to {} (replace-brick)", new.name),

@@ -25,7 +25,7 @@ use crate::plan::proof::{self, ProvenBrick};
 
 use super::Ctx;
 use super::migrate::heal_wait;
-use super::steps::{VolSteps, brick_arg, emit_brick_list};
+use super::steps::{VolSteps, build_one};
 
 /// Whether brick `i` of `vf` is a lost brick to rebuild in place: offline in a started
 /// volume with copies, on a declared path that exists and is its own mount (not the root
@@ -127,13 +127,9 @@ pub(super) fn plan(
             );
             continue;
         };
-        let (built, refused) =
-            emit_brick_list(ctx, vs.b, name, vol, &[(set, pos, pick)], vs.blocked);
-        if refused {
+        let Some(again) = build_one(ctx, vs, vol, set, pos, pick) else {
             continue;
-        }
-        let again = brick_arg(ctx, name, set, pos, &pick);
-        vs.last.extend(built);
+        };
         vs.push(
             &format!("reset-brick/s{set}p{pos}"),
             format!(

@@ -25,7 +25,7 @@ use crate::units::HumanBytes;
 
 use super::Ctx;
 use super::steps::VolSteps;
-use super::tasks::{counts, pending_removal};
+use super::tasks::{followed_removal, numbers};
 
 /// How long one apply waits for gluster to move the files off before it fails the step
 /// (the next apply waits again: the check skips the wait once they are moved).
@@ -37,18 +37,26 @@ pub(super) struct Shrink {
     pub(super) k1: u64,
     /// Bytes one set holds (data bricks × brick size).
     pub(super) per_set: u64,
+    /// The bricks that go: every brick of the last `k0 - k1` sets, as gluster names them.
+    pub(super) bricks: Vec<String>,
 }
 
 impl Shrink {
-    /// The bricks that go: every brick of the last `k0 - k1` sets, as gluster names them.
-    pub(super) fn bricks(&self, vf: &VolumeFacts) -> Vec<String> {
+    pub(super) fn new(vf: &VolumeFacts, k0: u64, k1: u64, per_set: u64) -> Shrink {
         let n = crate::plan::proof::set_size(vf) as usize;
-        vf.bricks
+        let bricks = vf
+            .bricks
             .iter()
-            .skip(self.k1 as usize * n)
-            .take((self.k0 - self.k1) as usize * n)
+            .skip(k1 as usize * n)
+            .take((k0 - k1) as usize * n)
             .map(|b| b.name.clone())
-            .collect()
+            .collect();
+        Shrink {
+            k0,
+            k1,
+            per_set,
+            bricks,
+        }
     }
 }
 
@@ -147,17 +155,14 @@ pub(super) fn plan(
         vs.b.block(code, &addr, why, Some(fix));
         return;
     }
-    let bricks = s.bricks(vf);
+    let bricks = &s.bricks;
     let sets = if s.k0 - s.k1 == 1 {
         format!("set {}", s.k1)
     } else {
         format!("sets {}..{}", s.k1, s.k0 - 1)
     };
-    let task = pending_removal(vf).filter(|t| t.bricks == bricks);
-    let now = task
-        .and_then(|t| t.progress.as_ref())
-        .map(|p| format!(" (now: {})", counts(p)))
-        .unwrap_or_default();
+    let task = followed_removal(vf, Some(bricks));
+    let now = task.map(|t| numbers(t, " (now: ")).unwrap_or_default();
     match task.map(|t| (&t.status, t.progress.as_ref())) {
         None => {
             let fits = match room(vol, vf, s) {
@@ -185,7 +190,7 @@ pub(super) fn plan(
                     bricks.len(),
                     fits.map(|f| format!("; {f}")).unwrap_or_default()
                 ),
-                gluster::remove_brick_start(name, &bricks),
+                gluster::remove_brick_start(name, bricks),
                 false,
             );
         }
@@ -214,10 +219,10 @@ pub(super) fn plan(
     vs.push(
         "shrink/wait",
         format!("wait until gluster has moved every file off {sets} of {name}{now}"),
-        gluster::remove_brick_wait(name, &bricks, MIGRATE_TIMEOUT_S),
+        gluster::remove_brick_wait(name, bricks, MIGRATE_TIMEOUT_S),
         false,
     );
-    let (commands, guard) = gluster::remove_brick_commit(name, &bricks);
+    let (commands, guard) = gluster::remove_brick_commit(name, bricks);
     vs.push_now(
         "shrink/commit",
         format!("take {sets} out of {name} (remove-brick commit, once gluster says completed with 0 failures and 0 skipped)"),

@@ -195,6 +195,27 @@ pub(super) fn emit_bricks(
     emit_brick_list(ctx, b, name, vol, &list, blocked)
 }
 
+/// One new brick at (set, pos) on `pick` for a step of `vs` that takes it into the volume
+/// (a move's replace-brick, a lost brick's reset-brick): its steps built, the next step of
+/// `vs` waiting for them; how gluster will name it. None when what its node has there is
+/// not provably ours (the blocker is pushed).
+pub(super) fn build_one(
+    ctx: &Ctx<'_, '_>,
+    vs: &mut VolSteps<'_, '_>,
+    vol: &Volume,
+    set: u32,
+    pos: u32,
+    pick: Pick,
+) -> Option<BrickArg> {
+    let (built, refused) =
+        emit_brick_list(ctx, vs.b, vs.name, vol, &[(set, pos, pick)], vs.blocked);
+    if refused {
+        return None;
+    }
+    vs.last.extend(built);
+    Some(brick_arg(ctx, vs.name, set, pos, &pick))
+}
+
 /// `emit_bricks` for bricks given one by one as (set, position, pick): the sets of an
 /// expansion, or the new home of one moved brick.
 pub(super) fn emit_brick_list(

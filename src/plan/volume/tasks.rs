@@ -36,6 +36,33 @@ pub(super) fn pending_removal(vf: &VolumeFacts) -> Option<&VolumeTask> {
     })
 }
 
+/// The pending remove-brick of exactly the bricks the config's shrink removes
+/// (`followed`), which the plan follows.
+pub(super) fn followed_removal<'a>(
+    vf: &'a VolumeFacts,
+    followed: Option<&[String]>,
+) -> Option<&'a VolumeTask> {
+    pending_removal(vf).filter(|t| followed == Some(&t.bricks[..]))
+}
+
+/// The pending remove-brick the config does not ask for (no shrink, or of other bricks).
+pub(super) fn unasked_removal<'a>(
+    vf: &'a VolumeFacts,
+    followed: Option<&[String]>,
+) -> Option<&'a VolumeTask> {
+    pending_removal(vf).filter(|t| followed != Some(&t.bricks[..]))
+}
+
+/// A task's counts after `lead` (" (", " (now: " or ": "; closed with ")" when `lead`
+/// opens one), or nothing when they were not read.
+pub(super) fn numbers(t: &VolumeTask, lead: &str) -> String {
+    let close = if lead.contains('(') { ")" } else { "" };
+    t.progress
+        .as_ref()
+        .map(|p| format!("{lead}{}{close}", counts(p)))
+        .unwrap_or_default()
+}
+
 /// Why no brick of `vf` may change now, if a task says so: a rebalance in progress, a
 /// remove-brick of other bricks than `followed` (the config's shrink), or tasks that
 /// could not be read.
@@ -52,11 +79,7 @@ pub(super) fn danger(
     }
     let name = &vf.name;
     let task = vf.task.as_ref()?;
-    let numbers = task
-        .progress
-        .as_ref()
-        .map(|p| format!(" ({})", counts(p)))
-        .unwrap_or_default();
+    let numbers = numbers(task, " (");
     match task.kind {
         TaskKind::Rebalance if task.status == TaskStatus::InProgress => Some((
             BlockerCode::TaskRunning,
@@ -66,10 +89,7 @@ pub(super) fn danger(
         )),
         TaskKind::Rebalance => None,
         TaskKind::RemoveBrick => {
-            let t = pending_removal(vf)?;
-            if followed == Some(&t.bricks[..]) {
-                return None;
-            }
+            let t = unasked_removal(vf, followed)?;
             let bricks = t.bricks.join(" ");
             Some((
                 BlockerCode::TaskRunning,
@@ -88,26 +108,16 @@ pub(super) fn danger(
 /// committed, the volume loses those bricks).
 pub(super) fn note(vf: &VolumeFacts, followed: Option<&[String]>) -> Option<String> {
     let name = &vf.name;
-    if let Some(t) = pending_removal(vf)
-        && followed != Some(&t.bricks[..])
-    {
-        let numbers = t
-            .progress
-            .as_ref()
-            .map(|p| format!(" ({})", counts(p)))
-            .unwrap_or_default();
+    if let Some(t) = unasked_removal(vf, followed) {
         return Some(format!(
-            "volume {name}: a remove-brick of {} is {}{numbers}, and the config does not ask for it: once committed, the volume no longer has those bricks; brickyard changes no brick of {name} until it is committed or stopped",
+            "volume {name}: a remove-brick of {} is {}{}, and the config does not ask for it: once committed, the volume no longer has those bricks; brickyard changes no brick of {name} until it is committed or stopped",
             t.bricks.join(" "),
-            t.status.words()
+            t.status.words(),
+            numbers(t, " (")
         ));
     }
     let t = vf.task.as_ref().filter(|t| t.kind == TaskKind::Rebalance)?;
-    let numbers = t
-        .progress
-        .as_ref()
-        .map(|p| format!(": {}", counts(p)))
-        .unwrap_or_default();
+    let numbers = numbers(t, ": ");
     match &t.status {
         TaskStatus::InProgress => Some(format!("volume {name}: rebalance in progress{numbers}")),
         TaskStatus::Completed | TaskStatus::NotStarted => None,

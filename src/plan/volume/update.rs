@@ -198,11 +198,12 @@ pub(super) fn update(
     } else if k0 > 1 && vol.size.div_ceil(per_set) < k0 {
         // Growth rounds up to whole sets, so a grown volume holds up to one set more than
         // its size: a shrink is asking for a size a whole set less would hold.
-        shrinking = Some(Shrink {
+        shrinking = Some(Shrink::new(
+            vf,
             k0,
-            k1: vol.size.div_ceil(per_set).max(1),
+            vol.size.div_ceil(per_set).max(1),
             per_set,
-        });
+        ));
     } else if k0 == 1 && brick_size(vol.size, k0, &vol.durability) < b0 {
         b.block(
             BlockerCode::Shrink,
@@ -222,23 +223,21 @@ pub(super) fn update(
     // a move an earlier apply left in flight waits for its own heal (the first step of
     // this volume's chain): that heal does not hold the volume back
     let in_flight = migrate::swapped_out(ctx, vf);
-    let removing = shrinking.as_ref().map(|s| s.bricks(vf));
+    let removing = shrinking.as_ref().map(|s| &s.bricks[..]);
     // gluster's own moves of a remove-brick in flight fill the heal index as they go
     // (measured on the lab): following it to its commit is not held back by them
-    let following = removing
-        .as_ref()
-        .is_some_and(|r| tasks::pending_removal(vf).is_some_and(|t| t.bricks == *r));
+    let following = tasks::followed_removal(vf, removing).is_some();
     // a lost brick is offline and missed writes: its rebuild is what heals the set, and
     // the volume's other changes wait for it (they come after it in the chain)
     let lost_names: Vec<&str> = lost.iter().map(|&i| vf.bricks[i].name.as_str()).collect();
     let danger = volume_danger(w, Some(vf), &nodes, &lost_names)
-        .or_else(|| tasks::danger(w, vf, removing.as_deref()))
+        .or_else(|| tasks::danger(w, vf, removing))
         .or_else(|| {
             (in_flight.is_empty() && !following && lost.is_empty())
                 .then(|| heal_danger(w, vf))
                 .flatten()
         });
-    if let Some(note) = tasks::note(vf, removing.as_deref()) {
+    if let Some(note) = tasks::note(vf, removing) {
         b.warnings.push(note);
     }
     // what the volume keeps: a brick of a later set is left over (`leftover`)
@@ -378,8 +377,7 @@ pub(super) fn update(
     vs.flush();
     // a remove-brick the config does not ask for will take bricks away once committed:
     // the cluster is about to differ from the config, so the plan never says "No changes"
-    let unasked =
-        tasks::pending_removal(vf).is_some_and(|t| removing.as_deref() != Some(&t.bricks[..]));
+    let unasked = tasks::unasked_removal(vf, removing).is_some();
     if let Some((code, why)) = danger
         && (b.steps.len() > before || unasked)
     {
