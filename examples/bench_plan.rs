@@ -93,6 +93,7 @@ fn desired() -> Desired {
                     protect: false,
                     state: VolumeState::Present,
                     rebalance: Default::default(),
+                    adopt: false,
                     device_tags: BTreeMap::new(),
                     brick_kind: BrickKind::Lvm,
                 },

@@ -13,6 +13,7 @@
 pub mod apply;
 pub mod config;
 pub mod gather;
+pub mod import;
 pub mod lock;
 pub mod plan;
 pub mod render;

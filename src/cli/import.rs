@@ -1,6 +1,11 @@
 //! `brickyard import heketi TOPOLOGY.json`: print an equivalent brickyard config.
 //! The output is validated before it is printed; problems carried over from the
 //! topology (say, a device not under /dev) are reported on stderr with exit 1.
+//!
+//! `brickyard import cluster [-c SEED] [--facts FILE]`: print the config for what the
+//! cluster holds (`brickyard::import`). The text is parsed back and must give the very
+//! model it was written from; gathered live, it is then planned against a fresh gather
+//! and the plan's steps are counted on stderr (adoption only, when the import is true).
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -23,6 +28,22 @@ pub(crate) struct Args {
 pub(crate) enum Source {
     /// Convert a Heketi topology.json (the file `heketi-cli topology load` reads).
     Heketi(HeketiArgs),
+    /// Print the config for what a running cluster holds: nodes, the paths its bricks are
+    /// in, every volume (`adopt: true` on volumes brickyard did not make).
+    Cluster(ClusterArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ClusterArgs {
+    /// Seed config naming the nodes and how to reach them (volumes in it are ignored).
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Import from facts saved by `brickyard gather -o FILE` instead of reading the nodes.
+    #[arg(long, value_name = "FILE")]
+    facts: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutFormat::Yaml)]
+    format: OutFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -49,7 +70,79 @@ pub(crate) struct HeketiArgs {
 pub(crate) fn run(ui: &Ui, args: Args) -> CommandResult {
     match args.source {
         Source::Heketi(a) => heketi_run(ui, a),
+        Source::Cluster(a) => cluster_run(ui, a),
     }
+}
+
+fn cluster_run(ui: &Ui, a: ClusterArgs) -> CommandResult {
+    let seed = super::loader::load(ui, a.config.as_deref())?.desired;
+    let live = a.facts.is_none();
+    let observed = match &a.facts {
+        Some(path) => super::plan::load_facts(path)?,
+        None => super::plan::gather_live(ui, &seed)?,
+    };
+    let format = match a.format {
+        OutFormat::Yaml => Format::Yaml,
+        OutFormat::Hcl => Format::Hcl,
+    };
+    let (out, imported) = brickyard::import::cluster(&seed, &observed, format)
+        .map_err(|e| CommandError::message(e.to_string()))?;
+    let file = match format {
+        Format::Yaml => "imported.yaml",
+        Format::Hcl => "imported.hcl",
+    };
+    let loaded = config::parse_str(file, &out, format);
+    if loaded.has_errors() || loaded.desired.as_ref() != Some(&imported.desired) {
+        let _ = std::io::stdout().lock().write_all(out.as_bytes());
+        ui.print_diagnostics(&loaded);
+        return Err(CommandError::message(
+            "the imported config does not read back as what was imported (above); please report this",
+        ));
+    }
+    if live {
+        let again = super::plan::gather_live(ui, &imported.desired)?;
+        let opts = brickyard::plan::PlanOptions {
+            allow_destroy: false,
+            allow_wipe: false,
+            new_cluster_id: Some(super::plan::new_cluster_id()?),
+        };
+        let p = brickyard::plan::plan(&imported.desired, &again, &opts);
+        let adopt = p
+            .steps
+            .iter()
+            .filter(|s| s.action == brickyard::plan::Action::Adopt)
+            .count();
+        // a first apply records the cluster identity on each node: not a change to storage
+        let records = p
+            .steps
+            .iter()
+            .filter(|s| s.id.ends_with("/cluster-id"))
+            .count();
+        let other: Vec<String> = p
+            .steps
+            .iter()
+            .filter(|s| {
+                !matches!(
+                    s.action,
+                    brickyard::plan::Action::Adopt | brickyard::plan::Action::NoOp
+                ) && !s.id.ends_with("/cluster-id")
+            })
+            .map(|s| s.address.to_string())
+            .collect();
+        eprintln!(
+            "Planned against the cluster: {adopt} adoption step(s) for {} volume(s), {records} identity record(s), {} other step(s){}, {} blocker(s).",
+            imported.adopted.len(),
+            other.len(),
+            if other.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", other.join(", "))
+            },
+            p.blockers.len()
+        );
+    }
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    Ok(Exit::Success)
 }
 
 fn heketi_run(ui: &Ui, a: HeketiArgs) -> CommandResult {

@@ -90,7 +90,7 @@ pub(crate) fn run(ui: &Ui, args: PlanArgs) -> CommandResult {
 }
 
 /// Read every node over SSH (read-only probes); unreachable nodes become facts too.
-fn gather_live(ui: &Ui, desired: &Desired) -> Result<Observed, CommandError> {
+pub(crate) fn gather_live(ui: &Ui, desired: &Desired) -> Result<Observed, CommandError> {
     ui.block_on(async {
         eprintln!("Gathering facts from {} node(s)...", desired.nodes.len());
         let cluster = session::connect(desired).await;
@@ -100,7 +100,7 @@ fn gather_live(ui: &Ui, desired: &Desired) -> Result<Observed, CommandError> {
     })
 }
 
-fn load_facts(path: &Path) -> Result<Observed, CommandError> {
+pub(crate) fn load_facts(path: &Path) -> Result<Observed, CommandError> {
     let text = super::files::read_capped(path, "facts file").map_err(CommandError::message)?;
     let obs: Observed = serde_json::from_str(&text).map_err(|e| {
         CommandError::message(format!("{}: not a valid facts file: {e}", path.display()))

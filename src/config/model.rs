@@ -167,6 +167,11 @@ pub struct Volume {
     /// files may land on the new bricks; old files stay) or `full` (old files move too).
     #[serde(default, skip_serializing_if = "Rebalance::is_default")]
     pub rebalance: Rebalance,
+    /// Take over the volume of this name that exists unmarked (made by hand or by
+    /// Heketi), once its live layout matches this declaration; without it, such a volume
+    /// is a blocker. Once marked, the volume is brickyard's like any other.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -45,6 +45,7 @@ pub(crate) const VOLUME_FIELDS: &[&str] = &[
     "device_tags",
     "brick_kind",
     "rebalance",
+    "adopt",
 ];
 pub(crate) const DURABILITY_FIELDS: &[&str] = &["type", "replica", "arbiter", "data", "redundancy"];
 
@@ -188,6 +189,10 @@ pub struct VolumeInput {
     pub brick_kind: Option<BrickKind>,
     /// What an expand starts: `fix-layout` (default) or `full` (moves old files too).
     pub rebalance: Option<crate::config::model::Rebalance>,
+    /// Take over this volume although brickyard did not create it (made by hand, by
+    /// gluster-ansible or by Heketi): its layout must match the declaration; the plan
+    /// marks its bricks and the volume (docs/adoption.md). Default false.
+    pub adopt: Option<bool>,
 }
 
 #[derive(JsonSchema)]

@@ -110,6 +110,51 @@ path_facts() {
 			echo "type=other"
 		fi
 	done
+	marks "$@"
+}
+
+# The bricks gluster lists on this node (LB: the paths of volume info's bricks whose
+# hostUuid is this glusterd's), in path_facts' form: a brick brickyard adopts lives where
+# whoever made it put it, not under a path brickyard derives. A brick reached through a
+# symlink anywhere on its path (readlink -m differs from it) is `symlink`; one gather
+# cannot see is not listed. One readlink and one getfattr for all of them.
+local_bricks() {
+	[ -n "$LB" ] || return 0
+	# shellcheck disable=SC2086 # LB holds only [A-Za-z0-9_./-] paths, one per line
+	set -- $LB
+	_r=$(readlink -m -- "$@") || return 1
+	_n=$#
+	for d in "$@"; do
+		_c=${_r%%"
+"*}
+		_r=${_r#*"
+"}
+		[ -e "$d" ] || [ -L "$d" ] || continue
+		printf 'brick=%s\n' "$d"
+		if [ -L "$d" ] || [ "$_c" != "$d" ]; then
+			echo "type=symlink"
+		elif [ -d "$d" ]; then
+			echo "type=directory"
+			set -- "$@" "$d"
+		else
+			echo "type=other"
+		fi
+	done
+	shift "$_n"
+	marks "$@"
+}
+# LB: this node's brick paths in the volume info text $1 (see local_bricks).
+local_brick_paths() {
+	_u=
+	[ -r /var/lib/glusterd/glusterd.info ] &&
+		while IFS='=' read -r _k _w; do [ "$_k" = UUID ] && _u=$_w; done </var/lib/glusterd/glusterd.info
+	case $_u in '' | *[!0-9a-f-]*) return 0 ;; esac
+	printf '%s\n' "$1" | sed -n "s|.*<name>[^<]*:\(/[^<]*\)</name><hostUuid>$_u</hostUuid>.*|\1|p" |
+		grep -E '^/[A-Za-z0-9_./-]*$' | sort -u
+}
+
+# marks DIR...: the ownership mark of each directory, as `marked=DIR` + `mark=VALUE`.
+marks() {
 	[ $# -gt 0 ] || return 0
 	# -e text: the value in double quotes, anything unusual escaped with a backslash
 	getfattr -n trusted.brickyard.brick -e text --absolute-names -- "$@" 2>/dev/null |
@@ -190,7 +235,8 @@ lock_facts() {
 }
 
 # Heal index of every brick brickyard may have made on this node (LVM bricks under the
-# mount root, directory bricks under the declared paths given as arguments): the gfid
+# mount root, directory bricks under the declared paths given as arguments) and of every
+# brick gluster lists here (LB, adopted ones included), each once: the gfid
 # entries in <brick>/.glusterfs/indices/{xattrop,dirty,entry-changes}, where the index
 # translator records what `heal info` then reports as pending. Read from the local
 # filesystem, so the cost grows with this node's bricks, not with the cluster's volumes,
@@ -201,6 +247,11 @@ heal_index() {
 	for _b in /var/lib/brickyard/mounts/*/*/brick; do heal_brick "$_b" && set -- "$@" "$_b"; done
 	for _a in "$@"; do
 		case $_a in p:/*) for _b in "${_a#p:}"/*/s*p*; do heal_brick "$_b" && set -- "$@" "$_b"; done ;; esac
+	done
+	# shellcheck disable=SC2086 # see local_bricks
+	for _b in $LB; do
+		case " $* " in *" $_b "*) continue ;; esac
+		heal_brick "$_b" && set -- "$@" "$_b"
 	done
 	shift "$_n"
 	[ $# -gt 0 ] || return 0
@@ -236,7 +287,10 @@ sec gluster_version gluster --version
 sec lvm_version lvm version
 sec glusterd_pid glusterd_pid
 sec pool_list GX pool list
-sec volume_info GX volume info all
+_vi=$(GX volume info all 2>&1)
+sec volume_info replay "$?" "$_vi"
+LB=$(local_brick_paths "$_vi")
+unset _vi
 for a in "$@"; do
 	[ "$a" = s: ] && {
 		sec volume_status GX volume status all detail
@@ -253,6 +307,7 @@ sec fstab fstab_lines
 sec cluster_id cluster_id_facts
 sec lock lock_facts
 sec heal_index heal_index "$@"
+sec local_bricks local_bricks
 for a in "$@"; do
 	case $a in
 	d:/*)

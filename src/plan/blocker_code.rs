@@ -44,7 +44,12 @@ pub enum BlockerCode {
     Capacity,
     BrickLimits,
     // volume lifecycle (`volume`)
+    /// A volume of another brickyard cluster, or one declared absent that is not ours.
     ForeignConflict,
+    /// A volume the config declares exists, unmarked, and the config does not adopt it.
+    ForeignVolume,
+    /// A volume declared with `adopt: true` differs from its declaration.
+    AdoptMismatch,
     HalfAppliedMismatch,
     LayoutChange,
     Shrink,
@@ -100,6 +105,8 @@ impl BlockerCode {
             BlockerCode::Capacity => "capacity",
             BlockerCode::BrickLimits => "brick_limits",
             BlockerCode::ForeignConflict => "foreign_conflict",
+            BlockerCode::ForeignVolume => "foreign_volume",
+            BlockerCode::AdoptMismatch => "adopt_mismatch",
             BlockerCode::HalfAppliedMismatch => "half_applied_mismatch",
             BlockerCode::LayoutChange => "layout_change",
             BlockerCode::Shrink => "shrink",
@@ -158,6 +165,8 @@ mod tests {
             BlockerCode::Capacity,
             BlockerCode::BrickLimits,
             BlockerCode::ForeignConflict,
+            BlockerCode::ForeignVolume,
+            BlockerCode::AdoptMismatch,
             BlockerCode::HalfAppliedMismatch,
             BlockerCode::LayoutChange,
             BlockerCode::Shrink,

@@ -3,6 +3,7 @@
 //! metadata LV LVM reserves with the first thin pool of a VG. All integer arithmetic.
 
 use crate::config::{Durability, Volume};
+use crate::gather::{BrickFacts, VolumeFacts};
 use crate::units::{GIB, MIB};
 
 /// LVM extent size brickyard creates VGs with (`vgcreate --physicalextentsize=4M`).
@@ -118,6 +119,29 @@ pub(crate) fn set_range(
     let lo = volume_size.div_ceil(per_set_max).max(1);
     let hi = volume_size / min.saturating_mul(data).max(1);
     (lo <= hi).then_some((lo, hi))
+}
+
+/// What a client of an existing volume can store: sets × data bricks per set × the
+/// smallest data brick's filesystem (`fs_size` of each non-arbiter brick), when every
+/// size is known. Adoption checks a declared size against it; import declares it.
+pub(crate) fn live_capacity(
+    vf: &VolumeFacts,
+    fs_size: impl Fn(&BrickFacts) -> Option<u64>,
+) -> Option<u64> {
+    let n = super::proof::set_size(vf) as usize;
+    let smallest = vf
+        .bricks
+        .iter()
+        .filter(|b| !b.is_arbiter)
+        .map(fs_size)
+        .collect::<Option<Vec<u64>>>()?
+        .into_iter()
+        .min()?;
+    let sets = (vf.bricks.len() / n.max(1)) as u64;
+    let data = super::gluster::live_durability(vf)
+        .map(|d| data_bricks_per_set(&d))
+        .unwrap_or(1);
+    sets.checked_mul(data)?.checked_mul(smallest)
 }
 
 #[cfg(test)]

@@ -43,6 +43,24 @@ struct Ranked<'a> {
     device: &'a str,
 }
 
+/// Why an existing brick keeps new bricks of `volume` off every path of `node`, if it does.
+fn nested(pool: &Pool, node: &str, volume: &str, vol: &Volume) -> Option<String> {
+    pool.cands
+        .iter()
+        .filter(|c| c.node == node && c.kind == vol.brick_kind)
+        .find_map(|c| {
+            if let Some(br) = &c.nested.inside {
+                return Some(format!("path {} is inside brick {br}", c.device));
+            }
+            c.nested.volumes.get(volume).map(|br| {
+                format!(
+                    "new bricks of {volume} would go under {}/{volume}, where brick {br} is: declare a path beside it, not above it",
+                    c.device.trim_end_matches('/')
+                )
+            })
+        })
+}
+
 /// Pushes the blocker for a volume that could not be placed (new, or growing by
 /// `expand`), explaining the first rule that fails with numbers from the same
 /// placement search that refused it.
@@ -92,9 +110,10 @@ pub(crate) fn volume_blocker(
         .nodes
         .keys()
         .filter(|n| !nodes.contains_key(n.as_str()))
-        .map(|n| match w.unhealthy.get(n) {
-            Some(why) => format!("{n} ({why})"),
-            None => format!("{n} (no usable {kind}{tags})"),
+        .map(|n| match (w.unhealthy.get(n), nested(pool, n, name, vol)) {
+            (Some(why), _) => format!("{n} ({why})"),
+            (None, Some(why)) => format!("{n} ({why})"),
+            (None, None) => format!("{n} (no usable {kind}{tags})"),
         })
         .collect();
     let lay = layout(&vol.durability);

@@ -86,6 +86,25 @@ pub(crate) fn layout(d: &Durability) -> String {
     }
 }
 
+/// The durability an existing volume has, in the config's terms; None for a layout the
+/// config cannot declare (a count beyond 255).
+pub(crate) fn live_durability(vf: &crate::gather::VolumeFacts) -> Option<Durability> {
+    let small = |n: u32| u8::try_from(n).ok();
+    if vf.disperse_count > 0 {
+        Some(Durability::Disperse {
+            data: small(vf.disperse_count.saturating_sub(vf.redundancy_count))?,
+            redundancy: small(vf.redundancy_count)?,
+        })
+    } else if vf.replica_count > 1 {
+        Some(Durability::Replicate {
+            replica: small(vf.replica_count)?,
+            arbiter: vf.arbiter_count > 0,
+        })
+    } else {
+        Some(Durability::None)
+    }
+}
+
 /// The layout as `gluster volume create` arguments.
 fn layout_args(d: &Durability) -> Vec<String> {
     match *d {

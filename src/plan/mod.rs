@@ -37,8 +37,10 @@ mod volume;
 
 pub use address::{Address, BadAddress};
 pub use blocker_code::BlockerCode;
+pub(crate) use gluster::live_durability;
 pub use model::*;
 pub use options::PlanOptions;
+pub(crate) use proof::set_size;
 
 use crate::config::Desired;
 use crate::gather::Observed;

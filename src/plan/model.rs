@@ -87,6 +87,9 @@ pub enum Action {
     Update,
     Delete,
     Replace,
+    /// Mark a resource brickyard did not make as its own (`adopt: true`); its data and
+    /// layout stay as they are.
+    Adopt,
     NoOp,
 }
 
@@ -198,7 +201,7 @@ impl Plan {
         for step in &self.steps {
             match step.action {
                 Action::Create => s.0 += 1,
-                Action::Update => s.1 += 1,
+                Action::Update | Action::Adopt => s.1 += 1,
                 Action::Delete => s.2 += 1,
                 Action::Replace => {
                     s.0 += 1;
@@ -221,7 +224,7 @@ impl Plan {
             let e = by_addr.entry(&step.address).or_default();
             match step.action {
                 Action::Create => e.0 = true,
-                Action::Update => e.1 = true,
+                Action::Update | Action::Adopt => e.1 = true,
                 Action::Delete => e.2 = true,
                 Action::Replace => {
                     e.0 = true;

@@ -38,7 +38,11 @@ pub(crate) struct ProvenBrick<'a> {
 #[derive(Debug, Clone)]
 pub(crate) enum Proven<'a> {
     Lvm(ProvenLvm<'a>),
-    Dir { path: String },
+    /// `base`: the declared path that holds it (its placement candidate).
+    Dir {
+        path: String,
+        base: String,
+    },
 }
 
 /// The proven LVM objects of a brick: names for commands come from here.
@@ -223,17 +227,13 @@ pub(crate) fn prove_volume<'a>(
         .collect()
 }
 
-/// Prove that brick `set`/`pos` of `volume`, which gluster says is `host:path`, is ours.
-pub(crate) fn prove_brick<'a>(
+/// The declared node a brick of `volume` on `host` is on, its declaration and its
+/// facts; a brick of a volume whose name brickyard would never write proves nothing.
+fn brick_node<'a>(
     w: &World<'a>,
     volume: &str,
-    set: u32,
-    pos: u32,
     host: &str,
-    path: &str,
-    need_mark: bool,
-) -> Result<ProvenBrick<'a>, ProofFailure> {
-    let cluster = w.desired.cluster.as_str();
+) -> Result<(&'a String, &'a crate::config::Node, &'a NodeFacts), ProofFailure> {
     let Some((node, decl)) = w
         .node_of_host(host)
         .and_then(|n| w.desired.nodes.get_key_value(n))
@@ -248,6 +248,21 @@ pub(crate) fn prove_brick<'a>(
             volume: volume.into(),
         });
     }
+    Ok((node, decl, f))
+}
+
+/// Prove that brick `set`/`pos` of `volume`, which gluster says is `host:path`, is ours.
+pub(crate) fn prove_brick<'a>(
+    w: &World<'a>,
+    volume: &str,
+    set: u32,
+    pos: u32,
+    host: &str,
+    path: &str,
+    need_mark: bool,
+) -> Result<ProvenBrick<'a>, ProofFailure> {
+    let cluster = w.desired.cluster.as_str();
+    let (node, decl, f) = brick_node(w, volume, host)?;
     let proven = |kind| ProvenBrick {
         node: node.as_str(),
         set,
@@ -273,12 +288,94 @@ pub(crate) fn prove_brick<'a>(
         let want = dir_brick_mark(cluster, volume, set, pos);
         dir_state(f, &dir, &want, need_mark)?
             .ok_or(ProofFailure::DirMissing { path: dir.clone() })?;
-        return Ok(proven(Proven::Dir { path: dir }));
+        return Ok(proven(Proven::Dir {
+            path: dir,
+            base: base.path.trim_end_matches('/').to_string(),
+        }));
+    }
+    // an adopted brick lives where its maker put it: under a declared path, and always
+    // with the mark adoption wrote (the path alone proves nothing)
+    if let Some(base) = holding_path(decl, path) {
+        dir_state(f, path, &want_mark(cluster, volume, set, pos), true)?
+            .ok_or(ProofFailure::DirMissing { path: path.into() })?;
+        return Ok(proven(Proven::Dir {
+            path: path.into(),
+            base: base.into(),
+        }));
     }
     Err(ProofFailure::NotDerived {
         path: path.into(),
         want_lv: lv,
     })
+}
+
+fn want_mark(cluster: &str, volume: &str, set: u32, pos: u32) -> String {
+    dir_brick_mark(cluster, volume, set, pos)
+}
+
+/// The declared path of `decl` strictly above `path` (a brick is never the declared path
+/// itself: brickyard makes new bricks inside it), the deepest when several are.
+pub(crate) fn holding_path<'d>(decl: &'d crate::config::Node, path: &str) -> Option<&'d str> {
+    decl.paths
+        .iter()
+        .map(|d| d.path.trim_end_matches('/'))
+        .filter(|base| {
+            path.strip_prefix(base)
+                .is_some_and(|rest| rest.len() > 1 && rest.starts_with('/'))
+        })
+        .max_by_key(|base| base.len())
+}
+
+/// `path` is a real directory carrying this cluster's mark for `volume`: a brick
+/// brickyard adopted (or made), wherever it is.
+pub(crate) fn adopted_mark(
+    f: &NodeFacts,
+    cluster: &str,
+    volume: &str,
+    set: u32,
+    pos: u32,
+    path: &str,
+) -> bool {
+    matches!(
+        dir_state(f, path, &want_mark(cluster, volume, set, pos), true),
+        Ok(Some(true))
+    )
+}
+
+/// A brick of a volume brickyard is asked to adopt (`adopt: true`): on a declared node
+/// with facts, under a declared path of it, a real directory reached through no symlink,
+/// unmarked or marked for this cluster's volume. `Ok(true)`: it carries the mark already.
+/// LVM bricks (Heketi's) are not adoptable yet: they fail as not derived.
+pub(crate) fn adoptable<'a>(
+    w: &World<'a>,
+    volume: &str,
+    set: u32,
+    pos: u32,
+    host: &str,
+    path: &str,
+) -> Result<(ProvenBrick<'a>, bool), ProofFailure> {
+    let cluster = w.desired.cluster.as_str();
+    let (node, decl, f) = brick_node(w, volume, host)?;
+    let Some(base) = holding_path(decl, path) else {
+        return Err(ProofFailure::NotDerived {
+            path: path.into(),
+            want_lv: lv_name(volume, set, pos),
+        });
+    };
+    let marked = dir_state(f, path, &want_mark(cluster, volume, set, pos), false)?
+        .ok_or(ProofFailure::DirMissing { path: path.into() })?;
+    Ok((
+        ProvenBrick {
+            node: node.as_str(),
+            set,
+            pos,
+            kind: Proven::Dir {
+                path: path.into(),
+                base: base.into(),
+            },
+        },
+        marked,
+    ))
 }
 
 /// The LV `l` (named for this brick) with its pool, VG, mount and fstab lines.

@@ -15,6 +15,7 @@ use super::brick::MARKED_MKDIR;
 use super::capacity::{EXTENT, raw_device_capacity};
 use super::model::{Plan, Step};
 use super::ownership::BRICK_XATTR;
+use super::volume::ADOPT_MARK;
 
 /// Apply every runnable step of `plan` to a copy of `observed`.
 pub fn apply(plan: &Plan, observed: &Observed) -> Observed {
@@ -154,6 +155,20 @@ fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
                     kind: BrickDirKind::Directory,
                     mark: Some(mark.to_string()),
                 });
+            }
+        }
+        // adoption's mark: the directory exists already; an unmarked one gets the mark,
+        // one marked for this volume keeps its own, anything else fails the step
+        ["sh", "-c", script, "sh", xattr, mark, dir, prefix]
+            if *script == ADOPT_MARK && *xattr == BRICK_XATTR =>
+        {
+            if let Some(f) = facts(obs, &step.node)
+                && let Some(d) = f.brick_dirs.iter_mut().find(|d| d.path == *dir)
+                && d.kind == BrickDirKind::Directory
+                && d.mark.is_none()
+            {
+                debug_assert!(mark.starts_with(&format!("{prefix}/")));
+                d.mark = Some(mark.to_string());
             }
         }
         ["mount", "-o", opts, "--", dev, target] => {

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::escape::escape;
+use super::escape::{escape, escape_text};
 use crate::plan::{Action, Address, Plan, Step};
 use crate::transport::shell::quote;
 use crate::units::HumanBytes;
@@ -30,6 +30,7 @@ enum Kind {
     Change,
     Destroy,
     Replace,
+    Adopt,
 }
 
 fn classify(steps: &[&Step]) -> Kind {
@@ -43,6 +44,7 @@ fn classify(steps: &[&Step]) -> Kind {
         (true, true) => Kind::Replace,
         (false, true) => Kind::Destroy,
         (true, false) => Kind::Add,
+        _ if steps.iter().any(|s| s.action == Action::Adopt) => Kind::Adopt,
         _ => Kind::Change,
     }
 }
@@ -85,6 +87,7 @@ pub fn human(plan: &Plan, color: bool) -> String {
             Kind::Change => ("~", "33", "updated in-place"),
             Kind::Destroy => ("-", "31", "destroyed"),
             Kind::Replace => ("-/+", "35", "replaced"),
+            Kind::Adopt => ("~", "36", "adopted"),
         };
         let addr = escape(&addr.to_string()).into_owned();
         let _ = writeln!(out, "  {}", p.c("1", &format!("# {addr} will be {verb}")));
@@ -192,7 +195,9 @@ pub fn human(plan: &Plan, color: bool) -> String {
                 bl.code,
                 escape(&bl.address.to_string())
             );
-            let _ = writeln!(out, "      {}", escape(&bl.message));
+            // a message may list several findings, one per line (`adopt_mismatch`)
+            let msg = escape_text(&bl.message).replace('\n', "\n      ");
+            let _ = writeln!(out, "      {msg}");
             if let Some(h) = &bl.help {
                 let _ = writeln!(out, "      help: {}", escape(h));
             }

@@ -8,6 +8,7 @@
 mod common;
 
 mod env_n;
+mod lab_adopt_n;
 mod lab_apply_n;
 mod lab_apply_v;
 mod lab_classic_v;

@@ -25,6 +25,7 @@ mod config_trust;
 mod fixtures_used;
 mod gather_captures;
 mod heketi_import;
+mod import_cluster;
 mod local_shell;
 mod plan_adversarial;
 mod plan_crash_resume;

@@ -109,6 +109,7 @@ fn desired(s: &Spec, grow: u64) -> Desired {
                     protect: false,
                     state: VolumeState::Present,
                     rebalance: Default::default(),
+                    adopt: false,
                     device_tags: BTreeMap::new(),
                     brick_kind: BrickKind::Lvm,
                 },

@@ -104,6 +104,10 @@ impl Decoder<'_> {
                 }),
             None => Some(Rebalance::default()),
         };
+        let adopt = match f.get("adopt") {
+            Some(a) => self.boolean("adopt", &a.value),
+            None => Some(false),
+        };
         let device_tags = match f.get("device_tags") {
             Some(t) => self.tags("device_tags", &t.value),
             None => Some(BTreeMap::new()),
@@ -164,6 +168,7 @@ impl Decoder<'_> {
             device_tags: device_tags?,
             brick_kind: brick_kind?,
             rebalance: rebalance?,
+            adopt: adopt?,
         })
     }
 

@@ -228,6 +228,17 @@ impl<'a> Builder<'a> {
             let r = heal::parse(t);
             self.f.heal_index = self.parsed("heal_index", r).unwrap_or_default();
         }
+        // bricks gluster lists on this node, wherever they are (adopted ones): the same
+        // listing as a declared path's; probes from before it have no such section
+        if self.s.get("local_bricks").is_some()
+            && let Some(t) = self.ok("local_bricks", &[])
+        {
+            for d in paths::listing(t).bricks {
+                if !self.f.brick_dirs.iter().any(|x| x.path == d.path) {
+                    self.f.brick_dirs.push(d);
+                }
+            }
+        }
         if let Some(t) = self.ok("lock", &[]) {
             let (lock, warning) = crate::lock::parse_probe_section(t);
             self.f.lock = lock;

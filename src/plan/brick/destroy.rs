@@ -50,7 +50,7 @@ pub(crate) fn destroy(
 ) {
     let deps = vec![after.to_string()];
     match &pb.kind {
-        Proven::Dir { path } => {
+        Proven::Dir { path, .. } => {
             destroy_dir(
                 b, volume, pb.set, pb.pos, pb.node, path, deps, blocked, emptied,
             );

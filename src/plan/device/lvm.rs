@@ -95,6 +95,7 @@ pub(super) fn device(
         ready_step: ready,
         on_root_fs: false,
         drain: false,
+        nested: Default::default(),
     };
     // Already a PV: ours (VG tagged with our cluster) or foreign.
     if let Some(pv) = f.pvs.iter().find(|p| p.name == dev.path) {

@@ -35,6 +35,56 @@ pub(crate) struct Candidate {
     pub(crate) on_root_fs: bool,
     /// Declared `drain: true`: takes no new brick; its bricks are moved off.
     pub(crate) drain: bool,
+    /// Where new bricks must not go because an existing brick is in the way (`nesting`).
+    pub(crate) nested: Nested,
+}
+
+/// A new directory brick `<path>/<vol>/s<set>p<pos>` must neither be inside an existing
+/// brick of any volume (clients would see it as a directory of that volume) nor hold one
+/// (an adopted brick made where brickyard would now put its own, say `<path>/<vol>`).
+/// Gluster refuses the second at add-brick time, after the directory exists.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Nested {
+    /// The declared path is an existing brick or inside one: no new brick goes there.
+    pub(crate) inside: Option<String>,
+    /// Volumes whose `<path>/<vol>` is, or holds, an existing brick not of the derived
+    /// form, with that brick's name.
+    pub(crate) volumes: BTreeMap<String, String>,
+}
+
+/// What existing bricks of `node` (gluster's brick paths) leave of a declared path.
+fn nesting(w: &World<'_>, node: &str, path: &str) -> Nested {
+    let base = path.trim_end_matches('/');
+    let mut out = Nested::default();
+    let here = w
+        .volumes
+        .values()
+        .flat_map(|vf| &vf.bricks)
+        .filter(|br| w.node_of_host(&br.host) == Some(node));
+    for br in here {
+        let e = br.path.trim_end_matches('/');
+        if e == base || base.strip_prefix(e).is_some_and(|r| r.starts_with('/')) {
+            out.inside = Some(br.name.clone());
+            continue;
+        }
+        let Some(rest) = e.strip_prefix(base).and_then(|r| r.strip_prefix('/')) else {
+            continue;
+        };
+        let (vol, tail) = rest.split_once('/').unwrap_or((rest, ""));
+        let derived = tail
+            .strip_prefix('s')
+            .and_then(|t| t.split_once('p'))
+            .is_some_and(|(s, p)| {
+                !s.is_empty()
+                    && !p.is_empty()
+                    && s.bytes().all(|c| c.is_ascii_digit())
+                    && p.bytes().all(|c| c.is_ascii_digit())
+            });
+        if !derived {
+            out.volumes.insert(vol.to_string(), br.name.clone());
+        }
+    }
+    out
 }
 
 pub(crate) fn candidates(w: &World<'_>, opts: &PlanOptions, b: &mut Builder) -> Vec<Candidate> {
@@ -92,6 +142,7 @@ pub(crate) fn candidates(w: &World<'_>, opts: &PlanOptions, b: &mut Builder) -> 
                             ready_step: None,
                             on_root_fs: pf.mount_target.as_deref() == Some("/"),
                             drain: p.drain,
+                            nested: nesting(w, name, &p.path),
                         });
                     }
                 }

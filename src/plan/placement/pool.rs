@@ -18,6 +18,9 @@ use crate::plan::device::Candidate;
 #[derive(Clone)]
 pub(crate) struct Pool {
     pub(crate) cands: Vec<Candidate>,
+    /// The volume being placed (the volume pass sets it before each volume): a
+    /// candidate an existing brick leaves no room for it on is not eligible.
+    pub(crate) volume: String,
     order: BTreeSet<(Reverse<u64>, usize)>,
 }
 
@@ -57,7 +60,11 @@ impl Pool {
             .enumerate()
             .map(|(i, c)| (Reverse(c.free), i))
             .collect();
-        Pool { cands, order }
+        Pool {
+            cands,
+            order,
+            volume: String::new(),
+        }
     }
 
     /// Bytes `size` takes on candidate `i` (pool + metadata + spare growth, or size).
@@ -72,6 +79,8 @@ impl Pool {
     fn eligible(&self, i: usize, vol: &Volume) -> bool {
         let c = &self.cands[i];
         !c.drain
+            && c.nested.inside.is_none()
+            && !c.nested.volumes.contains_key(&self.volume)
             && c.kind == vol.brick_kind
             && vol
                 .device_tags

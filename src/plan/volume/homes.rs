@@ -82,10 +82,17 @@ fn gone(w: &World<'_>, volume: &str, set: u32, pos: u32, host: &str, path: &str)
         });
     }
     let suffix = dir_brick_path("", volume, set, pos);
-    let base = path.strip_suffix(suffix.as_str())?;
-    if base.is_empty() || !base.starts_with('/') {
-        return None;
-    }
+    let Some(base) = path
+        .strip_suffix(suffix.as_str())
+        .filter(|b| b.starts_with('/'))
+    else {
+        // an adopted brick (marked where its maker put it) under no declared path now
+        let adopted = proof::adopted_mark(f, &w.desired.cluster, volume, set, pos, path);
+        return (adopted && proof::holding_path(decl, path).is_none()).then(|| Gone::Path {
+            node: node.clone(),
+            path: path.rsplit_once('/').map_or("/", |(p, _)| p).to_string(),
+        });
+    };
     let declared = decl
         .paths
         .iter()

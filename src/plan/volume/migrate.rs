@@ -34,13 +34,12 @@ use super::steps::{VolSteps, build_one};
 pub(crate) const HEAL_TIMEOUT_S: u64 = 1800;
 
 /// The candidate a proven brick of `volume` lives on.
-fn home(ctx: &Ctx<'_, '_>, volume: &str, pb: &ProvenBrick<'_>) -> Option<usize> {
+fn home(ctx: &Ctx<'_, '_>, pb: &ProvenBrick<'_>) -> Option<usize> {
     ctx.pool.cands.iter().position(|c| {
         c.node == pb.node
             && match &pb.kind {
-                Proven::Dir { path } => {
-                    c.kind == BrickKind::Directory
-                        && dir_brick_path(&c.device, volume, pb.set, pb.pos) == *path
+                Proven::Dir { base, .. } => {
+                    c.kind == BrickKind::Directory && c.device.trim_end_matches('/') == base
                 }
                 Proven::Lvm(p) => c.kind == BrickKind::Lvm && c.vg == p.lv.vg,
             }
@@ -188,7 +187,7 @@ pub(super) fn plan(
     let n = vol.durability.set_size();
     let homes: Vec<Option<usize>> = proven
         .iter()
-        .map(|pb| pb.as_ref().and_then(|pb| home(ctx, name, pb)))
+        .map(|pb| pb.as_ref().and_then(|pb| home(ctx, pb)))
         .collect();
     for (bi, pb) in proven.iter().enumerate() {
         let Some(pb) = pb else { continue };

@@ -7,6 +7,7 @@
 //! marked volume with a brick that fails its proof is blocked, never changed or deleted. Placement questions go to `placement`, command lines to `gluster`,
 //! brick steps to `brick`, explanations of a refused placement to `diagnose`.
 
+mod adopt;
 mod create;
 mod delete;
 mod homes;
@@ -35,6 +36,9 @@ use super::options::PlanOptions;
 use super::ownership::{OPT_CLUSTER, brick_identity, dir_brick_path, lv_name, pool_name};
 use super::placement::{Pin, Pins, Pool};
 use super::proof::{self, ProofFailure, ProvenBrick};
+#[cfg(any(test, feature = "test-support"))]
+pub(crate) use adopt::MARK as ADOPT_MARK;
+use update::Marking;
 
 /// What every volume of the pass shares: the cluster view, the options, the candidate
 /// pool (each placed volume takes its space from it) and the peer probes.
@@ -68,6 +72,10 @@ enum Owner<'a> {
     },
     /// Marked with our cluster, but these bricks (index, failure) are not proven ours.
     Unproven(Vec<(usize, ProofFailure)>),
+    /// Unmarked, declared with `adopt: true`, and matching its declaration.
+    Adopting(adopt::Adoption<'a>),
+    /// Unmarked, declared with `adopt: true`, and differing from it: each difference.
+    Mismatch(Vec<String>),
     /// Anyone else's: why.
     Foreign(String),
 }
@@ -109,12 +117,34 @@ fn ownership<'a>(w: &World<'a>, vf: &VolumeFacts) -> Owner<'a> {
         Some(c) => Owner::Foreign(format!("managed by brickyard cluster {c}")),
         None => {
             let unmarked = format!("not marked with {OPT_CLUSTER}");
-            if !w.desired.volumes.contains_key(&vf.name) || vf.bricks.is_empty() {
+            let Some(vol) = w.desired.volumes.get(&vf.name) else {
+                return Owner::Foreign(unmarked);
+            };
+            if vol.adopt && vol.state.exists() {
+                return match adopt::check(w, vol, vf) {
+                    Ok(a) => Owner::Adopting(a),
+                    Err(diffs) => Owner::Mismatch(diffs),
+                };
+            }
+            if vf.bricks.is_empty() {
                 return Owner::Foreign(unmarked);
             }
             let mut bricks = Vec::new();
             for (br, r) in vf.bricks.iter().zip(proof::prove_volume(w, vf, true)) {
                 match r {
+                    // marked where its maker put it: an adoption that did not finish,
+                    // which only `adopt: true` finishes (never a create's own brick)
+                    Ok(ProvenBrick {
+                        kind: proof::Proven::Dir { path, base },
+                        set,
+                        pos,
+                        ..
+                    }) if path != dir_brick_path(&base, &vf.name, set, pos) => {
+                        return Owner::Foreign(format!(
+                            "{unmarked}; its brick {} carries brickyard's mark from an adoption that did not finish (add `adopt: true` to finish it)",
+                            br.name
+                        ));
+                    }
                     Ok(p) => bricks.push(Some(p)),
                     Err(e) => {
                         return Owner::Foreign(format!(
@@ -185,7 +215,7 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
             .volumes
             .get(*name)
             .is_some_and(|v| v.state.exists());
-        if !keeps || matches!(owners[name], Owner::Foreign(_)) {
+        if !keeps || matches!(owners[name], Owner::Foreign(_) | Owner::Mismatch(_)) {
             continue;
         }
         let homeless = homes::homeless(w, vf);
@@ -223,11 +253,12 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
                 .replace("Created", "created"),
             ),
             Owner::Unproven(failed) if !held.contains(name) => block_unproven(b, vf, failed),
-            Owner::Unproven(_) | Owner::Ours { .. } => {}
+            Owner::Unproven(_) | Owner::Ours { .. } | Owner::Adopting(_) | Owner::Mismatch(_) => {}
         }
     }
     for (name, vol) in &w.desired.volumes {
         let addr = Address::volume(name);
+        ctx.pool.volume = name.clone();
         if names::volume_name(name).is_err() {
             b.block(
                 BlockerCode::InvalidName,
@@ -257,21 +288,41 @@ pub(crate) fn plan_all(ctx: &mut Ctx<'_, '_>, b: &mut Builder) {
                     lost,
                 } => match state {
                     VolumeState::Present | VolumeState::Stopped => {
-                        update::update(ctx, b, name, vol, vf, *marked, bricks, lost)
+                        let marking = if *marked {
+                            Marking::Marked
+                        } else {
+                            Marking::Unmarked
+                        };
+                        update::update(ctx, b, name, vol, vf, marking, bricks, lost)
                     }
                     VolumeState::Absent => {
                         delete::delete(ctx, b, name, vf, bricks, vol.protect, "has `state: absent`")
                     }
                 },
                 Owner::Unproven(_) => {}
+                Owner::Adopting(a) => {
+                    let bricks: Vec<_> = a.bricks.iter().cloned().map(Some).collect();
+                    update::update(ctx, b, name, vol, vf, Marking::Adopt(a), &bricks, &[])
+                }
+                Owner::Mismatch(diffs) => adopt::block(b, name, diffs),
                 // A plan never lies: a foreign volume the config names, present or
-                // absent, is a blocker, never an adoption, a delete or "No changes".
+                // absent, is a blocker, never a silent adoption, a delete or "No changes".
                 Owner::Foreign(who) => match state {
+                    VolumeState::Present | VolumeState::Stopped
+                        if !vf.options.contains_key(OPT_CLUSTER) =>
+                    {
+                        b.block(
+                            BlockerCode::ForeignVolume,
+                            &addr,
+                            format!("volume {name} already exists and brickyard did not make it: it is {who}"),
+                            Some(format!("to take it over as it is, add `adopt: true` to volume {name} (the plan then shows what adoption marks, after checking the volume matches the declaration; `brickyard import cluster` prints a matching one); otherwise rename the volume in the config")),
+                        )
+                    }
                     VolumeState::Present | VolumeState::Stopped => b.block(
                         BlockerCode::ForeignConflict,
                         &addr,
                         format!("volume {name} already exists and is not managed by this cluster: it is {who}"),
-                        Some("rename the volume in the config; brickyard does not take over existing volumes (adopting one is not supported yet and will be explicit, with `adopt: true`)".into()),
+                        Some("rename the volume in the config; brickyard never takes over another brickyard cluster's volume".into()),
                     ),
                     VolumeState::Absent => b.block(
                         BlockerCode::ForeignConflict,

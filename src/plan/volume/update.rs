@@ -8,6 +8,7 @@ use crate::config::{Durability, Rebalance, Volume, VolumeState};
 use crate::gather::{TaskKind, VolumeFacts, VolumeStatus};
 use crate::units::HumanBytes;
 
+use super::adopt::{self, Adoption};
 use super::shrink::{self, Shrink};
 use super::steps::{VolSteps, brick_arg, emit_bricks, heal_danger, volume_danger};
 use super::{Ctx, migrate, pins, rebuild, remount, tasks};
@@ -24,7 +25,7 @@ use crate::plan::placement::{Pick, SetRequest, place_sets};
 use crate::plan::proof::{Proven, ProvenBrick};
 
 /// Current layout of an existing volume matches the config?
-fn same_layout(d: &Durability, vf: &VolumeFacts) -> bool {
+pub(super) fn same_layout(d: &Durability, vf: &VolumeFacts) -> bool {
     match *d {
         Durability::None => vf.replica_count <= 1 && vf.disperse_count == 0,
         Durability::Replicate { replica, arbiter } => {
@@ -75,6 +76,15 @@ fn bad_size(b: &mut Builder, addr: &Address, name: &str, why: String) {
     );
 }
 
+/// How far the volume carries brickyard's marker options.
+pub(super) enum Marking<'m, 'a> {
+    Marked,
+    /// A create of the config interrupted before its marker step.
+    Unmarked,
+    /// Adopted by this plan: its bricks are marked first, then the volume.
+    Adopt(&'m Adoption<'a>),
+}
+
 /// Diff an existing volume of ours against the config.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn update(
@@ -83,7 +93,7 @@ pub(super) fn update(
     name: &str,
     vol: &Volume,
     vf: &VolumeFacts,
-    marked: bool,
+    marking: Marking<'_, '_>,
     proven: &[Option<ProvenBrick<'_>>],
     lost: &[usize],
 ) {
@@ -250,7 +260,10 @@ pub(super) fn update(
     let (brick_steps, refused) =
         emit_bricks(ctx, b, name, vol, k0 as u32, &new_sets, danger.is_some());
     let blocked = danger.is_some() || refused;
-    let remounts = remount::remount_bricks(ctx, b, name, vol, proven, blocked);
+    let mut last = remount::remount_bricks(ctx, b, name, vol, proven, blocked);
+    if let Marking::Adopt(a) = &marking {
+        last.extend(adopt::mark_bricks(w, b, name, a, blocked));
+    }
     let Some(runner) = w.runner.clone() else {
         return;
     };
@@ -258,12 +271,15 @@ pub(super) fn update(
         b,
         name,
         runner: &runner,
-        action: Action::Update,
+        action: match marking {
+            Marking::Adopt(_) => Action::Adopt,
+            _ => Action::Update,
+        },
         blocked,
-        last: remounts,
+        last,
         sets: Vec::new(),
     };
-    if !marked {
+    if !matches!(marking, Marking::Marked) {
         vs.set_option(OPT_CLUSTER, &w.desired.cluster, None);
         vs.set_option(OPT_BRICK_SIZE, &b0.to_string(), None);
     }
