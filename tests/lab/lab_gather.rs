@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::lab::{Lab, Node, Tier, host_ok, replica3_volume, wait_for};
 use brickyard::config::{Desired, Format};
-use brickyard::gather::{self, NodeFacts, NodeObservation, Observed, VolumeStatus};
+use brickyard::gather::{self, BrickDirKind, NodeFacts, NodeObservation, Observed, VolumeStatus};
 use brickyard::transport::{self, Counting, Transport, Transports};
 
 const VOL: &str = "labgather";
@@ -401,14 +401,29 @@ fn gather_matches_what_nodes_hold() {
                 "{ctx}: {path} free {free} vs df avail {avail}"
             );
         }
-        // brick directories are listed two levels down (`<path>/<vol>/s*p*`); this test's
-        // hand-made brick `/bricks/d0/<VOL>` is one level, so it is not among them
-        assert!(
-            !f.brick_dirs.iter().any(|d| d.path == brick_dir()),
-            "{ctx}: one-level dir listed in {:?}",
+        // brick directories brickyard may have made are listed two levels down
+        // (`<path>/<vol>/s*p*`); a brick gluster places on this node is listed wherever
+        // it is (`local_bricks`), so this test's hand-made brick `/bricks/d0/<VOL>` is
+        // there, a plain unmarked directory (what adoption needs to see)
+        let hand: Vec<_> = f
+            .brick_dirs
+            .iter()
+            .filter(|d| d.path == brick_dir())
+            .collect();
+        assert_eq!(
+            hand.len(),
+            1,
+            "{ctx}: the node's brick once in {:?}",
             f.brick_dirs
         );
-        for d in &f.brick_dirs {
+        assert_eq!(
+            hand[0].kind,
+            BrickDirKind::Directory,
+            "{ctx}: {:?}",
+            hand[0]
+        );
+        assert_eq!(hand[0].mark, None, "{ctx}: {:?}", hand[0]);
+        for d in f.brick_dirs.iter().filter(|d| d.path != brick_dir()) {
             let rest = ["/bricks/d0/", "/bricks/d1/"]
                 .iter()
                 .find_map(|b| d.path.strip_prefix(b));

@@ -374,14 +374,17 @@ async fn an_unreachable_node_fails_its_steps_and_the_rest_goes_on() {
 #[tokio::test(start_paused = true)]
 async fn a_stop_request_lets_running_steps_finish_and_starts_nothing_else() {
     let c = Cluster::default();
+    // a and b, ready at once on n1, go in one round trip: both are running when the stop
+    // comes and both finish; d (ready, but one at a time) and c (behind a) never start
     let p = plan(vec![
         mk("a", "n1", 100, &[]),
         mk("b", "n1", 0, &[]),
         mk("c", "n2", 0, &["a"]),
+        mk("d", "n3", 0, &[]),
     ]);
     let (tx, rx) = tokio::sync::watch::channel(false);
     let transports = c.transports(&NODES);
-    let o = opts(4);
+    let o = opts(1);
     let run = execute(&p, &transports, &o, &Silent, Some(rx));
     let stopper = async {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -390,8 +393,10 @@ async fn a_stop_request_lets_running_steps_finish_and_starts_nothing_else() {
     let (report, ()) = tokio::join!(run, stopper);
     let report = report.unwrap();
     assert!(matches!(report.outcome("a"), Some(Outcome::Done { .. })));
-    assert_eq!(report.outcome("b"), Some(&Outcome::NotRun(NotRun::Stopped)));
+    assert!(matches!(report.outcome("b"), Some(Outcome::Done { .. })));
     assert_eq!(report.outcome("c"), Some(&Outcome::NotRun(NotRun::Stopped)));
+    assert_eq!(report.outcome("d"), Some(&Outcome::NotRun(NotRun::Stopped)));
+    assert_eq!(c.world().batches, vec![2]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -531,4 +536,86 @@ async fn progress_lines_name_node_address_and_result() {
         "[n3] volume.dep: make dep ... not run (depends on failed bad)"
     );
     assert!(!text.contains('\x1b'), "no escapes off a terminal");
+}
+
+/// A node's local steps ready at the same moment go in one round trip; one that becomes
+/// ready later goes in the next; each keeps its own outcome.
+#[tokio::test(start_paused = true)]
+async fn ready_local_steps_of_a_node_share_one_round_trip() {
+    let c = Cluster::default();
+    let steps = vec![
+        mk("a", "n1", 0, &[]),
+        mk("b", "n1", 0, &[]),
+        mk("c", "n1", 0, &[]),
+        mk("x", "n2", 0, &[]),
+        mk("later", "n1", 0, &["x"]),
+    ];
+    let report = run(&c, steps, &opts(4)).await;
+    for id in ["a", "b", "c", "x", "later"] {
+        assert!(
+            matches!(report.outcome(id), Some(Outcome::Done { .. })),
+            "{id}"
+        );
+    }
+    // one batch of three on n1; x and later alone (a single step is sent as before)
+    assert_eq!(c.world().batches, vec![3]);
+    assert_eq!(c.world().max_per_node.get("n1"), Some(&1));
+}
+
+/// A step failing inside a batch fails alone: the others of the batch run (none waits for
+/// another) and only its dependents are blocked; with --fail-fast the batch stops there.
+#[tokio::test(start_paused = true)]
+async fn a_failure_inside_a_batch_fails_that_step_only() {
+    let steps = || {
+        vec![
+            mk("a", "n1", 0, &[]),
+            step("broken", "n1", "broken", &["fail 3 no space left"], &[]),
+            mk("c", "n1", 0, &[]),
+            mk("after", "n2", 0, &["broken"]),
+        ]
+    };
+    let c = Cluster::default();
+    let report = run(&c, steps(), &opts(4)).await;
+    assert!(matches!(report.outcome("a"), Some(Outcome::Done { .. })));
+    assert!(matches!(report.outcome("c"), Some(Outcome::Done { .. })));
+    let Some(Outcome::Failed(f)) = report.outcome("broken") else {
+        panic!("{:?}", report.outcome("broken"));
+    };
+    assert_eq!(f.exit_code, Some(3));
+    assert_eq!(f.stderr, "no space left");
+    assert_eq!(f.command.as_deref(), Some("fail 3 no space left"));
+    assert_eq!(
+        report.outcome("after"),
+        Some(&Outcome::NotRun(NotRun::Blocked {
+            failed: "broken".into()
+        }))
+    );
+
+    let c = Cluster::default();
+    let o = ApplyOptions {
+        fail_fast: true,
+        ..opts(4)
+    };
+    let report = run(&c, steps(), &o).await;
+    assert!(matches!(report.outcome("a"), Some(Outcome::Done { .. })));
+    assert!(matches!(report.outcome("broken"), Some(Outcome::Failed(_))));
+    assert_eq!(report.outcome("c"), Some(&Outcome::NotRun(NotRun::Stopped)));
+    assert!(!c.world().effects.contains("c"));
+}
+
+/// Gluster changes ready at once on the node that runs them share a round trip too, at
+/// most eight at a time, and still never overlap.
+#[tokio::test(start_paused = true)]
+async fn ready_gluster_changes_go_in_short_batches_one_at_a_time() {
+    let c = Cluster::default();
+    let steps: Vec<Step> = (0..10)
+        .map(|i| {
+            let id = format!("g{i}");
+            step(&id, "n1", &id, &[&format!("gluster make {id} 20")], &[])
+        })
+        .collect();
+    let report = run(&c, steps, &opts(10)).await;
+    assert_eq!(report.summary().done, 10);
+    assert_eq!(c.world().batches, vec![8, 2]);
+    assert_eq!(c.world().max_gluster, 1);
 }

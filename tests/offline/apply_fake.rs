@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use brickyard::apply::executor::STEP_SCRIPT;
+use brickyard::apply::executor::{BATCH_SCRIPT, STEP_SCRIPT};
 use brickyard::apply::{ApplyOptions, Observer, Outcome};
 use brickyard::plan::{Action, Address, Guard, Plan, Step};
 use brickyard::transport::{Output, RemoteCommand, Transport, TransportError, Transports};
@@ -29,6 +29,8 @@ pub(crate) struct World {
     pub(crate) down: BTreeSet<String>,
     /// Per step run: (its guard's effect, checked before, checked after).
     pub(crate) checks: Vec<(String, bool, bool)>,
+    /// Per batch of steps sent in one round trip: how many steps it held.
+    pub(crate) batches: Vec<usize>,
 }
 
 #[derive(Clone, Default)]
@@ -92,12 +94,55 @@ impl Transport for FakeNode {
             {
                 self.step(rest).await
             }
+            [sh, c, script, zero, ff, step_script, ns, rest @ ..]
+                if sh == "sh"
+                    && c == "-c"
+                    && script == BATCH_SCRIPT
+                    && zero == "sh"
+                    && step_script == STEP_SCRIPT =>
+            {
+                self.batch(ff == "1", ns.parse().unwrap(), rest).await
+            }
             argv => self.exec(argv).await,
         }
     }
 }
 
 impl FakeNode {
+    /// What BATCH_SCRIPT does: each step as [`FakeNode::step`], its stderr after
+    /// `@@by step J`, its status as `@@by J STATUS`.
+    async fn batch(
+        &self,
+        ff: bool,
+        ns: usize,
+        mut args: &[String],
+    ) -> Result<Output, TransportError> {
+        self.world.world().batches.push(ns);
+        let (mut stdout, mut stderr) = (String::new(), String::new());
+        for j in 0..ns {
+            let n: usize = args[0].parse().unwrap();
+            let (params, rest) = args[1..].split_at(n);
+            args = rest;
+            stderr.push_str(&format!("@@by step {j}\n"));
+            let out = self.step(params).await?;
+            stderr.push_str(&out.stderr_lossy());
+            let status = out
+                .stdout_lossy()
+                .trim()
+                .trim_start_matches("@@by ")
+                .to_string();
+            stdout.push_str(&format!("@@by {j} {status}\n"));
+            if ff && status != "done" && status != "already" {
+                break;
+            }
+        }
+        Ok(Output {
+            status: Some(0),
+            stdout: stdout.into_bytes(),
+            stderr: stderr.into_bytes(),
+        })
+    }
+
     /// What STEP_SCRIPT does, decoded from its positional parameters: the scheduling
     /// tests go through the real encoding (the script itself is tested in a real shell).
     async fn step(&self, args: &[String]) -> Result<Output, TransportError> {

@@ -694,7 +694,9 @@ mod locked_apply {
             &self,
             cmd: &brickyard::transport::RemoteCommand,
         ) -> Result<brickyard::transport::Output, brickyard::transport::TransportError> {
-            if cmd.argv.get(2).map(String::as_str) == Some(brickyard::apply::executor::STEP_SCRIPT)
+            let script = cmd.argv.get(2).map(String::as_str);
+            if script == Some(brickyard::apply::executor::STEP_SCRIPT)
+                || script == Some(brickyard::apply::executor::BATCH_SCRIPT)
             {
                 panic!("a bug while running a step");
             }

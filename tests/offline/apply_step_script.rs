@@ -46,6 +46,11 @@ async fn run_in(dir: &TempDir, step: Step) -> Outcome {
 }
 
 async fn run_with(dir: &TempDir, step: Step, opts: &ApplyOptions) -> Outcome {
+    run_all(dir, vec![step], opts).await[0].1.clone()
+}
+
+/// Runs `steps` (all on the one node, so those ready at once share a round trip).
+async fn run_all(dir: &TempDir, steps: Vec<Step>, opts: &ApplyOptions) -> Vec<(String, Outcome)> {
     let t: Arc<dyn Transport> = Arc::new(LocalShell {
         name: "local".to_string(),
         root: dir.path().to_path_buf(),
@@ -58,7 +63,7 @@ async fn run_with(dir: &TempDir, step: Step, opts: &ApplyOptions) -> Outcome {
         planned_with: Default::default(),
         facts_fingerprint: String::new(),
         config_hash: String::new(),
-        steps: vec![step],
+        steps,
         placements: vec![],
         blockers: vec![],
         foreign: vec![],
@@ -68,7 +73,7 @@ async fn run_with(dir: &TempDir, step: Step, opts: &ApplyOptions) -> Outcome {
     let report = execute(&plan, &transports, opts, &Silent, None)
         .await
         .unwrap();
-    report.outcomes[0].1.clone()
+    report.outcomes
 }
 
 #[tokio::test]
@@ -243,4 +248,58 @@ async fn more_than_nine_words_and_no_guard() {
     for f in &many {
         assert!(dir.path().join(f).exists(), "{f}");
     }
+}
+
+/// Several steps in one round trip (BATCH_SCRIPT), in a real shell: each is guarded,
+/// run and verified on its own, values reach commands verbatim, a failing step reports
+/// its own command and stderr and the others still run.
+#[tokio::test]
+async fn a_batch_runs_each_step_as_its_own() {
+    let dir = TempDir::new().unwrap();
+    std::fs::create_dir(dir.path().join("there")).unwrap();
+    let named = |id: &str, mut s: Step| {
+        s.id = id.into();
+        s.address = Address::volume(id);
+        s
+    };
+    let nasty = "$(touch pwned) `touch pwned` it's \"q\" ${1}";
+    let steps = vec![
+        named("skip", step(&["test", "-d", "there"], &[&["touch", "ran"]])),
+        named(
+            "nasty",
+            step(&["test", "-f", nasty], &[&["touch", "--", nasty]]),
+        ),
+        named(
+            "broken",
+            step(
+                &["test", "-f", "never"],
+                &[&["sh", "-c", "echo out; echo 'disk on fire' >&2; exit 4"]],
+            ),
+        ),
+        named("lies", step(&["test", "-f", "absent"], &[&["true"]])),
+        named("last", step(&["test", "-f", "last"], &[&["touch", "last"]])),
+    ];
+    let outcomes: std::collections::BTreeMap<_, _> = run_all(&dir, steps, &ApplyOptions::default())
+        .await
+        .into_iter()
+        .collect();
+    assert_eq!(outcomes["skip"], Outcome::AlreadyDone);
+    assert!(!dir.path().join("ran").exists());
+    assert!(
+        matches!(outcomes["nasty"], Outcome::Done { .. }),
+        "{:?}",
+        outcomes["nasty"]
+    );
+    assert!(dir.path().join(nasty).exists());
+    assert!(!dir.path().join("pwned").exists());
+    let Outcome::Failed(f) = &outcomes["broken"] else {
+        panic!("{:?}", outcomes["broken"]);
+    };
+    assert_eq!((f.exit_code, f.stderr.as_str()), (Some(4), "disk on fire"));
+    let Outcome::Failed(f) = &outcomes["lies"] else {
+        panic!("{:?}", outcomes["lies"]);
+    };
+    assert!(f.reason.contains("effect not visible"), "{f}");
+    assert!(matches!(outcomes["last"], Outcome::Done { .. }));
+    assert!(dir.path().join("last").exists());
 }

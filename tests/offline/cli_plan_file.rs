@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use brickyard::apply::executor::STEP_SCRIPT;
+use brickyard::apply::executor::{BATCH_SCRIPT, STEP_SCRIPT};
 use brickyard::apply::run::{RunError, locked_apply};
 use brickyard::apply::{ApplyOptions, Silent, saved};
 use brickyard::config::Desired;
@@ -48,6 +48,29 @@ impl Transport for Recording {
             return Ok(Output {
                 status: Some(0),
                 stdout: b"@@by done\n".to_vec(),
+                stderr: vec![],
+            });
+        }
+        if cmd.argv.get(2).map(String::as_str) == Some(BATCH_SCRIPT) {
+            assert_eq!(cmd.argv[5], STEP_SCRIPT);
+            let ns: usize = cmd.argv[6].parse().unwrap();
+            let mut rest = &cmd.argv[7..];
+            let mut stdout = String::new();
+            for j in 0..ns {
+                let n: usize = rest[0].parse().unwrap();
+                let params = &rest[1..=n];
+                rest = &rest[n + 1..];
+                assert_eq!(params[0], "1", "the check before a step of a saved plan");
+                assert_eq!(params[1], "1", "the check after a step of a saved plan");
+                self.steps
+                    .lock()
+                    .unwrap()
+                    .push((self.shell.name.clone(), params[2..].to_vec()));
+                stdout.push_str(&format!("@@by {j} done\n"));
+            }
+            return Ok(Output {
+                status: Some(0),
+                stdout: stdout.into_bytes(),
                 stderr: vec![],
             });
         }

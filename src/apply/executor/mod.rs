@@ -7,7 +7,8 @@
 //!
 //! The parts: `options.rs` (how much at once, and why a plan is refused), `graph.rs`
 //! (the checks before anything runs), `schedule.rs` (the state machine that starts
-//! steps), `script.rs` (the one remote command per step and how its report is read),
+//! steps), `script.rs` (the one remote command per step, or per batch of a node's ready local
+//! steps, and how each report is read),
 //! `later.rs` (the checks left for one read after the run) and `outcome.rs` (what
 //! happened, for the operator).
 
@@ -23,4 +24,4 @@ pub use later::{DEFER_AT_LEAST, settle};
 pub use options::{ApplyError, ApplyOptions};
 pub use outcome::{Failure, NotRun, Observer, Outcome, Report, Silent, Summary};
 pub use schedule::execute;
-pub use script::STEP_SCRIPT;
+pub use script::{BATCH_SCRIPT, STEP_SCRIPT};

@@ -2,6 +2,12 @@
 //! step per node and one cluster-wide gluster change at a time, within the parallelism
 //! bound; blocks what sits behind a failure; stops starting new steps when asked.
 //!
+//! A node's local steps that are ready at the same moment go to it in one round trip
+//! (`script::run_batch`), one after the other as before, each with its own guard and
+//! report: twenty brick directories cost one SSH exchange instead of twenty. Gluster
+//! changes ready at the same moment on the node that runs them are batched the same way,
+//! a few at a time: they still run one after the other, one batch at a time.
+//!
 //! A gluster change does not hold its node's slot: it changes glusterd's state, not the
 //! node's files, so the node's next brick directory or LV can be made while the cluster
 //! creates a volume (what it needs is ordered by the plan's dependencies). Node-local
@@ -17,7 +23,9 @@ use super::graph::{is_cluster_wide, validate};
 use super::later;
 use super::options::{ApplyError, ApplyOptions};
 use super::outcome::{NotRun, Observer, Outcome, Report};
-use super::script::run_step;
+use super::script::{
+    BATCH_MAX_BYTES, BATCH_MAX_GLUSTER, BATCH_MAX_STEPS, Checks, batch_cost, is_no_op, run_batch,
+};
 use crate::plan::{Plan, Step};
 use crate::transport::Transports;
 
@@ -89,16 +97,53 @@ pub async fn execute(
                     continue;
                 }
                 let step = &steps[i];
-                state[i] = State::Running;
+                // the node's other local steps that are ready now go in the same round trip
+                // the node's other steps of the same kind that are ready now go in the same
+                // round trip: local steps, or gluster changes (still one at a time, in a
+                // shorter batch, so that a stop request waits for a few at most)
+                let mut batch = vec![i];
+                if !is_no_op(step) {
+                    let most = if cluster_wide[i] {
+                        BATCH_MAX_GLUSTER
+                    } else {
+                        BATCH_MAX_STEPS
+                    };
+                    let mut bytes = batch_cost(step);
+                    for j in i + 1..n {
+                        if batch.len() >= most {
+                            break;
+                        }
+                        if state[j] != State::Pending
+                            || cluster_wide[j] != cluster_wide[i]
+                            || is_no_op(&steps[j])
+                            || steps[j].node != step.node
+                            || !deps[j].iter().all(|&d| state[d].satisfied())
+                        {
+                            continue;
+                        }
+                        bytes += batch_cost(&steps[j]);
+                        if bytes > BATCH_MAX_BYTES {
+                            break;
+                        }
+                        batch.push(j);
+                    }
+                }
                 if cluster_wide[i] {
                     gluster_busy = true;
                 } else {
                     busy_nodes.insert(step.node.as_str());
                 }
-                observer.started(step);
+                let members: Vec<(usize, &Step, Checks)> =
+                    batch.iter().map(|&j| (j, &steps[j], checks[j])).collect();
+                for &j in &batch {
+                    state[j] = State::Running;
+                    observer.started(&steps[j]);
+                }
                 let transport = transports.get(&step.node).cloned();
-                let checks = checks[i];
-                running.push(async move { (i, run_step(step, transport, opts, checks).await) });
+                running.push(async move {
+                    let outcomes = run_batch(&members, transport, opts).await;
+                    (i, outcomes)
+                });
             }
         }
         if running.is_empty() {
@@ -121,21 +166,22 @@ pub async fn execute(
             }
             _ => running.next().await,
         };
-        let Some((i, outcome)) = finished else {
+        let Some((first, outcomes)) = finished else {
             break;
         };
-        let step = &steps[i];
-        if cluster_wide[i] {
+        if cluster_wide[first] {
             gluster_busy = false;
         } else {
-            busy_nodes.remove(step.node.as_str());
+            busy_nodes.remove(steps[first].node.as_str());
         }
-        let failed = matches!(outcome, Outcome::Failed(_));
-        observer.finished(step, &outcome);
-        state[i] = State::Finished(outcome);
-        if failed {
-            block_dependents(i, steps, &dependents, &mut state, observer);
-            stopping |= opts.fail_fast;
+        for (i, outcome) in outcomes {
+            let failed = matches!(outcome, Outcome::Failed(_));
+            observer.finished(&steps[i], &outcome);
+            state[i] = State::Finished(outcome);
+            if failed {
+                block_dependents(i, steps, &dependents, &mut state, observer);
+                stopping |= opts.fail_fast;
+            }
         }
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::options::ApplyOptions;
-use super::outcome::{Failure, Outcome};
+use super::outcome::{Failure, NotRun, Outcome};
 use crate::plan::Step;
 use crate::transport::shell::sh_c;
 use crate::transport::{Output, RemoteCommand, Transport, quote};
@@ -41,9 +41,62 @@ if [ "$post" = 1 ] && [ "$gn" -gt 0 ]; then
 fi
 echo '@@by done'"#;
 
+/// Runs several node-local steps of one node in ONE round trip, one after the other,
+/// each through [`STEP_SCRIPT`] in a shell of its own (so each keeps its own guard,
+/// commands and report): `FF STEP_SCRIPT NS (N params...)...`. Before step J it marks
+/// stderr with `@@by step J`; after it, it reports `@@by J STATUS` on stdout. With FF 1
+/// it stops after the first step that did not end done or already done (`--fail-fast`);
+/// otherwise every step runs, since the steps of a batch were all ready at once and none
+/// waits for another.
+pub const BATCH_SCRIPT: &str = r#"ff=$1; s=$2; ns=$3; shift 3
+ref() { R=; i=$1; e=$(($1 + $2)); while [ "$i" -lt "$e" ]; do R="$R \"\${$i}\""; i=$((i + 1)); done; }
+j=0; p=1
+while [ "$j" -lt "$ns" ]; do
+  eval "n=\${$p}"; p=$((p + 1)); ref "$p" "$n"; p=$((p + n))
+  echo "@@by step $j" >&2
+  r=$(eval "sh -c \"\$s\" sh $R" </dev/null)
+  echo "@@by $j ${r#@@by }"
+  case $r in '@@by done' | '@@by already') ;; *) [ "$ff" = 1 ] && exit 0 ;; esac
+  j=$((j + 1))
+done"#;
+
+/// Most steps in one batch, and most bytes of their parameters: the whole command
+/// travels as one argument of the node's shell, which Linux caps at 128 KiB.
+pub(crate) const BATCH_MAX_STEPS: usize = 64;
+pub(crate) const BATCH_MAX_BYTES: usize = 48 << 10;
+/// Most gluster changes in one batch: each takes about half a second of glusterd's time,
+/// and a stop request (Ctrl-C) waits for the batch that was sent.
+pub(crate) const BATCH_MAX_GLUSTER: usize = 8;
+
 /// The argv that runs `step` through [`STEP_SCRIPT`]: the guard before the commands
 /// when `checks.before`, after them when `checks.after`.
 pub(crate) fn step_argv(step: &Step, checks: Checks) -> Vec<String> {
+    sh_c(STEP_SCRIPT, step_params(step, checks))
+}
+
+/// The size a step adds to a batch's command line (its parameters, quoted, roughly).
+pub(crate) fn batch_cost(step: &Step) -> usize {
+    let args = |v: &[String]| v.iter().map(|a| a.len() + 3).sum::<usize>();
+    args(&step.guard.argv) + step.commands.iter().map(|c| args(c) + 4).sum::<usize>() + 16
+}
+
+/// The argv that runs `steps` through [`BATCH_SCRIPT`].
+pub(crate) fn batch_argv(steps: &[(&Step, Checks)], fail_fast: bool) -> Vec<String> {
+    let mut args = vec![
+        if fail_fast { "1" } else { "0" }.to_string(),
+        STEP_SCRIPT.to_string(),
+        steps.len().to_string(),
+    ];
+    for (step, checks) in steps {
+        let p = step_params(step, *checks);
+        args.push(p.len().to_string());
+        args.extend(p);
+    }
+    sh_c(BATCH_SCRIPT, args)
+}
+
+/// [`STEP_SCRIPT`]'s positional parameters for `step`.
+fn step_params(step: &Step, checks: Checks) -> Vec<String> {
     let flag = |on: bool| if on { "1" } else { "0" }.to_string();
     let mut args = vec![
         flag(checks.before),
@@ -56,7 +109,7 @@ pub(crate) fn step_argv(step: &Step, checks: Checks) -> Vec<String> {
         args.push(cmd.len().to_string());
         args.extend(cmd.iter().cloned());
     }
-    sh_c(STEP_SCRIPT, args)
+    args
 }
 
 /// Where a step's guard runs around its commands (the scheduler's choice: `schedule`).
@@ -64,6 +117,11 @@ pub(crate) fn step_argv(step: &Step, checks: Checks) -> Vec<String> {
 pub(crate) struct Checks {
     pub(crate) before: bool,
     pub(crate) after: bool,
+}
+
+/// A step with nothing to run or check: done without a node (never sent in a batch).
+pub(super) fn is_no_op(step: &Step) -> bool {
+    step.commands.is_empty() && step.guard.argv.is_empty()
 }
 
 /// Guard, commands, verify. Never decides anything beyond what the step says.
@@ -74,7 +132,7 @@ pub(super) async fn run_step(
     checks: Checks,
 ) -> Outcome {
     let started = Instant::now();
-    if step.commands.is_empty() && step.guard.argv.is_empty() {
+    if is_no_op(step) {
         // A no-op step: nothing to run, nothing to check.
         return Outcome::AlreadyDone;
     }
@@ -103,6 +161,100 @@ pub(super) async fn run_step(
         }
     };
     interpret(step, &out, started.elapsed())
+}
+
+/// Runs `steps` (ready at once, all on one node) in one round trip: each outcome is what
+/// the step would have given on its own. A step the batch did not reach is
+/// `NotRun::Stopped` after a failure under `--fail-fast`, and otherwise a failure with the
+/// batch's end (a connection lost midway, the node's shell killed): the next apply's
+/// guards find what each step did.
+pub(super) async fn run_batch(
+    steps: &[(usize, &Step, Checks)],
+    transport: Option<Arc<dyn Transport>>,
+    opts: &ApplyOptions,
+) -> Vec<(usize, Outcome)> {
+    if let [(i, step, checks)] = steps {
+        return vec![(*i, run_step(step, transport, opts, *checks).await)];
+    }
+    let started = Instant::now();
+    let Some(transport) = transport else {
+        return steps
+            .iter()
+            .map(|(i, step, _)| {
+                let f = Failure {
+                    node: step.node.clone(),
+                    reason: "no connection to this node".into(),
+                    command: None,
+                    exit_code: None,
+                    stderr: String::new(),
+                };
+                (*i, Outcome::Failed(f))
+            })
+            .collect();
+    };
+    let budget = steps
+        .iter()
+        .map(|(_, s, _)| opts.guard_timeout * 2 + opts.command_timeout * s.commands.len() as u32)
+        .sum();
+    let pairs: Vec<(&Step, Checks)> = steps.iter().map(|(_, s, c)| (*s, *c)).collect();
+    let cmd = RemoteCommand::new(batch_argv(&pairs, opts.fail_fast)).with_timeout(budget);
+    let out = transport.run(&cmd).await;
+    let elapsed = started.elapsed();
+    let out = match out {
+        Ok(out) => out,
+        Err(e) => {
+            return steps
+                .iter()
+                .map(|(i, step, _)| {
+                    let f = Failure {
+                        node: step.node.clone(),
+                        reason: format!("could not finish the step: {e}"),
+                        command: step.commands.first().map(|c| quote(c)),
+                        exit_code: None,
+                        stderr: String::new(),
+                    };
+                    (*i, Outcome::Failed(f))
+                })
+                .collect();
+        }
+    };
+    let stdout = out.stdout_lossy();
+    let stderr = out.stderr_lossy();
+    let mut reports: Vec<Option<&str>> = vec![None; steps.len()];
+    for line in stdout.lines() {
+        let Some((j, status)) = line.strip_prefix("@@by ").and_then(|r| r.split_once(' ')) else {
+            continue;
+        };
+        // an empty status: the step's shell ended without its report (killed)
+        if status.is_empty() {
+            continue;
+        }
+        if let Some(slot) = j.parse::<usize>().ok().and_then(|j| reports.get_mut(j)) {
+            *slot = Some(status);
+        }
+    }
+    let mut stopped = false;
+    let mut outcomes = Vec::with_capacity(steps.len());
+    for (j, (i, step, _)) in steps.iter().enumerate() {
+        let outcome = match reports[j] {
+            None if stopped => Outcome::NotRun(NotRun::Stopped),
+            report => {
+                let one = Output {
+                    status: if report.is_some() {
+                        Some(0)
+                    } else {
+                        out.status
+                    },
+                    stdout: report.map_or_else(Vec::new, |r| format!("@@by {r}\n").into_bytes()),
+                    stderr: section(&stderr, &format!("@@by step {j}")).into_bytes(),
+                };
+                interpret(step, &one, elapsed)
+            }
+        };
+        stopped |= opts.fail_fast && matches!(outcome, Outcome::Failed(_));
+        outcomes.push((*i, outcome));
+    }
+    outcomes
 }
 
 /// Turns the step script's report into an outcome.
@@ -162,12 +314,18 @@ fn interpret(step: &Step, out: &Output, elapsed: Duration) -> Outcome {
     }
 }
 
-/// The stderr lines after `marker`, up to the next marker.
+/// The stderr lines after `marker`, up to the next marker of its kind (`@@by cmd K` up
+/// to any marker; `@@by step J`, a step's part of a batch, up to the next step).
 fn section(stderr: &str, marker: &str) -> String {
     let mut lines = stderr.lines();
     let mut after = Vec::new();
+    let end = if marker.starts_with("@@by step ") {
+        "@@by step "
+    } else {
+        "@@by "
+    };
     if lines.by_ref().any(|l| l == marker) {
-        after.extend(lines.take_while(|l| !l.starts_with("@@by ")));
+        after.extend(lines.take_while(|l| !l.starts_with(end)));
     }
     after.join("\n")
 }
