@@ -507,9 +507,57 @@ pub(crate) fn dir_brick_path(base: &str, volume: &str, set: u32, pos: u32) -> St
     format!("{}/{volume}/s{set}p{pos}", base.trim_end_matches('/'))
 }
 
+/// [`dir_brick_path`] read back: `<base>/<volume>/s<set>p<pos>` exactly as it writes it.
+pub(crate) fn dir_brick_identity(base: &str, path: &str) -> Option<(String, u32, u32)> {
+    let rest = path.strip_prefix(base)?.strip_prefix('/')?;
+    let (v, sp) = rest.split_once('/')?;
+    let (s, p) = sp.strip_prefix('s')?.split_once('p')?;
+    let (s, p) = (s.parse().ok()?, p.parse().ok()?);
+    volume_name(v).ok()?;
+    (dir_brick_path(base, v, s, p) == path).then(|| (v.to_string(), s, p))
+}
+
+/// `path` is strictly below the directory `base` (`/` when `base` is `/` or empty).
+pub(crate) fn strictly_under(base: &str, path: &str) -> bool {
+    path.strip_prefix(base.trim_end_matches('/'))
+        .is_some_and(|rest| rest.len() > 1 && rest.starts_with('/'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn directory_identity_reads_back_only_the_derived_path() {
+        assert_eq!(
+            dir_brick_identity("/bricks/d0", "/bricks/d0/gv/s1p2"),
+            Some(("gv".into(), 1, 2))
+        );
+        for bad in [
+            "/bricks/d0/gv/s1p2/x",
+            "/bricks/d0/gv/s01p2",
+            "/bricks/d1/gv/s1p2",
+            "/bricks/d0gv/s1p2",
+            "/bricks/d0/gv/x1p2",
+        ] {
+            assert_eq!(dir_brick_identity("/bricks/d0", bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn strictly_under_needs_a_path_component_below() {
+        assert!(strictly_under("/bricks/d0", "/bricks/d0/hand"));
+        assert!(strictly_under("/bricks/d0/", "/bricks/d0/hand"));
+        assert!(strictly_under("/", "/srv"));
+        for (base, path) in [
+            ("/bricks/d0", "/bricks/d0"),
+            ("/bricks/d0", "/bricks/d0/"),
+            ("/bricks/d0", "/bricks/d01"),
+            ("/bricks/d0/hand", "/bricks/d0"),
+        ] {
+            assert!(!strictly_under(base, path), "{base} {path}");
+        }
+    }
 
     #[test]
     fn names_are_lvm_safe_and_stable() {

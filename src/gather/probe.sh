@@ -100,17 +100,27 @@ path_facts() {
 		[ -e "$d" ] || [ -L "$d" ] || continue
 		_v=${d%/*}
 		case ${_v##*/}/${d##*/} in *[!A-Za-z0-9_./-]*) continue ;; esac
-		printf 'brick=%s\n' "$d"
-		if [ -L "$d" ] || [ -L "$_v" ]; then
-			echo "type=symlink"
-		elif [ -d "$d" ]; then
-			echo "type=directory"
-			set -- "$@" "$d"
-		else
-			echo "type=other"
-		fi
+		_ln=0
+		[ -L "$_v" ] && _ln=1
+		brick_entry "$d" "$_ln" && set -- "$@" "$d"
 	done
 	marks "$@"
+}
+
+# brick_entry DIR LINKED: DIR's listing lines, `brick=DIR` and its type (`symlink` when DIR
+# is one or LINKED is 1, i.e. a directory on its way is one); true for a real directory,
+# whose mark the caller then reads.
+brick_entry() {
+	printf 'brick=%s\n' "$1"
+	if [ -L "$1" ] || [ "$2" = 1 ]; then
+		echo "type=symlink"
+		return 1
+	elif [ -d "$1" ]; then
+		echo "type=directory"
+	else
+		echo "type=other"
+		return 1
+	fi
 }
 
 # The bricks gluster lists on this node (LB: the paths of volume info's bricks whose
@@ -130,15 +140,9 @@ local_bricks() {
 		_r=${_r#*"
 "}
 		[ -e "$d" ] || [ -L "$d" ] || continue
-		printf 'brick=%s\n' "$d"
-		if [ -L "$d" ] || [ "$_c" != "$d" ]; then
-			echo "type=symlink"
-		elif [ -d "$d" ]; then
-			echo "type=directory"
-			set -- "$@" "$d"
-		else
-			echo "type=other"
-		fi
+		_ln=0
+		[ "$_c" != "$d" ] && _ln=1
+		brick_entry "$d" "$_ln" && set -- "$@" "$d"
 	done
 	shift "$_n"
 	marks "$@"

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::config::names::strictly_under;
 use crate::config::{
     BrickKind, Desired, DirPath, Durability, Rebalance, Volume, VolumeState, ZoneChecking,
 };
@@ -169,7 +170,7 @@ pub fn from_facts(seed: &Desired, observed: &Observed) -> Result<Imported, Impor
                 let Some(n) = out.nodes.get_mut(node) else {
                     continue;
                 };
-                if let Some(p) = n.paths.iter().find(|p| holds(&p.path, &br.path)) {
+                if let Some(p) = n.paths.iter().find(|p| strictly_under(&p.path, &br.path)) {
                     let mine = format!("{}/{name}", p.path.trim_end_matches('/'));
                     if br.path == mine || br.path.starts_with(&format!("{mine}/")) {
                         notes.push(format!(
@@ -326,13 +327,6 @@ fn state_of(vf: &VolumeFacts) -> VolumeState {
     }
 }
 
-/// `base` is a directory strictly above `path`.
-fn holds(base: &str, path: &str) -> bool {
-    let base = base.trim_end_matches('/');
-    path.strip_prefix(base)
-        .is_some_and(|r| r.len() > 1 && r.starts_with('/'))
-}
-
 /// The path to declare for an adopted brick at `brick` of `volume`: its parent directory,
 /// or higher up where brickyard's own bricks of the volume (`<path>/<volume>/s<N>p<M>`)
 /// would otherwise land inside the adopted brick. None when that is `/`.
@@ -354,7 +348,7 @@ fn new_path(brick: &str, volume: &str) -> Option<String> {
 fn fs_size(f: &NodeFacts, path: &str) -> Option<u64> {
     f.mounts
         .iter()
-        .filter(|m| m.target == "/" || path == m.target || holds(&m.target, path))
+        .filter(|m| m.target == "/" || path == m.target || strictly_under(&m.target, path))
         .max_by_key(|m| m.target.len())
         .and_then(|m| m.size)
 }

@@ -296,7 +296,7 @@ pub(crate) fn prove_brick<'a>(
     // an adopted brick lives where its maker put it: under a declared path, and always
     // with the mark adoption wrote (the path alone proves nothing)
     if let Some(base) = holding_path(decl, path) {
-        dir_state(f, path, &want_mark(cluster, volume, set, pos), true)?
+        dir_state(f, path, &dir_brick_mark(cluster, volume, set, pos), true)?
             .ok_or(ProofFailure::DirMissing { path: path.into() })?;
         return Ok(proven(Proven::Dir {
             path: path.into(),
@@ -309,20 +309,13 @@ pub(crate) fn prove_brick<'a>(
     })
 }
 
-fn want_mark(cluster: &str, volume: &str, set: u32, pos: u32) -> String {
-    dir_brick_mark(cluster, volume, set, pos)
-}
-
 /// The declared path of `decl` strictly above `path` (a brick is never the declared path
 /// itself: brickyard makes new bricks inside it), the deepest when several are.
 pub(crate) fn holding_path<'d>(decl: &'d crate::config::Node, path: &str) -> Option<&'d str> {
     decl.paths
         .iter()
         .map(|d| d.path.trim_end_matches('/'))
-        .filter(|base| {
-            path.strip_prefix(base)
-                .is_some_and(|rest| rest.len() > 1 && rest.starts_with('/'))
-        })
+        .filter(|base| names::strictly_under(base, path))
         .max_by_key(|base| base.len())
 }
 
@@ -337,7 +330,7 @@ pub(crate) fn adopted_mark(
     path: &str,
 ) -> bool {
     matches!(
-        dir_state(f, path, &want_mark(cluster, volume, set, pos), true),
+        dir_state(f, path, &dir_brick_mark(cluster, volume, set, pos), true),
         Ok(Some(true))
     )
 }
@@ -362,7 +355,7 @@ pub(crate) fn adoptable<'a>(
             want_lv: lv_name(volume, set, pos),
         });
     };
-    let marked = dir_state(f, path, &want_mark(cluster, volume, set, pos), false)?
+    let marked = dir_state(f, path, &dir_brick_mark(cluster, volume, set, pos), false)?
         .ok_or(ProofFailure::DirMissing { path: path.into() })?;
     Ok((
         ProvenBrick {

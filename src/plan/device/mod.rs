@@ -6,7 +6,7 @@ mod lvm;
 
 use std::collections::BTreeMap;
 
-use crate::config::BrickKind;
+use crate::config::{BrickKind, names};
 use crate::plan::address::Address;
 use crate::plan::blocker_code::BlockerCode;
 use crate::plan::builder::Builder;
@@ -63,24 +63,15 @@ fn nesting(w: &World<'_>, node: &str, path: &str) -> Nested {
         .filter(|br| w.node_of_host(&br.host) == Some(node));
     for br in here {
         let e = br.path.trim_end_matches('/');
-        if e == base || base.strip_prefix(e).is_some_and(|r| r.starts_with('/')) {
+        if e == base || names::strictly_under(e, base) {
             out.inside = Some(br.name.clone());
             continue;
         }
         let Some(rest) = e.strip_prefix(base).and_then(|r| r.strip_prefix('/')) else {
             continue;
         };
-        let (vol, tail) = rest.split_once('/').unwrap_or((rest, ""));
-        let derived = tail
-            .strip_prefix('s')
-            .and_then(|t| t.split_once('p'))
-            .is_some_and(|(s, p)| {
-                !s.is_empty()
-                    && !p.is_empty()
-                    && s.bytes().all(|c| c.is_ascii_digit())
-                    && p.bytes().all(|c| c.is_ascii_digit())
-            });
-        if !derived {
+        if names::dir_brick_identity(base, e).is_none() {
+            let vol = rest.split_once('/').map_or(rest, |(v, _)| v);
             out.volumes.insert(vol.to_string(), br.name.clone());
         }
     }

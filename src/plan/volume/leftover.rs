@@ -18,7 +18,7 @@ use crate::plan::blocker_code::BlockerCode;
 use crate::plan::brick::{Emptied, LvmTeardown, destroy_dir, destroy_lvm};
 use crate::plan::builder::Builder;
 use crate::plan::facts::Need;
-use crate::plan::ownership::{brick_identity, dir_brick_path, tag_cluster};
+use crate::plan::ownership::{brick_identity, tag_cluster};
 use crate::plan::proof::{leftover_dir_brick, leftover_lvm_brick};
 
 use super::Ctx;
@@ -127,7 +127,7 @@ pub(super) fn plan(ctx: &Ctx<'_, '_>, b: &mut Builder) {
                 continue;
             }
             for d in &f.brick_dirs {
-                let Some((v, s, p)) = dir_identity(&base.path, &d.path) else {
+                let Some((v, s, p)) = names::dir_brick_identity(&base.path, &d.path) else {
                     continue;
                 };
                 if !left(&v, s) {
@@ -190,16 +190,6 @@ pub(super) fn plan(ctx: &Ctx<'_, '_>, b: &mut Builder) {
     }
 }
 
-/// `<base>/<volume>/s<set>p<pos>`, the one path rule of directory bricks, read back.
-fn dir_identity(base: &str, path: &str) -> Option<(String, u32, u32)> {
-    let rest = path.strip_prefix(base)?.strip_prefix('/')?;
-    let (v, sp) = rest.split_once('/')?;
-    let (s, p) = sp.strip_prefix('s')?.split_once('p')?;
-    let (s, p) = (s.parse().ok()?, p.parse().ok()?);
-    names::volume_name(v).ok()?;
-    (dir_brick_path(base, v, s, p) == path).then(|| (v.to_string(), s, p))
-}
-
 fn unproven(b: &mut Builder, v: &str, s: u32, p: u32, node: &str, why: &str) {
     b.block(
         BlockerCode::OwnershipUnproven,
@@ -209,26 +199,4 @@ fn unproven(b: &mut Builder, v: &str, s: u32, p: u32, node: &str, why: &str) {
         ),
         Some("find out who changed it; remove it by hand if its data is not needed".into()),
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::dir_identity;
-
-    #[test]
-    fn directory_identity_reads_back_only_the_derived_path() {
-        assert_eq!(
-            dir_identity("/bricks/d0", "/bricks/d0/gv/s1p2"),
-            Some(("gv".into(), 1, 2))
-        );
-        for bad in [
-            "/bricks/d0/gv/s1p2/x",
-            "/bricks/d0/gv/s01p2",
-            "/bricks/d1/gv/s1p2",
-            "/bricks/d0gv/s1p2",
-            "/bricks/d0/gv/x1p2",
-        ] {
-            assert_eq!(dir_identity("/bricks/d0", bad), None, "{bad}");
-        }
-    }
 }
