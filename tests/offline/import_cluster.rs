@@ -277,3 +277,61 @@ fn new_bricks_never_go_inside_an_adopted_brick() {
     let b = blocker_of(&p, "volume.fresh");
     assert!(b.message.contains("inside brick"), "{}", b.message);
 }
+
+/// Adversarial bricks under `adopt: true`: one carrying another cluster's mark, one
+/// reached through a symlink. Each is one line of the `adopt_mismatch` blocker, and no
+/// step of any kind touches the volume (no mark is written over another's, none through
+/// a symlink).
+#[test]
+fn a_brick_marked_for_someone_else_or_behind_a_symlink_is_never_adopted() {
+    use brickyard::gather::BrickDirKind;
+    let mut obs = observed();
+    let (_, imp) = brickyard::import::cluster(&seed(), &obs, Format::Yaml).unwrap();
+    for (n, o) in obs.nodes.iter_mut() {
+        let NodeObservation::Reachable(f) = o else {
+            continue;
+        };
+        let d = f
+            .brick_dirs
+            .iter_mut()
+            .find(|d| d.path == "/bricks/d0/hand/hv")
+            .expect("the capture lists hv's brick");
+        match n.as_str() {
+            "n1" => d.mark = Some("other/hv/s0p0".into()),
+            "n2" => d.kind = BrickDirKind::Symlink,
+            _ => {}
+        }
+    }
+    let p = plan(&imp.desired, &obs, &crate::cli_opts());
+    let b = blocker_of(&p, "volume.hv");
+    assert_eq!(b.code.as_str(), "adopt_mismatch", "{b:#?}");
+    assert!(
+        b.message.contains("10.99.6.11:/bricks/d0/hand/hv"),
+        "{}",
+        b.message
+    );
+    assert!(
+        b.message.contains("10.99.6.12:/bricks/d0/hand/hv"),
+        "{}",
+        b.message
+    );
+    assert!(
+        !b.message.contains("10.99.6.13:/bricks/d0/hand/hv"),
+        "{}",
+        b.message
+    );
+    let touching: Vec<_> = p
+        .steps
+        .iter()
+        .filter(|s| s.address.to_string().contains("hv"))
+        .map(|s| s.id.clone())
+        .collect();
+    assert!(touching.is_empty(), "{touching:?}");
+    assert_nothing_inside(&p, "/bricks/d0/hand/hv");
+    // hd is untouched by hv's refusal: it is still adopted
+    assert!(
+        p.steps
+            .iter()
+            .any(|s| s.action == Action::Adopt && s.address.to_string().contains("hd"))
+    );
+}
