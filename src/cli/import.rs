@@ -26,7 +26,9 @@ pub(crate) struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Source {
-    /// Convert a Heketi topology.json (the file `heketi-cli topology load` reads).
+    /// Convert a Heketi topology.json (the file `heketi-cli topology load` reads), or a
+    /// Heketi database export (`heketi db export`: nodes, devices and every volume,
+    /// adopted in place).
     Heketi(HeketiArgs),
     /// Print the config for what a running cluster holds: nodes, the paths its bricks are
     /// in, every volume (`adopt: true` on volumes brickyard did not make).
@@ -54,14 +56,15 @@ pub(crate) enum OutFormat {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct HeketiArgs {
-    /// Path to the Heketi topology JSON.
+    /// Path to the Heketi topology JSON, or to a `heketi db export` JSON file.
     topology: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutFormat::Yaml)]
     format: OutFormat,
-    /// Which cluster of the topology to convert (1-based); needed when there are several.
-    #[arg(long, value_name = "N")]
-    cluster: Option<usize>,
+    /// Which cluster to convert when there are several: 1-based in a topology, Heketi's
+    /// cluster id in a database export.
+    #[arg(long, value_name = "N|ID")]
+    cluster: Option<String>,
     /// brickyard cluster name for the output (default `heketi`, or `heketi-N`).
     #[arg(long)]
     name: Option<String>,
@@ -154,17 +157,30 @@ fn heketi_run(ui: &Ui, a: HeketiArgs) -> CommandResult {
         OutFormat::Yaml => Format::Yaml,
         OutFormat::Hcl => Format::Hcl,
     };
-    let opts = heketi::ImportOptions {
-        format,
-        cluster: a.cluster,
-        name: a.name,
-        source_name: a.topology.display().to_string(),
-    };
-    let out = heketi::convert(&text, &opts).map_err(|e| CommandError::message(e.to_string()))?;
     let file = match format {
         Format::Yaml => "imported.yaml",
         Format::Hcl => "imported.hcl",
     };
+    if is_db_export(&text) {
+        return heketi_db_run(ui, &a, &text, format, file);
+    }
+    let cluster = match a.cluster.as_deref().map(str::parse::<usize>) {
+        None => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => {
+            return Err(CommandError::message(format!(
+                "--cluster {}: a topology's clusters are numbered 1, 2, ...",
+                a.cluster.as_deref().unwrap_or_default()
+            )));
+        }
+    };
+    let opts = heketi::ImportOptions {
+        format,
+        cluster,
+        name: a.name,
+        source_name: a.topology.display().to_string(),
+    };
+    let out = heketi::convert(&text, &opts).map_err(|e| CommandError::message(e.to_string()))?;
     let loaded = config::parse_str(file, &out, format);
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     if loaded.diagnostics.is_empty() {
@@ -178,4 +194,45 @@ fn heketi_run(ui: &Ui, a: HeketiArgs) -> CommandResult {
     } else {
         Ok(Exit::Success)
     }
+}
+
+/// A `heketi db export` file (its top-level keys are the database's buckets).
+fn is_db_export(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.as_object().map(|o| o.contains_key("clusterentries")))
+        .unwrap_or(false)
+}
+
+/// The config a Heketi database export describes, validated by reading it back.
+fn heketi_db_run(ui: &Ui, a: &HeketiArgs, text: &str, format: Format, file: &str) -> CommandResult {
+    let base = brickyard::config::Desired {
+        cluster: a.name.clone().unwrap_or_else(|| "heketi".into()),
+        cluster_id: None,
+        placement: Default::default(),
+        nodes: Default::default(),
+        volumes: Default::default(),
+    };
+    let imported = brickyard::import::heketi_db::from_export(
+        text,
+        a.cluster.as_deref(),
+        &base,
+        &a.topology.display().to_string(),
+    )
+    .map_err(|e| CommandError::message(e.to_string()))?;
+    let out = brickyard::import::text(&imported, format);
+    let loaded = config::parse_str(file, &out, format);
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    if loaded.has_errors() || loaded.desired.as_ref() != Some(&imported.desired) {
+        ui.print_diagnostics(&loaded);
+        return Err(CommandError::message(
+            "the imported config does not validate or does not read back as what was imported (above)",
+        ));
+    }
+    eprintln!(
+        "Imported {} node(s) and {} volume(s) from Heketi's database; `brickyard plan` checks each volume against the cluster before adopting it.",
+        imported.desired.nodes.len(),
+        imported.adopted.len()
+    );
+    Ok(Exit::Success)
 }

@@ -190,7 +190,7 @@ pub fn convert(json: &str, opts: &ImportOptions) -> Result<String, HeketiError> 
 
 /// A node name from a hostname: the first DNS label, or the whole IP with `-` for
 /// separators; anything outside the safe name charset becomes `-`.
-fn node_name(manage: &str) -> String {
+pub(crate) fn node_name(manage: &str) -> String {
     let base = if manage.parse::<std::net::IpAddr>().is_ok() {
         format!("node-{manage}")
     } else {
@@ -213,7 +213,7 @@ fn node_name(manage: &str) -> String {
     if s.is_empty() { "node".to_string() } else { s }
 }
 
-fn unique(base: String, used: &mut BTreeSet<String>) -> String {
+pub(crate) fn unique(base: String, used: &mut BTreeSet<String>) -> String {
     let mut name = base.clone();
     let mut n = 2;
     while used.contains(&name) {

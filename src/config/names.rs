@@ -502,6 +502,20 @@ pub(crate) fn lvm_brick_dir(vg: &str, lv: &str) -> String {
     format!("{}/brick", mount_path(vg, lv))
 }
 
+/// A VG, LV or pool name as LVM itself allows them (`[A-Za-z0-9+_.-]`, not starting with
+/// `-`, not `.` or `..`, at most [`LVM_NAME_MAX`]): the names an adopted brick brings,
+/// checked before they reach a command line.
+pub(crate) fn is_lvm_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= LVM_NAME_MAX
+        && !name.starts_with('-')
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+_.-".contains(c))
+}
+
 /// A directory brick under a declared path.
 pub(crate) fn dir_brick_path(base: &str, volume: &str, set: u32, pos: u32) -> String {
     format!("{}/{volume}/s{set}p{pos}", base.trim_end_matches('/'))

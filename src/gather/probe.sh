@@ -74,10 +74,32 @@ lsblk_json() {
 		lsblk -J -b -o NAME,PATH,SIZE,TYPE,FSTYPE,MOUNTPOINT,RO,PKNAME
 }
 
+# fstab_lines: the lines brickyard wrote (they name it), and the lines mounting a
+# filesystem at or above one of this node's bricks (LB): an adopted brick's, Heketi's.
 fstab_lines() {
 	[ -r /etc/fstab ] || return 0
-	grep -F brickyard /etc/fstab
-	[ $? -le 1 ]
+	set -f
+	while IFS= read -r _l || [ -n "$_l" ]; do
+		case $_l in *brickyard*)
+			printf '%s\n' "$_l"
+			continue
+			;;
+		esac
+		# shellcheck disable=SC2086 # fields, split as fstab(5) splits them
+		set -- $_l
+		case ${1:-#} in '#'*) continue ;; esac
+		[ $# -ge 2 ] || continue
+		_t=${2%/}
+		[ -n "$_t" ] || continue # the root filesystem holds every brick; it is no brick's
+		for _b in $LB; do
+			case $_b/ in "$_t"/*)
+				printf '%s\n' "$_l"
+				break
+				;;
+			esac
+		done
+	done </etc/fstab
+	set +f
 }
 
 # Declared directory-brick path: existence, and the brick directories brickyard may have

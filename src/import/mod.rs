@@ -7,6 +7,7 @@
 //! `write` spells it in YAML or HCL, leaving out what is a default. The CLI validates
 //! the text and plans it before printing it: planning it shows only adoption steps.
 
+pub mod heketi_db;
 mod read;
 mod write;
 
@@ -22,9 +23,13 @@ pub fn cluster(
     format: Format,
 ) -> Result<(String, Imported), ImportError> {
     let imported = from_facts(seed, observed)?;
-    let text = match format {
-        Format::Yaml => write::yaml(&imported),
-        Format::Hcl => write::hcl(&imported),
-    };
-    Ok((text, imported))
+    Ok((text(&imported, format), imported))
+}
+
+/// `imported` spelled in `format`.
+pub fn text(imported: &Imported, format: Format) -> String {
+    match format {
+        Format::Yaml => write::yaml(imported),
+        Format::Hcl => write::hcl(imported),
+    }
 }

@@ -6,13 +6,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::names::strictly_under;
 use crate::config::{
-    BrickKind, Desired, DirPath, Durability, Rebalance, Volume, VolumeState, ZoneChecking,
+    BrickKind, Desired, Device, DirPath, Durability, Rebalance, Volume, VolumeState, ZoneChecking,
 };
 use crate::gather::hosts::host_to_node;
-use crate::gather::{BrickFacts, NodeFacts, NodeObservation, Observed, VolumeFacts, VolumeStatus};
+use crate::gather::{
+    BrickFacts, Lv, NodeFacts, NodeObservation, Observed, VolumeFacts, VolumeStatus,
+};
 use crate::plan::capacity::{data_bricks_per_set, live_capacity};
-use crate::plan::live_durability;
 use crate::plan::ownership::{OPT_BRICK_SIZE, OPT_CLUSTER, OPT_OPTIONS, is_marker_option};
+use crate::plan::{live_durability, lv_holding};
 use crate::units::MIB;
 
 /// Options `gluster volume create` sets by itself (gluster 10: seen on every volume the
@@ -163,8 +165,64 @@ pub fn from_facts(seed: &Desired, observed: &Observed) -> Result<Imported, Impor
             }
         }
         let seeded = seed.volumes.get(name);
+        // the LV each brick's filesystem is (Heketi's `vg_<id>/brick_<id>`), when all are
+        let lvs: Option<Vec<&Lv>> = vf
+            .bricks
+            .iter()
+            .zip(&homes)
+            .map(|(br, node)| {
+                facts
+                    .get(node.as_str())
+                    .and_then(|f| lv_holding(f, &br.path))
+                    .map(|h| h.lv)
+            })
+            .collect();
         let vol = if ours {
-            ours_volume(vf, durability, seeded)
+            ours_volume(vf, durability, seeded, lvs.is_some())
+        } else if let Some(lvs) = lvs {
+            for (lv, node) in lvs.iter().zip(&homes) {
+                let (Some(n), Some(f)) = (out.nodes.get_mut(node), facts.get(node.as_str())) else {
+                    continue;
+                };
+                for pv in f
+                    .pvs
+                    .iter()
+                    .filter(|p| p.vg.as_deref() == Some(lv.vg.as_str()))
+                {
+                    if !n.devices.iter().any(|d| d.path == pv.name) {
+                        n.devices.push(Device {
+                            path: pv.name.clone(),
+                            wipe: false,
+                            tags: BTreeMap::new(),
+                            drain: false,
+                        });
+                    }
+                }
+            }
+            let sizes: BTreeMap<&str, u64> = vf
+                .bricks
+                .iter()
+                .zip(&lvs)
+                .map(|(b, l)| (b.name.as_str(), l.size))
+                .collect();
+            let size = live_capacity(vf, |b| sizes.get(b.name.as_str()).copied())
+                .map(|s| s / MIB * MIB)
+                .filter(|s| *s > 0)
+                .unwrap_or(seed.placement.brick_min_size * data_bricks_per_set(&durability));
+            let vgs: BTreeSet<&str> = lvs.iter().map(|l| l.vg.as_str()).collect();
+            let vgs: Vec<&str> = vgs.into_iter().collect();
+            notes.push(made_outside(
+                vf,
+                &format!(
+                    "on LVM ({}, {} bricks on {}",
+                    vf.vol_type,
+                    vf.brick_count,
+                    vgs.join(", ")
+                ),
+                "adopted in place, with its VGs",
+            ));
+            imp.adopted.push(name.to_string());
+            adopted(vf, size, durability, seeded, BrickKind::Lvm)
         } else {
             for (br, node) in vf.bricks.iter().zip(&homes) {
                 let Some(n) = out.nodes.get_mut(node) else {
@@ -201,28 +259,13 @@ pub fn from_facts(seed: &Desired, observed: &Observed) -> Result<Imported, Impor
                     seed.placement.brick_min_size * data_bricks_per_set(&durability)
                 }
             };
-            notes.push(format!(
-                "made outside brickyard ({}, {} bricks{}): adopted in place",
-                vf.vol_type,
-                vf.brick_count,
-                match vf.status {
-                    VolumeStatus::Started => "",
-                    _ => ", not started",
-                }
+            notes.push(made_outside(
+                vf,
+                &format!("({}, {} bricks", vf.vol_type, vf.brick_count),
+                "adopted in place",
             ));
             imp.adopted.push(name.to_string());
-            Volume {
-                size,
-                durability,
-                snapshot_factor: seeded.map_or(1.0, |v| v.snapshot_factor),
-                options: user_options(vf, None),
-                protect: seeded.is_some_and(|v| v.protect),
-                state: state_of(vf),
-                device_tags: BTreeMap::new(),
-                brick_kind: BrickKind::Directory,
-                rebalance: seeded.map_or(Rebalance::default(), |v| v.rebalance),
-                adopt: true,
-            }
+            adopted(vf, size, durability, seeded, BrickKind::Directory)
         };
         if clashes(&out, vf, &homes) {
             zone_clash.push(name.to_string());
@@ -262,8 +305,46 @@ fn volumes<'a>(facts: &BTreeMap<&str, &'a NodeFacts>) -> Vec<&'a VolumeFacts> {
     by.into_values().collect()
 }
 
+/// The note above a volume made elsewhere: `what` opens the parenthesis, which says
+/// whether it is started; `then` what import does with it.
+fn made_outside(vf: &VolumeFacts, what: &str, then: &str) -> String {
+    let started = match vf.status {
+        VolumeStatus::Started => "",
+        _ => ", not started",
+    };
+    format!("made outside brickyard {what}{started}): {then}")
+}
+
+/// A volume made elsewhere, declared as it is with `adopt: true`.
+fn adopted(
+    vf: &VolumeFacts,
+    size: u64,
+    durability: Durability,
+    seeded: Option<&Volume>,
+    brick_kind: BrickKind,
+) -> Volume {
+    Volume {
+        size,
+        durability,
+        snapshot_factor: seeded.map_or(1.0, |v| v.snapshot_factor),
+        options: user_options(vf, None),
+        protect: seeded.is_some_and(|v| v.protect),
+        state: state_of(vf),
+        device_tags: BTreeMap::new(),
+        brick_kind,
+        rebalance: seeded.map_or(Rebalance::default(), |v| v.rebalance),
+        adopt: true,
+    }
+}
+
 /// A volume brickyard made for this cluster, as its markers record it.
-fn ours_volume(vf: &VolumeFacts, durability: Durability, seeded: Option<&Volume>) -> Volume {
+/// `on_lvs`: every brick's filesystem is an LV.
+fn ours_volume(
+    vf: &VolumeFacts,
+    durability: Durability,
+    seeded: Option<&Volume>,
+    on_lvs: bool,
+) -> Volume {
     let n = durability.set_size().max(1) as u64;
     let sets = (vf.brick_count as u64 / n).max(1);
     let brick = vf
@@ -291,11 +372,7 @@ fn ours_volume(vf: &VolumeFacts, durability: Durability, seeded: Option<&Volume>
         protect: seeded.is_some_and(|v| v.protect),
         state: state_of(vf),
         device_tags: seeded.map(|v| v.device_tags.clone()).unwrap_or_default(),
-        brick_kind: if vf
-            .bricks
-            .iter()
-            .all(|b| b.path.starts_with(crate::config::names::MOUNT_ROOT))
-        {
+        brick_kind: if on_lvs {
             BrickKind::Lvm
         } else {
             BrickKind::Directory

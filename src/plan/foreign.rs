@@ -10,6 +10,7 @@ use super::address::Address;
 use super::builder::Builder;
 use super::health::World;
 use super::ownership::{tag_cluster, tag_value};
+use super::proof;
 
 pub(crate) fn scan(w: &World<'_>, b: &mut Builder) {
     let ours = tag_cluster(&w.desired.cluster);
@@ -19,6 +20,19 @@ pub(crate) fn scan(w: &World<'_>, b: &mut Builder) {
             if vg.tags.contains(&ours) {
                 our_vgs.insert(vg.name.as_str());
                 continue;
+            }
+            // a VG adopted with its volumes in this plan (the device pass tags it)
+            let declared = w.desired.nodes.get(*node).is_some_and(|n| {
+                f.pvs.iter().any(|p| {
+                    p.vg.as_deref() == Some(vg.name.as_str())
+                        && n.devices.iter().any(|d| d.path == p.name)
+                })
+            });
+            if declared && tag_value(&vg.tags, "cluster").is_none() {
+                let (held, others) = proof::vg_split(w, node, f, &vg.name, &w.adopting);
+                if !held.is_empty() && others.is_empty() {
+                    continue;
+                }
             }
             let who = match tag_value(&vg.tags, "cluster") {
                 Some(c) => format!("belongs to brickyard cluster {c}"),

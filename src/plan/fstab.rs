@@ -54,6 +54,17 @@ pub(crate) const REMOVE_SCRIPT: &str = concat!(
     commit!(),
 );
 
+/// Rewrites every line of `$1` equal to `$3` as `$2` (adoption marks a line another tool
+/// wrote), in place of the old line, so the mount is never in fstab twice or not at all;
+/// fails, changing nothing, when no line is `$3`. The values reach awk through the
+/// environment: `awk -v` would expand backslashes (fstab spells a space `\040`).
+pub(crate) const REPLACE_SCRIPT: &str = concat!(
+    "want=0; ",
+    head!(),
+    "BY_OLD=$3 BY_NEW=$l awk '$0 == ENVIRON[\"BY_OLD\"] { print ENVIRON[\"BY_NEW\"]; r = 1; next } { print } END { exit !r }' \"$f\" > \"$t\" || exit 1; ",
+    commit!(),
+);
+
 const HAS_SCRIPT: &str = "grep -qxF -- \"$2\" \"$1\"";
 const LACKS_SCRIPT: &str = "grep -qxF -- \"$2\" \"$1\"; [ \"$?\" -eq 1 ]";
 
@@ -79,6 +90,17 @@ pub(crate) fn has_line(line: &str) -> Vec<String> {
 /// The guard of [`remove_line`]: /etc/fstab was read and the line is not in it.
 pub(crate) fn lacks_line(line: &str) -> Vec<String> {
     lacks_line_at(ETC_FSTAB, line)
+}
+
+/// Replaces `old` by `new` in /etc/fstab (the step's command); its guard is
+/// [`has_line`] of `new`.
+pub(crate) fn replace_line(old: &str, new: &str) -> Vec<String> {
+    replace_line_at(ETC_FSTAB, old, new)
+}
+
+/// [`replace_line`] on any fstab file.
+pub fn replace_line_at(fstab: &str, old: &str, new: &str) -> Vec<String> {
+    super::builder::sh(REPLACE_SCRIPT, &[fstab, new, old])
 }
 
 /// [`add_line`] on any fstab file.

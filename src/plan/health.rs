@@ -31,6 +31,13 @@ pub(crate) struct World<'a> {
     pub(crate) unknown: Unknown,
     /// Our cluster id once the identity pass settled it (it derives PV UUIDs).
     pub(crate) cluster_id: Option<String>,
+    /// Volumes the config adopts (`adopt: true`) that exist unmarked and match their
+    /// declaration (the adopt pass, before the device pass: a VG another tool made is
+    /// adopted with the bricks it holds, and only then).
+    pub(crate) adopting: BTreeSet<String>,
+    /// Volumes declared `adopt: true` that match their declaration but are not adopted,
+    /// with why (a VG of theirs holds LVs nothing adopted has as bricks).
+    pub(crate) adopt_refused: BTreeMap<String, String>,
 }
 
 impl World<'_> {
@@ -179,6 +186,8 @@ pub(crate) fn world<'a>(
         volumes,
         unknown: Unknown::default(),
         cluster_id: None,
+        adopting: BTreeSet::new(),
+        adopt_refused: BTreeMap::new(),
     }
 }
 

@@ -40,7 +40,7 @@ pub use blocker_code::BlockerCode;
 pub(crate) use gluster::live_durability;
 pub use model::*;
 pub use options::PlanOptions;
-pub(crate) use proof::set_size;
+pub(crate) use proof::{lv_holding, set_size};
 
 use crate::config::Desired;
 use crate::gather::Observed;
@@ -56,7 +56,8 @@ use crate::gather::Observed;
 ///    then `facts`: which resources a failed probe section left unknown (`w.unknown`),
 ///    which every later pass consults before deciding anything about them;
 /// 2. `peer`: probes for declared nodes outside the trusted pool;
-/// 3. `device`: device and path inventory -> placement candidates, device preparation;
+/// 3. `adopt`: which volumes declared `adopt: true` match their declaration (`w.adopting`);
+///    `device`: device and path inventory -> placement candidates, device preparation;
 /// 4. `volume`: per volume, create / update (with remount and expansion) / delete,
 ///    placing new bricks through `placement` and building them through `brick`;
 /// 5. `foreign`: what is on the nodes but not ours, listed, never touched;
@@ -79,6 +80,7 @@ pub fn plan(desired: &Desired, observed: &Observed, opts: &PlanOptions) -> Plan 
         .collect();
     w.unknown = facts::unknowns(desired, &w.facts, w.runner.as_deref(), &pooled, &mut b);
     let probes = peer::probes(&w, &mut b);
+    (w.adopting, w.adopt_refused) = volume::adopting(&w);
     let cands = device::candidates(&w, opts, &mut b);
     let pool = placement::Pool::new(cands);
     let pins = volume::pin_index(&w, &pool);

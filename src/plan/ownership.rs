@@ -62,12 +62,32 @@ pub fn is_marker_option(key: &str) -> bool {
 }
 
 pub fn fstab_line(cluster: &str, vg: &str, lv: &str) -> String {
+    fstab_line_at(cluster, vg, lv, &mount_path(vg, lv), "xfs")
+}
+
+/// The fstab line brickyard writes for LV `vg/lv` mounted at `mount` (an adopted brick's
+/// mount stays where its maker put it); `nouuid` and `inode64` are XFS options.
+pub fn fstab_line_at(cluster: &str, vg: &str, lv: &str, mount: &str, fstype: &str) -> String {
+    let opts = if fstype == "xfs" {
+        MOUNT_OPTS
+    } else {
+        "defaults"
+    };
     format!(
-        "{} {} xfs {MOUNT_OPTS},{} 0 0",
+        "{} {mount} {fstype} {opts},{} 0 0",
         lv_device(vg, lv),
-        mount_path(vg, lv),
         fstab_marker(cluster)
     )
+}
+
+/// An fstab line with this cluster's marker appended to its options (the fourth field);
+/// the other fields as they were, one space between fields. `None`: fewer than 4 fields.
+pub fn fstab_line_marked(line: &str, cluster: &str) -> Option<String> {
+    let mut fields: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+    let opts = fields.get_mut(3)?;
+    opts.push(',');
+    opts.push_str(&fstab_marker(cluster));
+    Some(fields.join(" "))
 }
 
 pub fn tag_cluster(cluster: &str) -> String {
@@ -113,6 +133,53 @@ pub fn brick_tags(cluster: &str, volume: &str, set: u32, pos: u32) -> Vec<String
         format!("brickyard.set={set}"),
         format!("brickyard.pos={pos}"),
     ]
+}
+
+/// What carries tags: a VG (`vgchange`, `vgs`) or an LV or thin pool (`lvchange`, `lvs`;
+/// named `vg/lv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tagged {
+    Vg,
+    Lv,
+}
+
+/// `vgchange|lvchange --addtag T.. -- OBJ`: adds the tags an adoption writes on something
+/// another tool made (adding a tag it carries already is a no-op for LVM).
+pub(crate) fn add_tags(kind: Tagged, tags: &[String], obj: &str) -> Vec<String> {
+    let mut cmd = vec![
+        match kind {
+            Tagged::Vg => "vgchange",
+            Tagged::Lv => "lvchange",
+        }
+        .to_string(),
+    ];
+    for t in tags {
+        cmd.push("--addtag".into());
+        cmd.push(t.clone());
+    }
+    cmd.push("--".into());
+    cmd.push(obj.to_string());
+    cmd
+}
+
+/// `sh -c TAGGED sh KIND TAGS OBJ..`: every OBJ carries every tag of the space-separated
+/// TAGS (tags never hold a space: `lvm_safe`).
+const TAGGED: &str = "set -f; k=$1; w=$2; shift 2; for o in \"$@\"; do \
+t=$(\"$k\" --noheadings -o \"${k%s}_tags\" -- \"$o\") || exit 1; t=,$(printf %s \"$t\" | tr -d ' \\n'),; \
+for x in $w; do case $t in *,\"$x\",*) ;; *) exit 1 ;; esac; done; done";
+
+/// The guard of [`add_tags`]: each of `objs` carries all of `tags`.
+pub(crate) fn tags_guard(kind: Tagged, tags: &[String], objs: &[&str]) -> Vec<String> {
+    let joined = tags.join(" ");
+    let mut args = vec![
+        match kind {
+            Tagged::Vg => "vgs",
+            Tagged::Lv => "lvs",
+        },
+        joined.as_str(),
+    ];
+    args.extend_from_slice(objs);
+    super::builder::sh(TAGGED, &args)
 }
 
 /// The value of tag `brickyard.<key>=` in a tag list.

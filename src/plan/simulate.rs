@@ -62,6 +62,19 @@ fn tags(cmd: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// An fstab line as gather parses it.
+fn fstab_entry(line: &str) -> FstabEntry {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let field = |i: usize| fields.get(i).unwrap_or(&"").to_string();
+    FstabEntry {
+        source: field(0),
+        target: field(1),
+        fstype: field(2),
+        options: field(3),
+        line: line.to_string(),
+    }
+}
+
 fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
     let words: Vec<&str> = cmd.iter().map(String::as_str).collect();
     match words.as_slice() {
@@ -171,6 +184,21 @@ fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
                 d.mark = Some(mark.to_string());
             }
         }
+        ["mount", "--", target] => {
+            // by its fstab line
+            if let Some(f) = facts(obs, &step.node)
+                && let Some(e) = f.fstab.iter().find(|e| e.target == *target).cloned()
+            {
+                f.mounts.push(Mount {
+                    target: e.target,
+                    source: e.source,
+                    fstype: e.fstype,
+                    options: e.options,
+                    size: None,
+                    avail: None,
+                });
+            }
+        }
         ["mount", "-o", opts, "--", dev, target] => {
             if let Some(f) = facts(obs, &step.node) {
                 f.mounts.push(Mount {
@@ -197,14 +225,40 @@ fn run(obs: &mut Observed, step: &Step, cmd: &[String]) {
         }
         ["sh", "-c", script, "sh", _fstab, line] if *script == super::fstab::ADD_SCRIPT => {
             if let Some(f) = facts(obs, &step.node) {
-                let fields: Vec<&str> = line.split_whitespace().collect();
-                f.fstab.push(FstabEntry {
-                    source: fields.first().unwrap_or(&"").to_string(),
-                    target: fields.get(1).unwrap_or(&"").to_string(),
-                    fstype: fields.get(2).unwrap_or(&"").to_string(),
-                    options: fields.get(3).unwrap_or(&"").to_string(),
-                    line: line.to_string(),
-                });
+                f.fstab.push(fstab_entry(line));
+            }
+        }
+        ["sh", "-c", script, "sh", _fstab, new, old] if *script == super::fstab::REPLACE_SCRIPT => {
+            if let Some(f) = facts(obs, &step.node) {
+                for e in f.fstab.iter_mut().filter(|e| e.line == *old) {
+                    *e = fstab_entry(new);
+                }
+            }
+        }
+        ["lvchange", .., "--", full] => {
+            let t = tags(cmd);
+            if let Some(f) = facts(obs, &step.node)
+                && let Some((vg, lv)) = full.split_once('/')
+            {
+                for l in f.lvs.iter_mut().filter(|l| l.vg == vg && l.name == lv) {
+                    for x in &t {
+                        if !l.tags.contains(x) {
+                            l.tags.push(x.clone());
+                        }
+                    }
+                }
+            }
+        }
+        ["vgchange", .., "--", vg] => {
+            let t = tags(cmd);
+            if let Some(f) = facts(obs, &step.node) {
+                for g in f.vgs.iter_mut().filter(|g| g.name == *vg) {
+                    for x in &t {
+                        if !g.tags.contains(x) {
+                            g.tags.push(x.clone());
+                        }
+                    }
+                }
             }
         }
         ["sh", "-c", script, "sh", _fstab, line] if *script == super::fstab::REMOVE_SCRIPT => {

@@ -21,26 +21,27 @@ const MOUNT: &str = "/var/lib/brickyard/mounts/by_vdb/brick_vv_0_0";
 
 /// Everything the test may leave on v1, removed in one round trip (TCG ssh is slow).
 /// A fixed script: it takes no values from outside. Also the base of
-/// `lab_classic_v`'s cleanup on each of its VMs.
+/// `lab_classic_v`'s and `lab_heketi_v`'s cleanup on each of their VMs (Heketi's VGs,
+/// mounts and fstab lines included).
 pub(crate) const CLEANUP: &str = r#"
 for v in $(gluster --mode=script volume list 2>/dev/null | grep -v '^No volumes'); do
   gluster --mode=script volume stop "$v" force >/dev/null 2>&1
   gluster --mode=script volume delete "$v" >/dev/null 2>&1
 done
-for m in $(findmnt -rn -o TARGET | grep '^/var/lib/brickyard/mounts/'); do umount "$m"; done
-if grep -q x-brickyard /etc/fstab; then
-  grep -v x-brickyard /etc/fstab > /etc/fstab.labapplyv; cat /etc/fstab.labapplyv > /etc/fstab
+for m in $(findmnt -rn -o TARGET | grep -E '^/var/lib/(brickyard|heketi)/mounts/'); do umount "$m"; done
+if grep -qE 'x-brickyard|/var/lib/heketi/' /etc/fstab; then
+  grep -vE 'x-brickyard|/var/lib/heketi/' /etc/fstab > /etc/fstab.labapplyv; cat /etc/fstab.labapplyv > /etc/fstab
   rm -f /etc/fstab.labapplyv
 fi
 rm -f /etc/fstab.brickyard.*
 for vg in $(vgs --noheadings -o vg_name 2>/dev/null); do
-  case "$vg" in by_*) vgremove -ffy "$vg" >/dev/null 2>&1;; esac
+  case "$vg" in by_*|vg_*) vgremove -ffy "$vg" >/dev/null 2>&1;; esac
 done
 for d in /dev/vdb /dev/vdc; do
   pvremove -ffy "$d" >/dev/null 2>&1
   wipefs -qa "$d"
 done
-rm -rf /var/lib/brickyard/mounts /var/lib/brickyard/lock /var/lib/brickyard/cluster-id
+rm -rf /var/lib/brickyard/mounts /var/lib/brickyard/lock /var/lib/brickyard/cluster-id /var/lib/heketi
 "#;
 
 struct Env {

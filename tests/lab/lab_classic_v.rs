@@ -72,7 +72,7 @@ done
 if [ -s /run/bytrip/hit ]; then kill -KILL -- "-$(cut -d' ' -f1 /run/bytrip/hit)" 2>/dev/null; fi
 rm -rf /run/bytrip
 "#;
-const CLEANUP_PEERS: &str = r#"
+pub(crate) const CLEANUP_PEERS: &str = r#"
 for p in $(gluster --mode=script pool list 2>/dev/null | awk 'NR > 1 && $2 != "localhost" { print $2 }'); do
   gluster --mode=script peer detach "$p" force >/dev/null 2>&1
 done

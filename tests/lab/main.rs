@@ -14,6 +14,7 @@ mod lab_apply_v;
 mod lab_classic_v;
 mod lab_day2_n;
 mod lab_gather;
+mod lab_heketi_v;
 mod lab_n_smoke;
 mod lab_sets_n;
 mod lab_trust;

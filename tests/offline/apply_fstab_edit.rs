@@ -8,7 +8,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use brickyard::plan::fstab::{add_line_at, has_line_at, lacks_line_at, remove_line_at};
+use brickyard::plan::fstab::{
+    add_line_at, has_line_at, lacks_line_at, remove_line_at, replace_line_at,
+};
 
 const OLD: &str = "UUID=1 / ext4 defaults 0 1\nUUID=2 /home ext4 defaults 0 2\n";
 const LINE: &str = "/dev/by_sdb/brick_gfs_0_0 /var/lib/brickyard/mounts/by_sdb/brick_gfs_0_0 xfs rw,inode64,noatime,nouuid,x-brickyard.cluster=prod 0 0";
@@ -268,4 +270,30 @@ fn finding_4_the_edits_hold_under_bash_too() {
     assert!(ok(&t.run(&remove_line_at(&t.p(), LINE))));
     assert_eq!(t.read(), OLD);
     assert_eq!(t.files(), ["fstab", "fstab.bak"]);
+}
+
+/// Adoption marks the line another tool wrote (Heketi's) in place: the mount is in fstab
+/// once before and once after, backslash escapes (`\040`) survive, a second run changes
+/// nothing, and a line that is not there fails the step with fstab untouched.
+#[test]
+fn adoption_rewrites_heketis_line_in_place_and_only_that_line() {
+    let heketi = "/dev/mapper/vg_1-brick_2 /var/lib/heketi/mounts/vg_1/brick_2 xfs rw,inode64,noatime,nouuid 1 2";
+    let marked = "/dev/mapper/vg_1-brick_2 /var/lib/heketi/mounts/vg_1/brick_2 xfs rw,inode64,noatime,nouuid,x-brickyard.cluster=lab 1 2";
+    let other = "//srv/share\\040one /mnt/a\\040b cifs ro 0 0";
+    let old = format!("{OLD}{heketi}\n{other}\n");
+    let t = Tab::new(&old);
+    for _ in 0..2 {
+        let o = t.run(&replace_line_at(&t.p(), heketi, marked));
+        assert!(ok(&o), "{o:?}");
+        assert_eq!(t.read(), format!("{OLD}{marked}\n{other}\n"));
+        assert!(ok(&t.run(&has_line_at(&t.p(), marked))));
+        assert!(ok(&t.run(&lacks_line_at(&t.p(), heketi))));
+    }
+    assert_eq!(t.files(), ["fstab", "fstab.bak"]);
+
+    let t = Tab::new(OLD);
+    let o = t.run(&replace_line_at(&t.p(), heketi, marked));
+    assert!(!ok(&o), "no such line: the step fails");
+    assert_eq!(t.read(), OLD);
+    assert_eq!(t.files(), ["fstab"], "no temp file or backup left");
 }

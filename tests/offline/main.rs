@@ -24,6 +24,7 @@ mod config_schema;
 mod config_trust;
 mod fixtures_used;
 mod gather_captures;
+mod heketi_adopt;
 mod heketi_import;
 mod import_cluster;
 mod local_shell;

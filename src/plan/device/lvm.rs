@@ -18,7 +18,10 @@ use crate::plan::facts::Need;
 use crate::plan::health::World;
 use crate::plan::model::Action;
 use crate::plan::options::PlanOptions;
-use crate::plan::ownership::{pv_uuid, tag_cluster, tag_value, vg_name, vg_tags};
+use crate::plan::ownership::{
+    Tagged, add_tags, pv_uuid, tag_cluster, tag_value, tags_guard, vg_name, vg_tags,
+};
+use crate::plan::proof;
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn device(
@@ -113,20 +116,57 @@ pub(super) fn device(
                         vg.name, vg.pv_count
                     ));
                 }
-                let spare = f
-                    .lvs
+                return healthy.then(|| base(vg_free(vg), vg_spare(f, vg), vg.name.clone(), None));
+            }
+            Some(vg) if tag_value(&vg.tags, "cluster").is_none() => {
+                let (held, others) = proof::vg_split(w, node, f, &vg.name, &w.adopting);
+                if !held.is_empty() && others.is_empty() {
+                    let id = adopt_vg(b, &addr, cluster, node, &dev.path, vg, &held);
+                    return healthy
+                        .then(|| base(vg_free(vg), vg_spare(f, vg), vg.name.clone(), Some(id)));
+                }
+                // bricks of volumes the config means to adopt, held back by their own blockers
+                let meant: std::collections::BTreeSet<String> = w
+                    .desired
+                    .volumes
                     .iter()
-                    .filter(|l| l.vg == vg.name && l.attr.starts_with('t'))
-                    .filter_map(|l| l.metadata_size)
-                    .max()
-                    .unwrap_or(0);
-                let free = if vg.extent_size > 0 {
-                    // node data: a product past 64 bits is nonsense, so nothing is free (finding #7)
-                    vg.free_count.checked_mul(vg.extent_size).unwrap_or(0)
+                    .filter(|(_, v)| v.adopt)
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                let (waiting, rest) = proof::vg_split(w, node, f, &vg.name, &meant);
+                if held.is_empty() && !waiting.is_empty() && rest.is_empty() {
+                    b.block(
+                        BlockerCode::DeviceSignature,
+                        &addr,
+                        format!(
+                            "{} on {node} is an LVM PV of VG {}, which holds only bricks of volumes declared `adopt: true` ({}); it is adopted with them, and they are not adopted yet",
+                            dev.path,
+                            vg.name,
+                            waiting.join(", ")
+                        ),
+                        Some("see the volumes' adopt_mismatch blockers: once the declaration matches, the VG is adopted in the same plan".into()),
+                    );
+                    return None;
+                }
+                let why = if held.is_empty() {
+                    String::new()
                 } else {
-                    vg.free
+                    format!(
+                        "; it holds bricks of adopted volumes ({}) but also LVs that are not: {}",
+                        held.join(", "),
+                        others.join(", ")
+                    )
                 };
-                return healthy.then(|| base(free, spare, vg.name.clone(), None));
+                b.block(
+                    BlockerCode::DeviceSignature,
+                    &addr,
+                    format!(
+                        "{} on {node} is an LVM PV of VG {} (something else, {} LVs): refusing to touch it{why}",
+                        dev.path, vg.name, vg.lv_count
+                    ),
+                    Some("remove it from the config; declare `adopt: true` on the volumes whose bricks are its only LVs to take it over with them; or free it by hand (vgremove/pvremove) if its data is not needed".into()),
+                );
+                return None;
             }
             Some(vg) => {
                 let owner = tag_value(&vg.tags, "cluster")
@@ -389,6 +429,59 @@ pub(super) fn device(
         false,
     );
     Some(base(free, 0, want_vg, Some(vg)))
+}
+
+/// Bytes free in VG `vg` (node data: a product past 64 bits is nonsense, so nothing is
+/// free, finding #7).
+fn vg_free(vg: &crate::gather::Vg) -> u64 {
+    if vg.extent_size > 0 {
+        vg.free_count.checked_mul(vg.extent_size).unwrap_or(0)
+    } else {
+        vg.free
+    }
+}
+
+/// The spare pool-metadata LV LVM keeps in `vg`: the largest thin pool metadata.
+fn vg_spare(f: &NodeFacts, vg: &crate::gather::Vg) -> u64 {
+    f.lvs
+        .iter()
+        .filter(|l| l.vg == vg.name && l.attr.starts_with('t'))
+        .filter_map(|l| l.metadata_size)
+        .max()
+        .unwrap_or(0)
+}
+
+/// The step tagging a VG another tool made (Heketi's `vg_<id>`) as this node's of this
+/// cluster; new bricks go beside the adopted ones and depend on it.
+fn adopt_vg(
+    b: &mut Builder,
+    addr: &Address,
+    cluster: &str,
+    node: &str,
+    dev: &str,
+    vg: &crate::gather::Vg,
+    held: &[String],
+) -> String {
+    let tags = vg_tags(cluster, node);
+    b.push(
+        StepSpec {
+            id: format!("{addr}/adopt"),
+            address: addr,
+            action: Action::Adopt,
+            node,
+            description: format!(
+                "tag volume group {} on {dev} as brickyard's ({}); it holds only bricks of adopted volumes ({}), which stay as they are",
+                vg.name,
+                tags.join(" "),
+                held.join(", ")
+            ),
+            commands: vec![add_tags(Tagged::Vg, &tags, &vg.name)],
+            guard: guard("vgs shows the tags on the VG", tags_guard(Tagged::Vg, &tags, &[&vg.name])),
+            depends_on: vec![],
+            destructive: false,
+        },
+        false,
+    )
 }
 
 /// The value our cluster tag carries (the tag is `brickyard.cluster=<this>`).

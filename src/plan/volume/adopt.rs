@@ -9,6 +9,8 @@
 //! (a blocker), while marked bricks under an unmarked volume are this adoption half done,
 //! which the next plan finishes with the same steps.
 
+use std::collections::BTreeMap;
+
 use crate::config::{BrickKind, Volume};
 use crate::gather::VolumeFacts;
 use crate::units::HumanBytes;
@@ -18,17 +20,23 @@ use crate::plan::address::Address;
 use crate::plan::blocker_code::BlockerCode;
 use crate::plan::builder::{Builder, StepSpec, change, guard, sh};
 use crate::plan::capacity::live_capacity;
+use crate::plan::fstab;
 use crate::plan::gluster::{layout, live_durability};
 use crate::plan::health::World;
 use crate::plan::model::Action;
-use crate::plan::ownership::{BRICK_XATTR, dir_brick_mark};
-use crate::plan::proof::{self, ProofFailure, Proven, ProvenBrick};
+use crate::plan::ownership::{
+    BRICK_XATTR, Tagged, add_tags, brick_tags, dir_brick_mark, fstab_line_at, fstab_line_marked,
+    fstab_marker, tags_guard,
+};
+use crate::plan::proof::{self, LvmMarks, ProofFailure, Proven, ProvenBrick, ProvenLvm};
 
 /// A volume whose live layout matches its declaration: its bricks (in gluster's order),
 /// and which of them still need their mark.
 pub(super) struct Adoption<'a> {
     pub(super) bricks: Vec<ProvenBrick<'a>>,
     pub(super) unmarked: Vec<usize>,
+    /// What each unmarked LVM brick still lacks (by index into `bricks`).
+    pub(super) lvm: BTreeMap<usize, LvmMarks<'a>>,
 }
 
 /// `sh -c MARK sh XATTR MARK DIR PREFIX`: mark DIR unless it carries a mark of this
@@ -57,20 +65,38 @@ pub(super) fn check<'a>(
             layout(&vol.durability)
         ));
     }
-    if vol.brick_kind != BrickKind::Directory {
-        diffs.push(
-            "brick_kind: the config says lvm; brickyard adopts directory bricks (say `brick_kind: directory`)"
-                .to_string(),
-        );
-    }
     if vf.bricks.is_empty() {
         diffs.push("bricks: gluster lists none".to_string());
     }
     let n = proof::set_size(vf);
     let mut bricks = Vec::new();
     let mut unmarked = Vec::new();
+    let mut lvm = BTreeMap::new();
+    // an LVM brick's size is its LV's (what Heketi asked for), not the filesystem's
+    let mut lv_sizes: BTreeMap<&str, u64> = BTreeMap::new();
     for (i, br) in vf.bricks.iter().enumerate() {
         let (set, pos) = ((i as u32) / n, (i as u32) % n);
+        if vol.brick_kind == BrickKind::Lvm {
+            // the size is checked even where a brick is refused for another reason
+            if let Some(h) = w
+                .node_of_host(&br.host)
+                .and_then(|n| w.facts.get(n))
+                .and_then(|f| proof::lv_holding(f, &br.path))
+            {
+                lv_sizes.insert(br.name.as_str(), h.lv.size);
+            }
+            match proof::adoptable_lvm(w, &vf.name, set, pos, &br.host, &br.path) {
+                Ok((pb, marks)) => {
+                    if marks.tags || marks.fstab_missing || !marks.fstab.is_empty() {
+                        unmarked.push(bricks.len());
+                        lvm.insert(bricks.len(), marks);
+                    }
+                    bricks.push(pb);
+                }
+                Err(ds) => diffs.extend(ds.into_iter().map(|d| format!("brick {}: {d}", br.name))),
+            }
+            continue;
+        }
         match proof::adoptable(w, &vf.name, set, pos, &br.host, &br.path) {
             Ok((pb, marked)) => {
                 if !marked {
@@ -80,26 +106,51 @@ pub(super) fn check<'a>(
             }
             Err(ProofFailure::NotDerived { path, .. }) => {
                 let node = w.node_of_host(&br.host).unwrap_or(&br.host);
+                let lv = w
+                    .facts
+                    .get(node)
+                    .and_then(|f| proof::lv_holding(f, &path))
+                    .map(|h| {
+                        format!(
+                            " (it is on LV {}/{}: say `brick_kind: lvm`)",
+                            h.lv.vg, h.lv.name
+                        )
+                    })
+                    .unwrap_or_default();
                 diffs.push(format!(
-                    "brick {}: {path} is under no declared path of node {node} (declare the directory it is in, not the brick itself, in `paths`)",
+                    "brick {}: {path} is under no declared path of node {node} (declare the directory it is in, not the brick itself, in `paths`){lv}",
                     br.name
                 ))
             }
             Err(e) => diffs.push(format!("brick {}: {e}", br.name)),
         }
     }
-    if let Some(holds) = live_capacity(vf, |b| b.size_total)
+    let holds = if vol.brick_kind == BrickKind::Lvm {
+        live_capacity(vf, |b| lv_sizes.get(b.name.as_str()).copied())
+    } else {
+        live_capacity(vf, |b| b.size_total)
+    };
+    if let Some(holds) = holds
         && vol.size > holds
     {
+        let what = if vol.brick_kind == BrickKind::Lvm {
+            "the bricks' LVs"
+        } else {
+            "the bricks' filesystems"
+        };
         diffs.push(format!(
-            "size: the config says {}, and the bricks' filesystems hold at most {holds_h} ({} set(s) of the smallest data brick); declare {holds_h} or less",
+            "size: the config says {}, and {what} hold at most {holds_h} ({} set(s) of the smallest data brick); declare {holds_h} or less",
             HumanBytes(vol.size),
             vf.brick_count / n.max(1),
             holds_h = HumanBytes(holds),
         ));
     }
     if diffs.is_empty() {
-        Ok(Adoption { bricks, unmarked })
+        Ok(Adoption {
+            bricks,
+            unmarked,
+            lvm,
+        })
     } else {
         Err(diffs)
     }
@@ -140,8 +191,14 @@ pub(super) fn mark_bricks(
     let mut ids = Vec::new();
     for &i in &a.unmarked {
         let pb = &a.bricks[i];
-        let Proven::Dir { path, .. } = &pb.kind else {
-            continue;
+        let path = match &pb.kind {
+            Proven::Dir { path, .. } => path,
+            Proven::Lvm(p) => {
+                if let Some(marks) = a.lvm.get(&i) {
+                    ids.extend(mark_lvm(w, b, name, pb, p, marks, blocked));
+                }
+                continue;
+            }
         };
         let mark = dir_brick_mark(cluster, name, pb.set, pb.pos);
         let addr = Address::brick(name, pb.set, pb.pos);
@@ -164,6 +221,109 @@ pub(super) fn mark_bricks(
         );
         b.with_changes(vec![change(BRICK_XATTR, None, Some(&mark))]);
         ids.push(id);
+    }
+    ids
+}
+
+/// The steps marking one LVM brick where its maker left it: this brick's tags on its
+/// thin pool and thin LV (one step: tagging one without the other proves nothing), then
+/// the marker on each fstab line that mounts it (or brickyard's marked line, when none
+/// does). The VG is tagged by the device pass (`device.N:/dev/x/adopt`).
+fn mark_lvm(
+    w: &World<'_>,
+    b: &mut Builder,
+    name: &str,
+    pb: &ProvenBrick<'_>,
+    p: &ProvenLvm<'_>,
+    marks: &LvmMarks<'_>,
+    blocked: bool,
+) -> Vec<String> {
+    let cluster = w.desired.cluster.as_str();
+    let addr = Address::brick(name, pb.set, pb.pos);
+    let mut ids = Vec::new();
+    if marks.tags {
+        let tags = brick_tags(cluster, name, pb.set, pb.pos);
+        let pool = format!("{}/{}", p.pool.vg, p.pool.name);
+        let lv = format!("{}/{}", p.lv.vg, p.lv.name);
+        ids.push(b.push(
+            StepSpec {
+                id: format!("{addr}/adopt-tags"),
+                address: &addr,
+                action: Action::Adopt,
+                node: pb.node,
+                description: format!(
+                    "tag thin pool {pool} and LV {lv} as brick s{}p{} of {name} ({}); its data stays as it is",
+                    pb.set,
+                    pb.pos,
+                    tags.join(" ")
+                ),
+                commands: vec![
+                    add_tags(Tagged::Lv, &tags, &pool),
+                    add_tags(Tagged::Lv, &tags, &lv),
+                ],
+                guard: guard(
+                    "lvs shows the tags on the pool and the LV",
+                    tags_guard(Tagged::Lv, &tags, &[&pool, &lv]),
+                ),
+                depends_on: Vec::new(),
+                destructive: false,
+            },
+            blocked,
+        ));
+        b.with_changes(vec![change("lv_tags", None, Some(&tags.join(",")))]);
+    }
+    for (k, e) in marks.fstab.iter().enumerate() {
+        let Some(new) = fstab_line_marked(&e.line, cluster) else {
+            continue;
+        };
+        ids.push(b.push(
+            StepSpec {
+                id: format!(
+                    "{addr}/adopt-fstab{}",
+                    if k == 0 { String::new() } else { k.to_string() }
+                ),
+                address: &addr,
+                action: Action::Adopt,
+                node: pb.node,
+                description: format!(
+                    "mark the fstab line mounting {} as brickyard's ({})",
+                    p.mount,
+                    fstab_marker(cluster)
+                ),
+                commands: vec![fstab::replace_line(&e.line, &new)],
+                guard: guard("/etc/fstab holds the marked line", fstab::has_line(&new)),
+                depends_on: Vec::new(),
+                destructive: false,
+            },
+            blocked,
+        ));
+        b.with_changes(vec![change("fstab", Some(&e.line), Some(&new))]);
+    }
+    if marks.fstab_missing {
+        let fstype = w
+            .facts
+            .get(pb.node)
+            .and_then(|f| f.mounts.iter().find(|m| m.target == p.mount))
+            .map_or("xfs", |m| m.fstype.as_str());
+        let line = fstab_line_at(cluster, &p.lv.vg, &p.lv.name, &p.mount, fstype);
+        ids.push(b.push(
+            StepSpec {
+                id: format!("{addr}/adopt-fstab"),
+                address: &addr,
+                action: Action::Adopt,
+                node: pb.node,
+                description: format!(
+                    "add {} to /etc/fstab (nothing mounts it at boot yet)",
+                    p.mount
+                ),
+                commands: vec![fstab::add_line(&line)],
+                guard: guard("/etc/fstab holds the line", fstab::has_line(&line)),
+                depends_on: Vec::new(),
+                destructive: false,
+            },
+            blocked,
+        ));
+        b.with_changes(vec![change("fstab", None, Some(&line))]);
     }
     ids
 }

@@ -17,7 +17,7 @@ use crate::plan::address::Address;
 use crate::plan::blocker_code::BlockerCode;
 use crate::plan::builder::Builder;
 use crate::plan::health::World;
-use crate::plan::ownership::{dir_brick_path, lv_name, lvm_brick_dir, vg_name};
+use crate::plan::ownership::{brick_identity, dir_brick_path, lv_name, lvm_brick_dir, vg_name};
 use crate::plan::proof;
 
 /// What the config no longer declares under one brick.
@@ -70,12 +70,26 @@ fn gone(w: &World<'_>, volume: &str, set: u32, pos: u32, host: &str, path: &str)
     // without facts the brick's form cannot be read; the health gate holds the volume
     let f = w.facts.get(node.as_str())?;
     let lv = lv_name(volume, set, pos);
-    if let Some(l) = f
+    let id = (volume.to_string(), set, pos);
+    let on_lv = f
         .lvs
         .iter()
         .find(|l| l.name == lv && lvm_brick_dir(&l.vg, &l.name) == path)
-    {
-        let declared = decl.devices.iter().any(|d| vg_name(&d.path) == l.vg);
+        .or_else(|| {
+            // an adopted brick keeps its maker's names: its tags say which brick it is
+            proof::lv_holding(f, path)
+                .map(|h| h.lv)
+                .filter(|l| brick_identity(&l.tags).as_ref() == Some(&id))
+        });
+    if let Some(l) = on_lv {
+        // the VG of a declared device is the one its PV is in (Heketi's `vg_<id>`), or
+        // the one brickyard would make there
+        let declared = decl.devices.iter().any(|d| {
+            vg_name(&d.path) == l.vg
+                || f.pvs
+                    .iter()
+                    .any(|p| p.name == d.path && p.vg.as_deref() == Some(l.vg.as_str()))
+        });
         return (!declared).then(|| Gone::Device {
             node: node.clone(),
             vg: l.vg.clone(),

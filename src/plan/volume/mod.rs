@@ -38,6 +38,72 @@ use super::placement::{Pin, Pins, Pool};
 use super::proof::{self, ProofFailure, ProvenBrick};
 #[cfg(any(test, feature = "test-support"))]
 pub(crate) use adopt::MARK as ADOPT_MARK;
+
+/// The volumes the config adopts that exist without brickyard's marker and match their
+/// declaration: the ones whose bricks (and VGs) this plan marks. A volume with a brick
+/// in a VG another tool made is taken only with every LV in that VG (each a brick of a
+/// volume adopted with it): otherwise its bricks would be ours in a VG that is not. The
+/// refused, with why, are in the second map.
+pub(crate) fn adopting(w: &World<'_>) -> (BTreeSet<String>, BTreeMap<String, String>) {
+    let mut yes: BTreeSet<String> = w
+        .volumes
+        .values()
+        .filter(|vf| !vf.options.contains_key(OPT_CLUSTER))
+        .filter(|vf| {
+            w.desired.volumes.get(&vf.name).is_some_and(|vol| {
+                vol.adopt && vol.state.exists() && adopt::check(w, vol, vf).is_ok()
+            })
+        })
+        .map(|vf| vf.name.clone())
+        .collect();
+    let mut refused = BTreeMap::new();
+    let tag = super::ownership::tag_cluster(&w.desired.cluster);
+    loop {
+        let mut out = None;
+        'vols: for name in &yes {
+            let Some(vf) = w.volumes.get(name.as_str()) else {
+                continue;
+            };
+            for br in &vf.bricks {
+                let Some(node) = w.node_of_host(&br.host) else {
+                    continue;
+                };
+                let Some(f) = w.facts.get(node) else {
+                    continue;
+                };
+                let Some(h) = proof::lv_holding(f, &br.path) else {
+                    continue;
+                };
+                let ours = f
+                    .vgs
+                    .iter()
+                    .any(|g| g.name == h.lv.vg && g.tags.contains(&tag));
+                if ours {
+                    continue;
+                }
+                let (_, others) = proof::vg_split(w, node, f, &h.lv.vg, &yes);
+                if !others.is_empty() {
+                    out = Some((
+                        name.clone(),
+                        format!(
+                            "brick {}: VG {} on {node} also holds {}, which no volume adopted with it has as a brick; brickyard takes over a VG with every LV in it (adopt those volumes too, or move their data off)",
+                            br.name,
+                            h.lv.vg,
+                            others.join(", ")
+                        ),
+                    ));
+                    break 'vols;
+                }
+            }
+        }
+        let Some((name, why)) = out else {
+            break;
+        };
+        yes.remove(&name);
+        refused.insert(name, why);
+    }
+    (yes, refused)
+}
 use update::Marking;
 
 /// What every volume of the pass shares: the cluster view, the options, the candidate
@@ -122,6 +188,9 @@ fn ownership<'a>(w: &World<'a>, vf: &VolumeFacts) -> Owner<'a> {
             };
             if vol.adopt && vol.state.exists() {
                 return match adopt::check(w, vol, vf) {
+                    Ok(_) if w.adopt_refused.contains_key(&vf.name) => Owner::Mismatch(
+                        w.adopt_refused.get(&vf.name).cloned().into_iter().collect(),
+                    ),
                     Ok(a) => Owner::Adopting(a),
                     Err(diffs) => Owner::Mismatch(diffs),
                 };

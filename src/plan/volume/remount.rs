@@ -4,8 +4,11 @@
 use crate::config::{BrickKind, Volume};
 
 use super::Ctx;
+use crate::plan::address::Address;
 use crate::plan::brick::{self, NewBrick};
-use crate::plan::builder::Builder;
+use crate::plan::builder::{Builder, StepSpec, argv, guard};
+use crate::plan::model::Action;
+use crate::plan::ownership::{lv_name, mount_path};
 use crate::plan::proof::{Existing, Proven, ProvenBrick};
 
 /// Bricks of an existing volume whose LV is there but no longer mounted (an operator's
@@ -29,6 +32,29 @@ pub(super) fn remount_bricks(
             continue;
         };
         if p.mounted {
+            continue;
+        }
+        if p.lv.name != lv_name(name, pb.set, pb.pos) || p.mount != mount_path(&p.lv.vg, &p.lv.name)
+        {
+            // an adopted brick: mounted again where its marked fstab line says, by that line
+            let addr = Address::brick(name, pb.set, pb.pos);
+            ids.push(b.push(
+                StepSpec {
+                    id: format!("{addr}/mount"),
+                    address: &addr,
+                    action: Action::Create,
+                    node: pb.node,
+                    description: format!(
+                        "mount {}/{} on {} again, as its fstab line says",
+                        p.lv.vg, p.lv.name, p.mount
+                    ),
+                    commands: vec![argv(&["mount", "--", &p.mount])],
+                    guard: guard("mountpoint -q", argv(&["mountpoint", "-q", &p.mount])),
+                    depends_on: Vec::new(),
+                    destructive: false,
+                },
+                blocked,
+            ));
             continue;
         }
         ids.extend(brick::create(

@@ -263,6 +263,18 @@ pub(super) fn update(
     let mut last = remount::remount_bricks(ctx, b, name, vol, proven, blocked);
     if let Marking::Adopt(a) = &marking {
         last.extend(adopt::mark_bricks(w, b, name, a, blocked));
+        // the volume is marked once the VGs holding its bricks are ours too
+        for pb in &a.bricks {
+            if let Proven::Lvm(p) = &pb.kind {
+                let vg_step = ctx
+                    .pool
+                    .cands
+                    .iter()
+                    .find(|c| c.node == pb.node && c.vg == p.lv.vg)
+                    .and_then(|c| c.ready_step.clone());
+                last.extend(vg_step.filter(|s| !last.contains(s)));
+            }
+        }
     }
     let Some(runner) = w.runner.clone() else {
         return;

@@ -15,15 +15,21 @@
 //! VG and LV names always come from the proven facts (the LV entry), never from the
 //! path. Markers are spelled in `ownership`, names in `config::names`.
 
+mod adoptable;
+mod leftover;
+
 use std::fmt;
 
+pub(crate) use adoptable::{LvmMarks, adoptable, adoptable_lvm, vg_split};
+pub(crate) use leftover::{LeftoverLvm, leftover_dir_brick, leftover_lvm_brick};
+
 use crate::config::names;
-use crate::gather::{BrickDirKind, FstabEntry, Lv, Mount, NodeFacts, VolumeFacts};
+use crate::gather::{BrickDirKind, FstabEntry, Lv, NodeFacts, VolumeFacts};
 
 use super::health::World;
 use super::ownership::{
-    brick_tags, dir_brick_mark, dir_brick_path, fstab_marked, lv_device, lv_name, lvm_brick_dir,
-    lvm_safe, mount_path, pool_name, tag_cluster,
+    brick_identity, brick_tags, dir_brick_mark, dir_brick_path, fstab_marked, lv_device, lv_name,
+    lvm_brick_dir, lvm_safe, mount_path, pool_name, tag_cluster,
 };
 
 /// A brick of an existing volume the facts prove is ours.
@@ -276,7 +282,30 @@ pub(crate) fn prove_brick<'a>(
         .iter()
         .find(|l| l.name == lv && lvm_brick_dir(&l.vg, &l.name) == path)
     {
-        let p = prove_lvm(f, cluster, node, l, volume, set, pos)?;
+        let p = prove_lvm(
+            f,
+            cluster,
+            node,
+            l,
+            mount_path(&l.vg, &l.name),
+            volume,
+            set,
+            pos,
+        )?;
+        return Ok(proven(Proven::Lvm(p)));
+    }
+    // an adopted LVM brick keeps its maker's names and mount: the tags adoption wrote on
+    // the LV holding it name this very brick
+    if let Some(h) = lv_holding(f, path)
+        && adopted_mount(&h.mount)
+        && h.lv.name != lv
+        && names::is_lvm_name(&h.lv.vg)
+        && names::is_lvm_name(&h.lv.name)
+        && h.lv.pool.as_deref().is_some_and(names::is_lvm_name)
+        && brick_identity(&h.lv.tags).is_some_and(|id| id == (volume.to_string(), set, pos))
+        && h.lv.tags.contains(&tag_cluster(cluster))
+    {
+        let p = prove_lvm(f, cluster, node, h.lv, h.mount, volume, set, pos)?;
         return Ok(proven(Proven::Lvm(p)));
     }
     if let Some(base) = decl
@@ -335,74 +364,30 @@ pub(crate) fn adopted_mark(
     )
 }
 
-/// A brick of a volume brickyard is asked to adopt (`adopt: true`): on a declared node
-/// with facts, under a declared path of it, a real directory reached through no symlink,
-/// unmarked or marked for this cluster's volume. `Ok(true)`: it carries the mark already.
-/// LVM bricks (Heketi's) are not adoptable yet: they fail as not derived.
-pub(crate) fn adoptable<'a>(
-    w: &World<'a>,
-    volume: &str,
-    set: u32,
-    pos: u32,
-    host: &str,
-    path: &str,
-) -> Result<(ProvenBrick<'a>, bool), ProofFailure> {
-    let cluster = w.desired.cluster.as_str();
-    let (node, decl, f) = brick_node(w, volume, host)?;
-    let Some(base) = holding_path(decl, path) else {
-        return Err(ProofFailure::NotDerived {
-            path: path.into(),
-            want_lv: lv_name(volume, set, pos),
-        });
-    };
-    let marked = dir_state(f, path, &dir_brick_mark(cluster, volume, set, pos), false)?
-        .ok_or(ProofFailure::DirMissing { path: path.into() })?;
-    Ok((
-        ProvenBrick {
-            node: node.as_str(),
-            set,
-            pos,
-            kind: Proven::Dir {
-                path: path.into(),
-                base: base.into(),
-            },
-        },
-        marked,
-    ))
-}
-
-/// The LV `l` (named for this brick) with its pool, VG, mount and fstab lines.
+/// The LV `l` of this brick with its pool, VG, mount and fstab lines. `mount`: where its
+/// filesystem belongs (brickyard's derived mount for its own LVs, where the maker mounted
+/// it for an adopted one).
+#[allow(clippy::too_many_arguments)]
 fn prove_lvm<'a>(
     f: &'a NodeFacts,
     cluster: &str,
     node: &str,
     l: &'a Lv,
+    mount: String,
     volume: &str,
     set: u32,
     pos: u32,
 ) -> Result<ProvenLvm<'a>, ProofFailure> {
-    let pool = check_pair(f, cluster, &l.vg, volume, set, pos)?
+    let tp = l
+        .pool
+        .clone()
+        .unwrap_or_else(|| pool_name(volume, set, pos));
+    let pool = check_named(f, cluster, &l.vg, &l.name, &tp, volume, set, pos)?
         .pool
         .ok_or_else(|| ProofFailure::PoolMissing {
-            pool: format!("{}/{}", l.vg, pool_name(volume, set, pos)),
+            pool: format!("{}/{tp}", l.vg),
         })?;
-    let vg = f
-        .vgs
-        .iter()
-        .find(|g| g.name == l.vg)
-        .ok_or_else(|| ProofFailure::VgMissing { vg: l.vg.clone() })?;
-    for t in [
-        tag_cluster(cluster),
-        format!("brickyard.node={}", lvm_safe(node)),
-    ] {
-        if !vg.tags.contains(&t) {
-            return Err(ProofFailure::VgUntagged {
-                vg: l.vg.clone(),
-                missing: t,
-            });
-        }
-    }
-    let mount = mount_path(&l.vg, &l.name);
+    vg_ours(f, cluster, node, &l.vg)?;
     let mounted = check_mount(f, &mount, Some(l))?;
     let fstab = check_fstab(f, cluster, &mount)?;
     Ok(ProvenLvm {
@@ -412,6 +397,85 @@ fn prove_lvm<'a>(
         mounted,
         fstab,
     })
+}
+
+/// VG `vg` of `node` carries this cluster's tags.
+fn vg_ours(f: &NodeFacts, cluster: &str, node: &str, vg: &str) -> Result<(), ProofFailure> {
+    let g = f
+        .vgs
+        .iter()
+        .find(|g| g.name == vg)
+        .ok_or_else(|| ProofFailure::VgMissing { vg: vg.into() })?;
+    for t in [
+        tag_cluster(cluster),
+        format!("brickyard.node={}", lvm_safe(node)),
+    ] {
+        if !g.tags.contains(&t) {
+            return Err(ProofFailure::VgUntagged {
+                vg: vg.into(),
+                missing: t,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Where an adopted LVM brick may be mounted: anywhere but brickyard's own mount root
+/// (under it, only brickyard's derived mounts of its derived LVs count), written without
+/// a trailing `/`.
+pub(crate) fn adopted_mount(mount: &str) -> bool {
+    !mount.ends_with('/')
+        && mount != names::MOUNT_ROOT
+        && !names::strictly_under(names::MOUNT_ROOT, mount)
+}
+
+/// The LV whose filesystem holds `path` on a node, and that filesystem's mount target.
+pub(crate) struct Holder<'a> {
+    pub(crate) lv: &'a Lv,
+    pub(crate) mount: String,
+    pub(crate) mounted: bool,
+}
+
+/// The LV holding `path`: the deepest filesystem mounted at or above it, when its source
+/// is an LV gather lists; with nothing deeper than that mounted, the deepest fstab line
+/// at or above `path` naming an LV (a brick whose mount was lost). `None`: `path` is on
+/// no LV, or on one gather does not list, or is not a normalised path (no `..`).
+pub(crate) fn lv_holding<'a>(f: &'a NodeFacts, path: &str) -> Option<Holder<'a>> {
+    // `<mount>/../../etc` is under the mount as text only
+    names::abs_path(path).ok()?;
+    let holds =
+        |t: &str| names::abs_path(t).is_ok() && (t == path || names::strictly_under(t, path));
+    let mounted = f
+        .mounts
+        .iter()
+        .filter(|m| holds(&m.target))
+        .max_by_key(|m| m.target.len());
+    let floor = mounted.map_or(0, |m| m.target.len());
+    if let Some(e) = f
+        .fstab
+        .iter()
+        .filter(|e| holds(&e.target) && e.target.len() > floor)
+        .max_by_key(|e| e.target.len())
+    {
+        return f
+            .lvs
+            .iter()
+            .find(|l| is_lv_source(&e.source, l))
+            .map(|lv| Holder {
+                lv,
+                mount: e.target.clone(),
+                mounted: false,
+            });
+    }
+    let m = mounted?;
+    f.lvs
+        .iter()
+        .find(|l| is_lv_source(&m.source, l))
+        .map(|lv| Holder {
+            lv,
+            mount: m.target.clone(),
+            mounted: true,
+        })
 }
 
 /// The thin LV and thin pool named for one brick in one VG, when present.
@@ -430,11 +494,26 @@ fn check_pair<'a>(
     set: u32,
     pos: u32,
 ) -> Result<Named<'a>, ProofFailure> {
-    let tags = brick_tags(cluster, volume, set, pos);
     let (lv, tp) = (lv_name(volume, set, pos), pool_name(volume, set, pos));
+    check_named(f, cluster, vg, &lv, &tp, volume, set, pos)
+}
+
+/// [`check_pair`] for a thin LV `lv` in pool `tp` of any name (an adopted brick's).
+#[allow(clippy::too_many_arguments)]
+fn check_named<'a>(
+    f: &'a NodeFacts,
+    cluster: &str,
+    vg: &str,
+    lv: &str,
+    tp: &str,
+    volume: &str,
+    set: u32,
+    pos: u32,
+) -> Result<Named<'a>, ProofFailure> {
+    let tags = brick_tags(cluster, volume, set, pos);
     let find = |name: &str| f.lvs.iter().find(|l| l.vg == vg && l.name == name);
     let missing = |l: &Lv| tags.iter().find(|t| !l.tags.contains(t)).cloned();
-    let pool = find(&tp);
+    let pool = find(tp);
     if let Some(p) = pool {
         if !p.attr.starts_with('t') {
             return Err(ProofFailure::PoolNotThinPool {
@@ -449,9 +528,9 @@ fn check_pair<'a>(
             });
         }
     }
-    let thin = find(&lv);
+    let thin = find(lv);
     if let Some(l) = thin {
-        if !l.attr.starts_with('V') || l.pool.as_deref() != Some(tp.as_str()) {
+        if !l.attr.starts_with('V') || l.pool.as_deref() != Some(tp) {
             return Err(ProofFailure::LvNotThin {
                 lv: format!("{vg}/{lv}"),
                 attr: l.attr.clone(),
@@ -474,7 +553,7 @@ fn check_pair<'a>(
 fn check_mount(f: &NodeFacts, target: &str, lv: Option<&Lv>) -> Result<bool, ProofFailure> {
     let mut mounted = false;
     for m in f.mounts.iter().filter(|m| m.target == target) {
-        if !lv.is_some_and(|l| is_lv_source(m, l)) {
+        if !lv.is_some_and(|l| is_lv_source(&m.source, l)) {
             return Err(ProofFailure::MountForeign {
                 target: target.into(),
                 source: m.source.clone(),
@@ -485,14 +564,16 @@ fn check_mount(f: &NodeFacts, target: &str, lv: Option<&Lv>) -> Result<bool, Pro
     Ok(mounted)
 }
 
-/// findmnt names an LV `/dev/mapper/<vg>-<lv>` (dashes doubled), fstab `/dev/<vg>/<lv>`.
-fn is_lv_source(m: &Mount, l: &Lv) -> bool {
+/// findmnt names an LV `/dev/mapper/<vg>-<lv>` (dashes doubled), fstab `/dev/<vg>/<lv>`
+/// (or, as Heketi writes it, the mapper name). Only from the LV's own names: its
+/// `lv_path` is another field of the same node data, which could name another LV.
+fn is_lv_source(source: &str, l: &Lv) -> bool {
     let dm = format!(
         "/dev/mapper/{}-{}",
         l.vg.replace('-', "--"),
         l.name.replace('-', "--")
     );
-    m.source == dm || m.source == lv_device(&l.vg, &l.name) || l.path.as_deref() == Some(&m.source)
+    source == dm || source == lv_device(&l.vg, &l.name)
 }
 
 fn check_fstab<'a>(
@@ -611,70 +692,6 @@ pub(crate) fn new_lvm_brick(
         mounted,
         dir: false,
     })
-}
-
-/// What is left of LVM brick `volume`/`set`/`pos` in `vg` on `node` once its volume is
-/// gone (an apply killed inside the teardown, or a volume deleted by hand): the VG is
-/// this node's of this cluster, the LV and pool present carry the brick's tags, whatever
-/// is mounted on its mount path is that LV, and its fstab lines carry our marker.
-pub(crate) struct LeftoverLvm<'a> {
-    pub(crate) lv: Option<&'a Lv>,
-    pub(crate) pool: Option<&'a Lv>,
-    pub(crate) mount: String,
-    pub(crate) mounted: bool,
-    pub(crate) fstab: Vec<&'a FstabEntry>,
-}
-
-pub(crate) fn leftover_lvm_brick<'a>(
-    f: &'a NodeFacts,
-    cluster: &str,
-    node: &str,
-    vg: &str,
-    volume: &str,
-    set: u32,
-    pos: u32,
-) -> Result<LeftoverLvm<'a>, ProofFailure> {
-    let g = f
-        .vgs
-        .iter()
-        .find(|g| g.name == vg)
-        .ok_or_else(|| ProofFailure::VgMissing { vg: vg.into() })?;
-    for t in [
-        tag_cluster(cluster),
-        format!("brickyard.node={}", lvm_safe(node)),
-    ] {
-        if !g.tags.contains(&t) {
-            return Err(ProofFailure::VgUntagged {
-                vg: vg.into(),
-                missing: t,
-            });
-        }
-    }
-    let Named { lv, pool } = check_pair(f, cluster, vg, volume, set, pos)?;
-    let mount = mount_path(vg, &lv_name(volume, set, pos));
-    let mounted = check_mount(f, &mount, lv)?;
-    let fstab = check_fstab(f, cluster, &mount)?;
-    Ok(LeftoverLvm {
-        lv,
-        pool,
-        mount,
-        mounted,
-        fstab,
-    })
-}
-
-/// A directory brick of a volume that is gone: `path` is listed by gather as a real
-/// directory carrying exactly this brick's mark (unmarked, it may be anyone's data).
-pub(crate) fn leftover_dir_brick(
-    f: &NodeFacts,
-    cluster: &str,
-    path: &str,
-    volume: &str,
-    set: u32,
-    pos: u32,
-) -> Result<bool, ProofFailure> {
-    let want = dir_brick_mark(cluster, volume, set, pos);
-    Ok(dir_state(f, path, &want, true)?.is_some())
 }
 
 /// Before building directory brick `<base>/<volume>/s<set>p<pos>`: if it exists, it must
