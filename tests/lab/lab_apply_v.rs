@@ -63,7 +63,7 @@ impl Env {
     }
 
     fn v1(&self) -> &Node {
-        self.lab.nodes(Tier::V)[0]
+        self.lab.single_vm()
     }
 
     fn cfg(&self) -> PathBuf {
