@@ -556,3 +556,53 @@ fn an_adopted_volume_deleted_by_hand_leaves_bricks_torn_down_by_their_own_names(
     );
     assert_converged(&gone, &simulate::apply(&p, &obs));
 }
+
+/// Heketi's arbiter volumes (`replica 3 arbiter 1`, `user.heketi.arbiter true`, a small
+/// third brick formatted `maxpct=100`): the capture turned into one, as gluster would
+/// report it. The arbiter's small LV does not count toward the size.
+#[test]
+fn a_heketi_arbiter_volume_is_imported_as_arbiter_and_adopted() {
+    let mut obs = observed();
+    let arb_lv = "brick_3c4d5e6f708192a3b4c5d6e7f8091a23";
+    for (name, n) in obs.nodes.iter_mut() {
+        let NodeObservation::Reachable(f) = n else {
+            continue;
+        };
+        for v in &mut f.volumes {
+            v.arbiter_count = 1;
+            v.options
+                .insert("user.heketi.arbiter".into(), "true".into());
+            if let Some(b) = v.bricks.get_mut(2) {
+                b.is_arbiter = true;
+            }
+        }
+        if name == "v3" {
+            for l in f
+                .lvs
+                .iter_mut()
+                .filter(|l| l.name == arb_lv || l.name.starts_with("tp_3c4d"))
+            {
+                l.size = 64 << 20;
+            }
+        }
+    }
+    let (yaml, imp) = brickyard::import::cluster(&seed(), &obs, Format::Yaml).unwrap();
+    let v = &imp.desired.volumes[VOL];
+    assert_eq!(
+        v.durability,
+        Durability::Replicate {
+            replica: 3,
+            arbiter: true
+        },
+        "{yaml}"
+    );
+    assert_eq!(v.size, 1 << 30, "the data bricks' size, not the arbiter's");
+    assert_eq!(
+        v.options.get("user.heketi.arbiter").map(String::as_str),
+        Some("true")
+    );
+    let p = plan(&imp.desired, &obs, &opts());
+    assert!(p.blockers.is_empty(), "{:#?}", p.blockers);
+    assert!(not_adoption(&p).is_empty(), "{:?}", not_adoption(&p));
+    assert_converged(&imp.desired, &simulate::apply(&p, &obs));
+}
