@@ -179,23 +179,6 @@ impl Lab {
             .collect()
     }
 
-    /// The VM the single-VM tests use: the fourth when tier V has four or more (they run
-    /// beside the three-VM tests, which take v1..v3), v1 when it has one or two (the
-    /// three-VM tests touch nothing then). With exactly three, every VM may be in use by
-    /// a three-VM test running at the same time: refused, with the way out.
-    pub fn single_vm(&self) -> &Node {
-        let vms = self.nodes(Tier::V);
-        match vms.len() {
-            0 => panic!("lab {} has no VM", self.id),
-            3 => panic!(
-                "lab {} has three VMs, all of them the three-VM tests' (which run beside this one): bring up four (LAB_VMS=4 scripts/lab up v) or one",
-                self.id
-            ),
-            n if n >= 4 => vms[3],
-            _ => vms[0],
-        }
-    }
-
     /// The spare nodes of one tier (tier N: n4), for tests that move storage onto one.
     pub fn spares(&self, tier: Tier) -> Vec<&Node> {
         self.nodes

@@ -63,7 +63,7 @@ impl Env {
     }
 
     fn v1(&self) -> &Node {
-        self.lab.single_vm()
+        self.lab.nodes(Tier::V)[0]
     }
 
     fn cfg(&self) -> PathBuf {

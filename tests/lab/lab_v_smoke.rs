@@ -60,7 +60,7 @@ fn thin_lv_with_tag_xfs_mount_and_fstab_on_a_vm() {
     let Some(lab) = Lab::require(Tier::V) else {
         return;
     };
-    let n = lab.single_vm();
+    let n = lab.nodes(Tier::V)[0];
     let cleanup = Cleanup(n);
     // leftovers of a killed run? (cleaning costs about a minute under TCG, so only then)
     if !signatures(n).is_empty() || n.run_ok(&["cat", "/etc/fstab"]).contains(LV) {
