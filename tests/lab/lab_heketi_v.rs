@@ -156,15 +156,9 @@ impl Env {
     }
 }
 
-/// The host's FUSE mount goes; what the test built on the VMs stays until the next tier V
-/// test's reset (each one starts with `lab_apply_v::CLEANUP`, which knows Heketi's VGs,
-/// mounts and fstab lines) or `scripts/lab down`: tearing it down under TCG costs two
-/// minutes of the CI's critical path for nothing a later test needs.
 impl Drop for Env {
     fn drop(&mut self) {
-        for m in &self.fuse {
-            let _ = Command::new("umount").arg(m).output();
-        }
+        self.reset();
     }
 }
 
