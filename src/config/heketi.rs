@@ -58,12 +58,13 @@ fn one() -> i64 {
     1
 }
 
+/// A node's hostnames, as Heketi writes them in a topology and in its database export.
 #[derive(Debug, Deserialize)]
-struct Hostnames {
+pub(crate) struct Hostnames {
     #[serde(default)]
-    manage: Vec<String>,
+    pub(crate) manage: Vec<String>,
     #[serde(default)]
-    storage: Vec<String>,
+    pub(crate) storage: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

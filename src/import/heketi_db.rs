@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
-use crate::config::heketi::{node_name, unique};
+use crate::config::heketi::{Hostnames, node_name, unique};
 use crate::config::{
     BrickKind, Desired, Device, Durability, Node, Rebalance, Volume, VolumeState, ZoneChecking,
 };
@@ -65,14 +65,6 @@ struct NodeInfo {
     hostnames: Hostnames,
     #[serde(default)]
     cluster: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Hostnames {
-    #[serde(default)]
-    manage: Vec<String>,
-    #[serde(default)]
-    storage: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,7 +9,7 @@ use crate::config::names;
 use crate::gather::{FstabEntry, NodeFacts};
 
 use super::{
-    ProofFailure, Proven, ProvenBrick, ProvenLvm, brick_node, dir_state, holding_path,
+    ProofFailure, Proven, ProvenBrick, ProvenLvm, brick_node, dir_state, fstab_says, holding_path,
     is_lv_source, lv_holding,
 };
 use crate::plan::health::World;
@@ -173,12 +173,7 @@ pub(crate) fn adoptable_lvm<'a>(
     let lines: Vec<&FstabEntry> = f.fstab.iter().filter(|e| e.target == h.mount).collect();
     let mut unmarked = Vec::new();
     for e in &lines {
-        let fields: Vec<&str> = e.line.split_whitespace().collect();
-        if fields.len() < 4
-            || fields[1] != h.mount
-            || fields[3] != e.options
-            || !is_lv_source(&e.source, l)
-        {
+        if !fstab_says(e, &h.mount) || !is_lv_source(&e.source, l) {
             diffs.push(format!(
                 "the fstab line {:?} does not mount {full} at {} as gather read it",
                 e.line, h.mount

@@ -576,6 +576,13 @@ fn is_lv_source(source: &str, l: &Lv) -> bool {
     source == dm || source == lv_device(&l.vg, &l.name)
 }
 
+/// The line of fstab entry `e` mounts at `target` with the options gather parsed from it
+/// (a facts file may carry a `line` that names something else).
+pub(super) fn fstab_says(e: &FstabEntry, target: &str) -> bool {
+    let fields: Vec<&str> = e.line.split_whitespace().collect();
+    fields.get(1) == Some(&target) && fields.get(3) == Some(&e.options.as_str())
+}
+
 fn check_fstab<'a>(
     f: &'a NodeFacts,
     cluster: &str,
@@ -584,10 +591,7 @@ fn check_fstab<'a>(
     let lines: Vec<&FstabEntry> = f.fstab.iter().filter(|e| e.target == target).collect();
     // The line itself is what a teardown removes: it must say what gather parsed from it
     // (a facts file may carry a `line` that names something else), and carry the marker.
-    let consistent = |e: &FstabEntry| {
-        let fields: Vec<&str> = e.line.split_whitespace().collect();
-        fields.get(1) == Some(&target) && fields.get(3) == Some(&e.options.as_str())
-    };
+    let consistent = |e: &FstabEntry| fstab_says(e, target);
     match lines
         .iter()
         .find(|e| !consistent(e) || !fstab_marked(&e.options, cluster))
